@@ -1,0 +1,69 @@
+"""The errors papergen raises: one root type, one subclass per problem the user has.
+
+Each error carries what the user needs to fix it (file, row, column, value,
+rule) as attributes, and its message is one line that says what to do next.
+"""
+from __future__ import annotations
+
+
+class PapergenError(Exception):
+    """Root of every error papergen reports to the user (exit code 2)."""
+
+    exit_code = 2
+
+
+class StudyLayoutError(PapergenError):
+    """A file or folder the study needs is missing or misplaced."""
+
+
+class DataError(PapergenError):
+    """One problem in an input data file, located to file, row and column."""
+
+    def __init__(self, file, row, column, value, rule):
+        self.file, self.row, self.column, self.value, self.rule = file, row, column, value, rule
+        where = f"{file}"
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column!s}"
+        shown = "" if value is None else f": value {value!r}"
+        super().__init__(f"{where}{shown}: {rule}")
+
+
+class DataErrors(PapergenError):
+    """All problems found in the input data, reported at once (capped), one line each."""
+
+    def __init__(self, errors: list[DataError], cap: int = 50):
+        self.errors = errors
+        lines = [str(e) for e in errors[:cap]]
+        if len(errors) > cap:
+            lines.append(f"... and {len(errors) - cap} more problems")
+        super().__init__("\n".join(lines))
+
+
+class CodebookError(PapergenError):
+    """The codebook itself is malformed (unknown type, missing key)."""
+
+
+class AnalysisError(PapergenError):
+    """A statistic cannot be computed from the data given (e.g. empty input)."""
+
+
+class TemplateError(PapergenError):
+    """A manuscript template failed to render (undefined name, syntax, unsafe access)."""
+
+
+class HandTypedNumberError(PapergenError):
+    """A template contains a number typed by hand instead of a generated value."""
+
+
+class ExportError(PapergenError):
+    """pandoc or Typst failed; the message names the first real error and the log."""
+
+    def __init__(self, message: str, *, tool: str = "", log_path=None):
+        self.tool, self.log_path = tool, log_path
+        super().__init__(message)
+
+
+class JournalProfileError(PapergenError):
+    """The manuscript breaks a rule of the journal profile (section, word limit)."""

@@ -1,0 +1,224 @@
+"""Numbers to journal text: half-up rounding, P values, counts in words, lists, dates.
+
+A utility module: it imports nothing from papergen, only the stdlib and num2words,
+so every other stage can use it without import cycles.
+"""
+import datetime
+import decimal
+import numbers
+from decimal import Decimal
+
+from num2words import num2words
+
+PLUS_MINUS = "\u00b1"
+EN_DASH = "\u2013"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+          "August", "September", "October", "November", "December")
+
+
+def _type_name(x):
+    return type(x).__name__
+
+
+def _check_int(n, what="n"):
+    """Return n as a Python int; bool is refused (True is an int, never a count)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{what} must be an integer, got {_type_name(n)} {n!r}")
+    return int(n)
+
+
+def _to_decimal(x, what="value"):
+    """Exact Decimal of x as written: floats via their shortest repr, so 2.675 stays 2.675.
+
+    numpy scalars go through float()/int() first (np.float32 thus uses its float64
+    value). bool, None, strings are TypeError; nan and infinities are ValueError.
+    """
+    if isinstance(x, bool) or x is None:
+        raise TypeError(f"{what} must be a number, got {_type_name(x)} {x!r}")
+    if isinstance(x, Decimal):
+        d = x
+    elif isinstance(x, numbers.Integral):
+        d = Decimal(int(x))
+    elif isinstance(x, numbers.Real):
+        d = Decimal(repr(float(x)))
+    else:
+        raise TypeError(f"{what} must be a number, got {_type_name(x)} {x!r}")
+    if not d.is_finite():
+        raise ValueError(f"{what} must be finite, got {x!r}")
+    return d
+
+
+def round_half_up(x, places: int) -> Decimal:
+    """Round x half away from zero at `places` decimals, on its decimal value as written.
+
+    Python's round() and '%.2f' round the binary float half-to-even (2.675 -> 2.67);
+    journals expect 2.68. A negative zero result is returned as positive zero.
+    """
+    places = _check_int(places, "places")
+    if places < 0:
+        raise ValueError(f"places must be >= 0, got {places}")
+    d = _to_decimal(x)
+    with decimal.localcontext() as ctx:   # enough digits that quantize never overflows
+        ctx.prec = max(28, d.adjusted() + places + 2)
+        r = d.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
+    return abs(r) if r == 0 else r
+
+
+def fmt_number(x, places=0, thousands=False) -> str:
+    """Fixed-decimal text of x rounded half up; never "-0"; optional comma thousands."""
+    return format(round_half_up(x, places), ",f" if thousands else "f")
+
+
+def fmt_mean_pm(mean, spread, places=1, unit=None) -> str:
+    """Mean and SD (or SE) as "405.6 ± 39.4", with " min" etc. appended when unit given."""
+    if _to_decimal(spread, "spread") < 0:
+        raise ValueError(f"spread must be >= 0, got {spread!r}")
+    text = f"{fmt_number(mean, places)} {PLUS_MINUS} {fmt_number(spread, places)}"
+    return f"{text} {unit}" if unit else text
+
+
+def _fmt_interval(low, high, places):
+    """"a–b" with an en dash, or "a to b" when a bound prints negative (a dash would misread)."""
+    lo, hi = fmt_number(low, places), fmt_number(high, places)
+    sep = " to " if lo.startswith("-") or hi.startswith("-") else EN_DASH
+    return f"{lo}{sep}{hi}"
+
+
+def fmt_median_range(median, low, high, places=0, unit=None, style="range") -> str:
+    """Median and range: "600 mL (range, 50 to 3000)" or, with style="dash", "600 mL (50–3000)"."""
+    m, lo, hi = (_to_decimal(v, w) for v, w in ((median, "median"), (low, "low"), (high, "high")))
+    if not lo <= m <= hi:
+        raise ValueError(f"need low <= median <= high, got {low!r}, {median!r}, {high!r}")
+    head = fmt_number(median, places) + (f" {unit}" if unit else "")
+    if style == "range":
+        return f"{head} (range, {fmt_number(low, places)} to {fmt_number(high, places)})"
+    if style == "dash":
+        return f"{head} ({_fmt_interval(low, high, places)})"
+    raise ValueError(f"style must be 'range' or 'dash', got {style!r}")
+
+
+def fmt_percent(count, total, places=None) -> str:
+    """Percentage text "91%": whole numbers when total < 100, one decimal otherwise.
+
+    Computed in exact integer arithmetic, rounded half up (1/8 -> "13%").
+    """
+    count, total = _check_int(count, "count"), _check_int(total, "total")
+    if total <= 0 or not 0 <= count <= total:
+        raise ValueError(f"need 0 <= count <= total and total > 0, got {count}/{total}")
+    if places is None:
+        places = 0 if total < 100 else 1
+    places = _check_int(places, "places")
+    if places < 0:
+        raise ValueError(f"places must be >= 0, got {places}")
+    q, r = divmod(count * 100 * 10 ** places, total)
+    if 2 * r >= total:
+        q += 1
+    return format(Decimal(q).scaleb(-places), "f") + "%"
+
+
+def fmt_count_percent(count, total, places=None) -> str:
+    """Count with its percentage: "10 (91%)"."""
+    return f"{_check_int(count, 'count')} ({fmt_percent(count, total, places)})"
+
+
+def fmt_p(p) -> str:
+    """P value: "P < 0.001", 3 decimals below 0.01, 2 otherwise, "P > 0.99" above 0.99.
+
+    A value below 0.01 that rounds up to 0.010 is printed with 2 decimals ("P = 0.01").
+    """
+    d = _to_decimal(p, "p")
+    if not 0 <= d <= 1:
+        raise ValueError(f"p must be between 0 and 1, got {p!r}")
+    if d < Decimal("0.001"):
+        return "P < 0.001"
+    if d > Decimal("0.99"):
+        return "P > 0.99"
+    r = round_half_up(d, 3)
+    if r >= Decimal("0.01"):
+        r = round_half_up(d, 2)
+    return f"P = {r}"
+
+
+def number_to_words(n: int) -> str:
+    """Integer in American words: 21 -> "twenty-one", 101 -> "one hundred one" (no "and")."""
+    words = num2words(_check_int(n))
+    return words.replace(",", "").replace(" and ", " ")
+
+
+def spell_out(n, sentence_start=False) -> str:
+    """Journal number rule: words for 0-9 and digits from 10 in running text;
+    always words, capitalized, at the start of a sentence ("Forty-three")."""
+    n = _check_int(n)
+    if n < 0:
+        raise ValueError(f"spell_out is for counts; got negative {n}")
+    if sentence_start:
+        return capitalize_first(number_to_words(n))
+    return number_to_words(n) if n < 10 else str(n)
+
+
+def count_phrase(n, singular, plural=None, sentence_start=False, zero="no") -> str:
+    """Count and noun: "one patient", "10 patients", "Ten patients", "No patient".
+
+    For zero the zero word is used; with the default "no" the noun stays singular
+    ("No patient died"), with any other word (e.g. "zero") it is plural.
+    """
+    n = _check_int(n)
+    for arg, what in ((singular, "singular"), (zero, "zero")):
+        if not isinstance(arg, str):
+            raise TypeError(f"{what} must be a str, got {_type_name(arg)} {arg!r}")
+    if plural is None:
+        plural = singular + "s"
+    elif not isinstance(plural, str):
+        raise TypeError(f"plural must be a str, got {_type_name(plural)} {plural!r}")
+    if n == 0:
+        text = f"{zero} {singular if zero == 'no' else plural}"
+        return capitalize_first(text) if sentence_start else text
+    return f"{spell_out(n, sentence_start)} {singular if n == 1 else plural}"
+
+
+def join_and(items, oxford=True) -> str:
+    """"a", "a and b", "a, b, and c" (serial comma unless oxford=False)."""
+    items = list(items)
+    if not items:
+        raise ValueError("join_and needs at least one item")
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"join_and items must be str, got {_type_name(item)} {item!r}")
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ("," if oxford else "") + " and " + items[-1]
+
+
+def _check_date(date):
+    if not isinstance(date, datetime.date):
+        raise TypeError(f"expected a datetime.date, got {_type_name(date)} {date!r}")
+    return date
+
+
+def fmt_month_year(date) -> str:
+    """"June 2015" (English month names, independent of the locale, unlike strftime %B)."""
+    date = _check_date(date)
+    return f"{MONTHS[date.month - 1]} {date.year}"
+
+
+def fmt_date(date) -> str:
+    """"July 6, 2021" (American order, English month names, locale independent)."""
+    date = _check_date(date)
+    return f"{MONTHS[date.month - 1]} {date.day}, {date.year}"
+
+
+def fmt_ci(low, high, places=1) -> str:
+    """Confidence interval bounds "12.3–45.6"; "-1.2 to 3.4" when a bound prints negative.
+
+    Callers add the label ("95%CI: ...").
+    """
+    if _to_decimal(low, "low") > _to_decimal(high, "high"):
+        raise ValueError(f"need low <= high, got {low!r} > {high!r}")
+    return _fmt_interval(low, high, places)
+
+
+def capitalize_first(s) -> str:
+    """Upper-case the first character only ("twenty-one MRI" -> "Twenty-one MRI")."""
+    if not isinstance(s, str):
+        raise TypeError(f"expected a str, got {_type_name(s)} {s!r}")
+    return s[:1].upper() + s[1:]

@@ -1,0 +1,133 @@
+"""Run a study's analysis plan: the one place where every reported number is defined.
+
+The plan is a Python file with a function ``analysis(a)``; ``a`` is an
+Analysis that gives it the validated data and records each Value it declares
+with a key, a definition and the plan line that declared it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from papergen import statistics as st
+from papergen.errors import AnalysisError, StudyLayoutError
+from papergen.tables import TableBuilder
+from papergen.values import Registry, Source, Value
+
+
+class FigureSpec:
+    """A figure the plan asks for; drawn by the build from the same data."""
+
+    def __init__(self, key: str, number: int, curves: list, options: dict, ref: Value):
+        self.key, self.number, self.curves, self.options, self.ref = key, number, curves, options, ref
+        self.path = f"figures/{key}.png"
+
+
+class Analysis:
+    """What an analysis plan sees: data tables, and methods to declare values, tables, figures."""
+
+    def __init__(self, tables: dict, plan_path: Path, root: Path, settings: dict, codebook=None):
+        self.codebook = codebook
+        self.data = {name: t.frame for name, t in tables.items()}
+        self._tables = tables
+        self.settings = settings
+        self.registry = Registry()
+        self.tables: dict[str, TableBuilder] = {}
+        self.figures: dict[str, FigureSpec] = {}
+        self._plan_path, self._root = plan_path.resolve(), root.resolve()
+
+    # -- provenance ----------------------------------------------------------
+    def _caller(self) -> str:
+        f = sys._getframe(1)
+        while f is not None and Path(f.f_code.co_filename).resolve() != self._plan_path:
+            f = f.f_back
+        if f is None:
+            return ""
+        return f"{self._plan_path.relative_to(self._root).as_posix()}:{f.f_lineno}"
+
+    def file_of(self, table: str) -> str:
+        return self._tables[table].shown_as
+
+    def source(self, table: str, columns: list[str], rows=(), filter: str = "") -> Source:
+        """Name the inputs of a value computed outside a Measure (a list, a parameter)."""
+        return Source(file=self.file_of(table), columns=tuple(columns), rows=tuple(map(str, rows)), filter=filter)
+
+    def codebook_values(self, table: str, column: str) -> tuple[str, ...]:
+        """Allowed values of a category column, in the codebook's order (for table rows)."""
+        return self._tables[table].spec.columns[column].values
+
+    # -- measures ------------------------------------------------------------
+    def column(self, table: str, column: str, label: str = "", where=None, filter: str = "") -> st.Measure:
+        """One column of a data table as a Measure (optionally only rows where ``where`` is true)."""
+        frame = self.data[table]
+        if column not in frame:
+            raise AnalysisError(f"analysis plan asks for {table}.{column}, which the codebook does not define")
+        s = frame[column] if where is None else frame.loc[where, column]
+        return self.measure(s, table, [column], label or column, filter)
+
+    def measure(self, series, table: str, columns: list[str], label: str, filter: str = "") -> st.Measure:
+        """A derived per-subject variable; name the table and columns it was computed from."""
+        src = Source(file=self.file_of(table), columns=tuple(columns),
+                     rows=tuple(str(i) for i in series.index), filter=filter)
+        return st.Measure(series=series, source=src, label=label)
+
+    def survival(self, time: st.Measure, event: st.Measure) -> st.Survival:
+        if list(time.series.index) != list(event.series.index):
+            raise AnalysisError(f"{time.label} and {event.label} are not for the same subjects")
+        return st.Survival(time=time, event=event)
+
+    # -- declarations --------------------------------------------------------
+    def value(self, key: str, value: Value, definition: str) -> Value:
+        """Register a statistic under a stable key with a definition a clinician can read."""
+        if not definition.strip():
+            raise AnalysisError(f"value {key!r} needs a definition")
+        value.key, value.definition, value.declared_at = key, definition, self._caller()
+        return self.registry.add(value)
+
+    def text(self, key: str, text: str, definition: str, source: str = "study.yaml") -> Value:
+        """A fact that is not computed from data (title, approval number), traced to its file."""
+        v = Value(key=key, text=str(text), exact={"text": str(text)}, definition=definition,
+                  inputs=[Source(file=source, columns=())], method={"function": "study settings"})
+        v.declared_at = self._caller() or source
+        return self.registry.add(v)
+
+    def table(self, key: str, caption: str, header: list[str]) -> TableBuilder:
+        number = len(self.tables) + 1
+        ref = self._ref(f"ref.table_{key}", f"Table {number}", number, "table")
+        t = TableBuilder(key=key, number=number, caption=caption, header=header, ref=ref)
+        self.tables[key] = t
+        return t
+
+    def figure(self, key: str, curves: list[tuple[str, st.Survival]], **options) -> FigureSpec:
+        number = len(self.figures) + 1
+        ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
+        f = FigureSpec(key, number, curves, options, ref)
+        self.figures[key] = f
+        return f
+
+    def _ref(self, key: str, text: str, number: int, kind: str) -> Value:
+        v = Value(key=key, text=text, exact={"number": number},
+                  definition=f"Cross-reference: {kind}s are numbered in the order the analysis plan declares them.",
+                  method={"function": "papergen.plan.Analysis." + kind})
+        v.declared_at = self._caller()
+        return self.registry.add(v)
+
+
+def load_plan(path: Path):
+    """Import the study's analysis plan module from its file."""
+    if not path.exists():
+        raise StudyLayoutError(f"{path}: analysis plan not found")
+    spec = importlib.util.spec_from_file_location("papergen_study_plan", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "analysis"):
+        raise StudyLayoutError(f"{path}: the analysis plan must define a function analysis(a)")
+    return module
+
+
+def run_plan(path: Path, tables: dict, root: Path, settings: dict, codebook=None) -> Analysis:
+    """Run analysis(a) and return the Analysis with every value, table and figure declared."""
+    a = Analysis(tables, path, root, settings, codebook)
+    load_plan(path).analysis(a)
+    return a

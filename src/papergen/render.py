@@ -1,0 +1,127 @@
+"""Render the manuscript templates into one pandoc Markdown document.
+
+Templates run in Jinja's sandbox with strict undefined names. They may print
+Values (and text from the study settings), never bare numbers. Each printed
+Value is wrapped as ``[34.1]{.pg-value data-key="os.mean"}`` (plain text in
+DOCX and PDF, a clickable number in the review edition) and the template file
+and line where it was printed are recorded in the Value's places.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from papergen.errors import TemplateError
+from papergen.values import Printed, Value
+
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
+
+
+class Block(str):
+    """Markdown produced by the engine (a table, a figure) that is inserted as it is."""
+
+
+def _escape(text: str) -> str:
+    return MD_SPECIAL.sub(r"\\\1", text)
+
+
+class Renderer:
+    """One Jinja environment for a study's templates, recording where each Value is printed."""
+
+    def __init__(self, template_dir: Path, sections: dict[str, str]):
+        self.sections = sections  # template file name -> manuscript section title
+        self.template_dir = template_dir
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(str(template_dir)),
+            undefined=jinja2.StrictUndefined, autoescape=False,
+            keep_trailing_newline=True, finalize=self._finalize,
+            trim_blocks=True, lstrip_blocks=True,
+            # pandoc uses {#id} for identifiers, so Jinja comments are {## ... ##}
+            comment_start_string="{##", comment_end_string="##}",
+        )
+        self._context: dict = {}
+
+    # -- printing --------------------------------------------------------------
+    def mark(self, value, text: str | None = None, where: tuple[str, int, str] | None = None) -> str:
+        """A Value (or text Printed from one) as marked-up Markdown, recording where it was printed."""
+        if isinstance(value, Printed):
+            value, text = value.value, str(value)
+        template, line, section = where or self._where()
+        place = {"template": template, "line": line, "section": section}
+        if place not in value.places:
+            value.places.append(place)
+        shown = value.text if text is None else text
+        return f'[{_escape(shown)}]{{.pg-value data-key="{value.key}"}}'
+
+    def _finalize(self, obj):
+        if isinstance(obj, jinja2.Undefined):
+            str(obj)  # StrictUndefined raises UndefinedError, reported with template:line
+        if isinstance(obj, Printed):
+            return self.mark(obj.value, str(obj))
+        if isinstance(obj, Value):
+            return self.mark(obj)
+        if isinstance(obj, Block):
+            return obj
+        if isinstance(obj, bool) or obj is None:
+            raise TemplateError(f"{self._here()}: template prints {obj!r}; print a value or text")
+        if isinstance(obj, (int, float)) or type(obj).__module__ == "numpy":
+            raise TemplateError(f"{self._here()}: template prints a bare number ({obj!r}); "
+                                "print a value from the analysis plan instead, e.g. {{ os.mean }}")
+        if isinstance(obj, str):
+            return obj
+        raise TemplateError(f"{self._here()}: template prints a {type(obj).__name__}; print a value or text")
+
+    def _where(self) -> tuple[str, int, str]:
+        f = sys._getframe(1)
+        while f is not None:
+            tmpl = f.f_globals.get("__jinja_template__")
+            if tmpl is not None:
+                name = tmpl.name or "?"
+                return name, tmpl.get_corresponding_lineno(f.f_lineno), self.sections.get(name, "")
+            f = f.f_back
+        return "?", 0, ""
+
+    def _here(self) -> str:
+        name, line, _ = self._where()
+        return f"templates/{name}:{line}"
+
+    # -- rendering -------------------------------------------------------------
+    def render(self, template: str, context: dict) -> str:
+        """Render one template; errors name template:line and the closest known names."""
+        try:
+            return self.env.get_template(template).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            name = exc.name if exc.name and not exc.name.startswith("/") else template
+            raise TemplateError(f"templates/{name}:{exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(self._undefined_message(exc, template, context)) from None
+        except SecurityError as exc:
+            raise TemplateError(f"{self._tb_place(exc, template)}: refused: {exc}") from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"templates/{exc.name}: template not found") from None
+
+    def _tb_place(self, exc: BaseException, template: str) -> str:
+        tb, place = exc.__traceback__, f"templates/{template}"
+        while tb is not None:
+            tmpl = tb.tb_frame.f_globals.get("__jinja_template__")
+            if tmpl is not None:
+                place = f"templates/{tmpl.name}:{tmpl.get_corresponding_lineno(tb.tb_lineno)}"
+            tb = tb.tb_next
+        return place
+
+    def _undefined_message(self, exc, template: str, context: dict) -> str:
+        msg = str(exc.message or exc)
+        m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", msg)
+        missing = next((g for g in m.groups() if g), "") if m else ""
+        known = list(context)
+        for v in context.values():
+            if hasattr(v, "names"):
+                known += [n.rsplit(".", 1)[-1] for n in v.names()]
+        close = difflib.get_close_matches(missing, known, n=3)
+        hint = f"; closest known names: {', '.join(close)}" if close else ""
+        return f"{self._tb_place(exc, template)}: {msg}{hint}"

@@ -1,0 +1,204 @@
+"""Value objects: a generated number with its text, definition, inputs and code.
+
+Templates print Values, never bare floats. Every Value knows where it came from
+(data file, columns, row ids, filter), which code made it, and the library that
+did the maths, so a reviewer can trace any printed number back to the data.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from papergen.errors import PapergenError
+from papergen import formatting as fmt
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value's inputs came from: a data file, its columns, the rows used."""
+
+    file: str
+    columns: tuple[str, ...]
+    rows: tuple[str, ...] = ()
+    filter: str = ""
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "columns": list(self.columns),
+                "rows": list(self.rows), "filter": self.filter}
+
+
+@dataclass
+class Value:
+    """One generated number (or small group: mean and SE, median and range)."""
+
+    key: str
+    text: str
+    exact: dict[str, Any]
+    definition: str = ""
+    unit: str | None = None
+    inputs: list[Source] = field(default_factory=list)
+    method: dict[str, str] = field(default_factory=dict)
+    declared_at: str = ""
+    parts: dict[str, str] = field(default_factory=dict)
+    places: list[dict] = field(default_factory=list)
+    #: a count that may be spelled out ("Eleven patients") keeps its integer here
+    count: int | None = None
+
+    # -- printing variants; each returns a Printed string tagged with this key --
+    def __str__(self) -> str:
+        return self.text
+
+    def part(self, name: str) -> "Printed":
+        """One formatted component, e.g. ``os.mean.part("se")`` -> "3.7"."""
+        if name not in self.parts:
+            raise PapergenError(f"value {self.key!r} has no part {name!r}; parts: {', '.join(self.parts) or 'none'}")
+        return Printed(self.parts[name], self, variant=f"part:{name}")
+
+    def words(self, start: bool = False) -> "Printed":
+        """The count spelled out: "eleven", or "Eleven" at a sentence start."""
+        n = self._need_count("words")
+        w = fmt.number_to_words(n)
+        return Printed(fmt.capitalize_first(w) if start else w, self, variant="words")
+
+    def phrase(self, singular: str, plural: str | None = None, start: bool = False,
+               zero: str = "no") -> "Printed":
+        """A counted noun in journal style: "Eleven patients", "one patient", "no patient"."""
+        n = self._need_count("phrase")
+        text = fmt.count_phrase(n, singular, plural, sentence_start=start, zero=zero)
+        return Printed(text, self, variant="phrase")
+
+    def _need_count(self, what: str) -> int:
+        if self.count is None:
+            raise PapergenError(f"value {self.key!r} is not a count, so it has no {what}() form")
+        return self.count
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key, "text": self.text, "exact": _plain(self.exact),
+            "unit": self.unit, "definition": self.definition,
+            "method": dict(sorted(self.method.items())),
+            "declared_at": self.declared_at,
+            "inputs": [s.as_dict() for s in self.inputs],
+            "parts": dict(sorted(self.parts.items())),
+            "places": self.places,
+        }
+
+
+class Printed(str):
+    """Text printed from a Value in a template; remembers the value it came from."""
+
+    value: Value
+    variant: str
+
+    def __new__(cls, text: str, value: Value, variant: str = "text"):
+        obj = super().__new__(cls, text)
+        obj.value, obj.variant = value, variant
+        return obj
+
+
+def _plain(obj):
+    """Make exact values JSON-friendly (numpy scalars, dates, tuples)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):
+        return obj.item()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return obj
+
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+
+
+class Registry:
+    """All values of one build; abstract, results, tables and legends read the same ones."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Value] = {}
+
+    def add(self, value: Value) -> Value:
+        if not KEY_RE.match(value.key):
+            raise PapergenError(f"value key {value.key!r} must be lower-case words joined by dots or underscores")
+        if value.key in self._values:
+            first = self._values[value.key].declared_at
+            raise PapergenError(f"value {value.key!r} declared twice: {first} and {value.declared_at}")
+        self._values[value.key] = value
+        return value
+
+    def __getitem__(self, key: str) -> Value:
+        return self._values[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._values
+
+    def __iter__(self):
+        return iter(self._values.values())
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self) -> list[str]:
+        return list(self._values)
+
+    def tree(self) -> "Namespace":
+        """Values as nested attributes for templates: ``os.mean`` -> ``v.os.mean``."""
+        root = Namespace("")
+        for key, value in self._values.items():
+            node = root
+            *heads, last = key.split(".")
+            for h in heads:
+                node = node._child(h)
+            node._set(last, value)
+        return root
+
+    def reset_places(self) -> None:
+        for v in self._values.values():
+            v.places.clear()
+
+
+class Namespace:
+    """Read-only dotted access to values in templates, with helpful misses."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._items: dict[str, Any] = {}
+
+    def _child(self, name: str) -> "Namespace":
+        node = self._items.get(name)
+        if isinstance(node, Value):
+            # a value and a group share a name: the group wins for attribute access
+            raise PapergenError(f"value key {self._prefix + name!r} is both a value and a group")
+        if node is None:
+            node = self._items[name] = Namespace(f"{self._prefix}{name}.")
+        return node
+
+    def _set(self, name: str, value: Value) -> None:
+        if isinstance(self._items.get(name), Namespace):
+            raise PapergenError(f"value key {self._prefix + name!r} is both a value and a group")
+        self._items[name] = value
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._items[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str):
+        return self._items[name]
+
+    def __dir__(self):
+        return sorted(self._items)
+
+    def names(self) -> list[str]:
+        return [self._prefix + n for n in self._items]
+
+
+def replace(value: Value, **changes) -> Value:
+    """A copy of a value with some fields changed (dataclasses.replace, re-exported)."""
+    return dataclasses.replace(value, **changes)
