@@ -163,7 +163,7 @@ def analysis(a):
     # --- tables -----------------------------------------------------------------------
     n_col = a.value("table.n", st.count(a.column("patients", "patient_id", "patients")), "Patients in each table column.")
     t1 = a.table("baseline", "Baseline characteristics of the patients", ["Characteristic", n_col.part("n_equals")])
-    t1.row("Age, yr, median (range)", age)
+    t1.row("Age, yr, median (range)", age.part("table"))
     t1.heading("Sex, n (%)")
     t1.row("Male", male.part("n_percent"), indent=1).row("Female", female.part("n_percent"), indent=1)
     for title, column in (("Primary tumor site, n (%)", "primary_site"), ("WHO grade, n (%)", "who_grade"),
@@ -175,21 +175,21 @@ def analysis(a):
                         f"Patients whose {column.replace('_', ' ')} is {level}.")
             if v.count:
                 t1.row(level.capitalize() if column != "who_grade" else level, v.part("n_percent"), indent=1)
-    t1.row("Ki-67 index, %, median (range)", ki67)
-    t1.row("Liver metastases per patient, median (range)", nodules)
-    t1.row("Largest metastasis, mm, median (range)", size)
+    t1.row("Ki-67 index, %, median (range)", ki67.part("table"))
+    t1.row("Liver metastases per patient, median (range)", nodules.part("table"))
+    t1.row("Largest metastasis, mm, median (range)", size.part("table"))
     t1.footnote("Baseline characteristics of the demonstration cohort other than the lesion counts are invented "
                 "(the published article does not report them). WHO: World Health Organization.")
 
     t2 = a.table("outcomes", "Operative and postoperative outcomes", ["Outcome", n_col.part("n_equals")])
-    t2.row("Lesions resected per patient, median (range)", resected)
-    t2.row("Lesions ablated per patient, median (range)", ablated)
-    t2.row("Operation time, min, mean ± SD", op_time)
-    t2.row("Intraoperative blood loss, mL, median (range)", blood)
+    t2.row("Lesions resected per patient, median (range)", resected.part("table"))
+    t2.row("Lesions ablated per patient, median (range)", ablated.part("table"))
+    t2.row("Operation time, min, mean ± SD", op_time.part("table"))
+    t2.row("Intraoperative blood loss, mL, median (range)", blood.part("table"))
     t2.row("Postoperative fever, n (%)", fever_n.part("n_percent"))
-    t2.row("Duration of fever, d, median (range)", fever_days)
-    t2.row("Total bilirubin on postoperative day 1, µmol/L, median (range)", bili_pod1)
-    t2.row("Peak postoperative total bilirubin, µmol/L, median (range)", bili_peak)
+    t2.row("Duration of fever, d, median (range)", fever_days.part("table"))
+    t2.row("Total bilirubin on postoperative day 1, µmol/L, median (range)", bili_pod1.part("table"))
+    t2.row("Peak postoperative total bilirubin, µmol/L, median (range)", bili_peak.part("table"))
     t2.row("Raised total bilirubin after surgery, n (%)", raised.part("n_percent"))
     t2.heading("Worst complication, Clavien-Dindo grade, n (%)")
     worst = comp.assign(rank=comp["clavien_dindo"].map({g: i for i, g in enumerate(a.codebook_values("complications", "clavien_dindo"))}))
@@ -202,7 +202,7 @@ def analysis(a):
         if v.count:
             t2.row(grade, v.part("n_percent"), indent=1)
     t2.row("In-hospital death, n (%)", in_hosp.part("n_percent"))
-    t2.row("Postoperative hospital stay, d, median (range)", stay)
+    t2.row("Postoperative hospital stay, d, median (range)", stay.part("table"))
     t2.footnote("SD: standard deviation. Serious complications are those of Clavien-Dindo grade III or higher.")
 
     # --- figures ----------------------------------------------------------------------

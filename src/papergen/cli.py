@@ -1,11 +1,13 @@
-"""Command line: ``python build.py [build|explain KEY]``; a thin wrapper over build_manuscript().
+"""Command line: ``python build.py [COMMAND] [ARGS]``; a thin wrapper over the stage modules.
 
-On the terminal a failure is one clear message and a non-zero exit; the full
-traceback goes to .papergen/build.log.
+Each command lives in the module named for what it makes and exposes
+``run(paths, args) -> int``. On the terminal a failure is one clear message
+and a non-zero exit; the full traceback goes to .papergen/build.log.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import time
@@ -16,44 +18,38 @@ from pathlib import Path
 from papergen.errors import PapergenError
 from papergen.paths import StudyPaths
 
+#: command -> (module with run(paths, args), one-line help)
+COMMANDS = {
+    "build": ("papergen.cli", "build the manuscript into manuscript/ (the default)"),
+    "explain": ("papergen.explain", "trace a number: python build.py explain os.mean  (or \"34.1\")"),
+    "check": ("papergen.checks", "lint templates and check the manuscript against the journal profile"),
+    "pack": ("papergen.pack", "write the submission pack manuscript/submission/ and its zip"),
+    "diff": ("papergen.diff", "numbers that changed against a git revision or a saved numbers.json"),
+    "new": ("papergen.scaffold", "create a new study folder that builds at once"),
+}
+
 
 def main(argv: list[str] | None = None, root: Path | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python build.py", description="Build the manuscript from data/ and templates/.")
-    parser.add_argument("command", nargs="?", default="build", choices=["build", "explain"],
-                        help="build (default) or explain a number")
-    parser.add_argument("query", nargs="?", help="for explain: a value key (os.mean) or printed text (\"34.1\")")
-    parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv.pop(0) if argv and argv[0] in COMMANDS else "build"
+    if command == "build" and argv[:1] in (["-h"], ["--help"]):
+        _print_help()
+        return 0
     paths = StudyPaths(Path(root or Path.cwd()).resolve())
     paths.cache.mkdir(exist_ok=True)
     log = _logger(paths.log)
-    t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if args.command == "explain":
-                from papergen.explain import explain
-
-                print(explain(paths, args.query, out_dir=args.out))
-                return 0
-            from papergen.build import build_manuscript, recover_interrupted
-
-            final = args.out.resolve() if args.out else paths.manuscript
-            if recover_interrupted(final):
-                print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
-            print(f"papergen: building {paths.root.name}")
-            result = build_manuscript(paths.root, args.out, echo=print)
+            module = importlib.import_module(COMMANDS[command][0])
+            code = module.run(paths, argv)
         for w in caught:
             log.warning("%s: %s", w.category.__name__, w.message)
-        n = len(result.registry)
-        print(f"built {result.outputs.docx.name} and {result.outputs.pdf.name} with {n} generated numbers "
-              f"in {time.perf_counter() - t0:.2f} s -> {_rel(result.outputs.dir, paths.root)}/"
-              + (f" ({len(caught)} warnings in {_rel(paths.log, paths.root)})" if caught else ""))
-        return 0
+        return code
     except PapergenError as exc:
         log.error("%s", traceback.format_exc())
         print(f"error: {exc}", file=sys.stderr)
-        print(f"(nothing was changed in manuscript/; details in {_rel(paths.log, paths.root)})", file=sys.stderr)
+        print(f"(manuscript/ was left as it was; details in {_rel(paths.log, paths.root)})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; manuscript/ was left as it was", file=sys.stderr)
@@ -63,6 +59,30 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(f"(manuscript/ was left as it was; the traceback is in {_rel(paths.log, paths.root)})", file=sys.stderr)
         return 1
+
+
+def run(paths: StudyPaths, argv: list[str]) -> int:
+    """The build command: build_manuscript() with progress lines and a one-line summary."""
+    parser = argparse.ArgumentParser(prog="python build.py", description="Build the manuscript from data/ and templates/.")
+    parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
+    args = parser.parse_args(argv)
+    from papergen.build import build_manuscript, recover_interrupted
+
+    t0 = time.perf_counter()
+    final = args.out.resolve() if args.out else paths.manuscript
+    if recover_interrupted(final):
+        print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
+    print(f"papergen: building {paths.root.name}")
+    result = build_manuscript(paths.root, args.out, echo=print)
+    print(f"built {result.outputs.docx.name} and {result.outputs.pdf.name} with {len(result.registry)} generated "
+          f"numbers in {time.perf_counter() - t0:.2f} s -> {_rel(result.outputs.dir, paths.root)}/")
+    return 0
+
+
+def _print_help() -> None:
+    print("usage: python build.py [COMMAND] [ARGS]\n\ncommands:")
+    for name, (_, text) in COMMANDS.items():
+        print(f"  {name:<8} {text}")
 
 
 def _rel(p: Path, root: Path) -> str:

@@ -539,9 +539,10 @@ def _first_typst_error(exc: BaseException) -> tuple[str, str]:
     summary = message.splitlines()[0] if message else "typst failed without an error message"
     if not summary.startswith("error:"):
         summary = f"error: {summary}"
-    m = re.search(r"┌─\s*(\S+:\d+:\d+)", diagnostic)
-    if m:
-        summary += f" at {m.group(1)}"
+    m = re.search(r"┌─\s*(\S+):(\d+):(\d+)", diagnostic)
+    if m:  # typst-py prints the file relative to the working directory
+        where = os.path.normpath(os.path.join(os.getcwd(), m.group(1)))
+        summary += f" at {where}:{m.group(2)}:{m.group(3)}"
     full = diagnostic or message
     if hints:
         full += "\nhints:\n" + "\n".join(f"  {h}" for h in hints)

@@ -69,12 +69,19 @@ def fmt_number(x, places=0, thousands=False) -> str:
     return format(round_half_up(x, places), ",f" if thousands else "f")
 
 
+def _with_unit(text: str, unit) -> str:
+    """Append a unit with a space, except "%" which is written closed up (5.0%)."""
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
 def fmt_mean_pm(mean, spread, places=1, unit=None) -> str:
     """Mean and SD (or SE) as "405.6 ± 39.4", with " min" etc. appended when unit given."""
     if _to_decimal(spread, "spread") < 0:
         raise ValueError(f"spread must be >= 0, got {spread!r}")
     text = f"{fmt_number(mean, places)} {PLUS_MINUS} {fmt_number(spread, places)}"
-    return f"{text} {unit}" if unit else text
+    return _with_unit(text, unit)
 
 
 def _fmt_interval(low, high, places):
@@ -89,7 +96,7 @@ def fmt_median_range(median, low, high, places=0, unit=None, style="range") -> s
     m, lo, hi = (_to_decimal(v, w) for v, w in ((median, "median"), (low, "low"), (high, "high")))
     if not lo <= m <= hi:
         raise ValueError(f"need low <= median <= high, got {low!r}, {median!r}, {high!r}")
-    head = fmt_number(median, places) + (f" {unit}" if unit else "")
+    head = _with_unit(fmt_number(median, places), unit)
     if style == "range":
         return f"{head} (range, {fmt_number(low, places)} to {fmt_number(high, places)})"
     if style == "dash":

@@ -125,7 +125,8 @@ def mean_sd(m: Measure, places: int = 1, unit: str | None = None) -> Value:
     mean, sd = float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else float("nan")
     return _value(mean_sd, fmt.fmt_mean_pm(mean, sd, places, unit), {"mean": mean, "sd": sd, "n": int(x.size)},
                   [m.source], unit=unit,
-                  parts={"mean": fmt.fmt_number(mean, places), "sd": fmt.fmt_number(sd, places)})
+                  parts={"mean": fmt.fmt_number(mean, places), "sd": fmt.fmt_number(sd, places),
+                         "table": fmt.fmt_mean_pm(mean, sd, places)})
 
 
 def median_range(m: Measure, places: int = 0, unit: str | None = None) -> Value:
@@ -135,7 +136,8 @@ def median_range(m: Measure, places: int = 0, unit: str | None = None) -> Value:
     return _value(median_range, fmt.fmt_median_range(med, lo, hi, places, unit),
                   {"median": med, "min": lo, "max": hi, "n": int(x.size)}, [m.source], unit=unit,
                   parts={"median": fmt.fmt_number(med, places), "min": fmt.fmt_number(lo, places),
-                         "max": fmt.fmt_number(hi, places)})
+                         "max": fmt.fmt_number(hi, places),
+                         "table": fmt.fmt_median_range(med, lo, hi, places, style="dash")})
 
 
 def date_range(m: Measure) -> Value:
@@ -205,7 +207,8 @@ def survival_at(s: Survival, at: float, places: int = 1) -> Value:
         return _value(survival_at, "not estimable", {"t": at, "estimable": False}, s.sources,
                       parts={"survival": "not estimable", "ci": "", "when": when}, library="numpy")
     pct = lambda p: fmt.fmt_number(100 * p, places)  # noqa: E731
-    ci = _ci_text(None if r.lower is None else 100 * r.lower, None if r.upper is None else 100 * r.upper, places)
+    degenerate = r.lower is None or r.upper is None or r.lower == r.upper  # S = 1 or 0: no interval
+    ci = "not estimable" if degenerate else _ci_text(100 * r.lower, 100 * r.upper, places)
     text = f"{pct(r.survival)}% (95%CI: {ci})" if ci != "not estimable" else f"{pct(r.survival)}%"
     when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
     return _value(survival_at, text, {"t": at, "survival": r.survival, "lower": r.lower, "upper": r.upper,

@@ -69,6 +69,19 @@ class Value:
         text = fmt.count_phrase(n, singular, plural, sentence_start=start, zero=zero)
         return Printed(text, self, variant="phrase")
 
+    def share(self, singular: str, plural: str | None = None, start: bool = False) -> "Printed":
+        """A count out of its total: "all patients", "none of the patients", "7 of 11 patients"."""
+        n = self._need_count("share")
+        total = self.exact.get("of")
+        plural = plural or singular + "s"
+        if n == total:
+            text = f"all {plural}"
+        elif n == 0:
+            text = f"none of the {plural}"
+        else:
+            text = f"{fmt.spell_out(n, sentence_start=start)} of {total} {plural}"
+        return Printed(fmt.capitalize_first(text) if start else text, self, variant="share")
+
     def _need_count(self, what: str) -> int:
         if self.count is None:
             raise PapergenError(f"value {self.key!r} is not a count, so it has no {what}() form")
