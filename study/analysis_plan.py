@@ -152,7 +152,7 @@ def analysis(a):
                          "progression-free survival time", filter="months from operation to progression, death or last follow-up")
     pfs_event = a.measure(pfs_event_flag.astype(int), "patients", ["progression_date", "death_date"], "progression or death")
     pfs = a.survival(pfs_time, pfs_event)
-    a.value("pfs.median", st.km_median_range(pfs, unit="months"),
+    a.value("pfs.median", st.km_median_range(pfs),
             "Kaplan-Meier median progression-free survival with the range of observed times (events and censored).")
     a.value("pfs.median_ci", st.km_median(pfs, unit="months"), "Kaplan-Meier median progression-free survival with its 95% CI.")
     a.value("pfs.progressions", st.count(a.measure(pts["progressed"] == 1, "patients", ["progressed"], "progression")),

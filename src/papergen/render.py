@@ -26,6 +26,17 @@ class Block(str):
     """Markdown produced by the engine (a table, a figure) that is inserted as it is."""
 
 
+def literal(text: str) -> str:
+    """Mark text with digits that is not data (a marker name like Ki-67, an ICD code).
+
+    Written in a template as ``{{ literal("Ki-67") }}`` so that a reader, and the
+    hand-typed number lint, see at once that the digits are deliberate.
+    """
+    if not isinstance(text, str):
+        raise TemplateError(f"literal() takes text in quotes, got {type(text).__name__}")
+    return text
+
+
 def _escape(text: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", text)
 
@@ -44,7 +55,7 @@ class Renderer:
             # pandoc uses {#id} for identifiers, so Jinja comments are {## ... ##}
             comment_start_string="{##", comment_end_string="##}",
         )
-        self._context: dict = {}
+        self.env.globals["literal"] = literal
 
     # -- printing --------------------------------------------------------------
     def mark(self, value, text: str | None = None, where: tuple[str, int, str] | None = None) -> str:

@@ -1,0 +1,46 @@
+"""Shared fixtures: the repository root and one real build of the study per test session."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """Build the study once into a temporary folder (manuscript/ is not touched)."""
+    from papergen.build import build_manuscript
+
+    out = tmp_path_factory.mktemp("build") / "manuscript"
+    return build_manuscript(ROOT, out_dir=out, echo=lambda *_: None)
+
+
+def docx_text(path: Path) -> str:
+    """All text of a DOCX as Word shows it: paragraphs, then every table cell."""
+    import docx
+
+    d = docx.Document(str(path))
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            parts += [c.text for c in row.cells]
+    return normalize("\n".join(parts))
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return normalize("\n".join(page.extract_text() for page in PdfReader(str(path)).pages))
+
+
+def normalize(text: str) -> str:
+    """Fold line breaks and runs of spaces so phrases split across lines still match."""
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
