@@ -117,11 +117,17 @@ class Renderer:
             raise TemplateError(f"templates/{exc.name}: template not found") from None
 
     def _tb_place(self, exc: BaseException, template: str) -> str:
+        """templates/NAME:LINE of the innermost template frame in the traceback.
+
+        Jinja rewrites tracebacks so that template frames carry the template's
+        file name and line number.
+        """
+        files = {str((self.template_dir / n).resolve()): n for n in self.env.list_templates()}
         tb, place = exc.__traceback__, f"templates/{template}"
         while tb is not None:
-            tmpl = tb.tb_frame.f_globals.get("__jinja_template__")
-            if tmpl is not None:
-                place = f"templates/{tmpl.name}:{tmpl.get_corresponding_lineno(tb.tb_lineno)}"
+            name = files.get(str(Path(tb.tb_frame.f_code.co_filename).resolve()))
+            if name is not None:
+                place = f"templates/{name}:{tb.tb_lineno}"
             tb = tb.tb_next
         return place
 
@@ -135,4 +141,5 @@ class Renderer:
                 known += [n.rsplit(".", 1)[-1] for n in v.names()]
         close = difflib.get_close_matches(missing, known, n=3)
         hint = f"; closest known names: {', '.join(close)}" if close else ""
-        return f"{self._tb_place(exc, template)}: {msg}{hint}"
+        what = f"no value or name {missing!r}" if missing else msg
+        return f"{self._tb_place(exc, template)}: {what}{hint}"

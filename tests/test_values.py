@@ -1,0 +1,63 @@
+"""Values and the registry: printing variants, keys, and the template namespace."""
+from __future__ import annotations
+
+import pytest
+
+from papergen.errors import PapergenError
+from papergen.values import Printed, Registry, Value
+
+
+def val(key, text="1", count=None, **kw):
+    kw.setdefault("exact", {"n": count, "of": 11} if count is not None else {})
+    return Value(key=key, text=text, count=count, **kw)
+
+
+def test_printed_variants_remember_their_value():
+    v = val("n_patients", "11", count=11)
+    p = v.phrase("patient", start=True)
+    assert isinstance(p, Printed) and p == "Eleven patients" and p.value is v
+    assert v.words() == "eleven" and v.words(start=True) == "Eleven"
+    assert v.phrase("patient") == "11 patients"
+    assert val("x", "0", count=0).phrase("patient", start=True) == "No patient"
+
+
+def test_part_and_unknown_part():
+    v = val("os.mean", "34.1 ± 3.7", parts={"se": "3.7"})
+    assert v.part("se") == "3.7"
+    with pytest.raises(PapergenError, match="no part 'sd'"):
+        v.part("sd")
+
+
+def test_words_on_a_non_count_is_refused():
+    with pytest.raises(PapergenError, match="not a count"):
+        val("os.mean").words()
+
+
+def test_registry_rejects_duplicates_and_bad_keys():
+    r = Registry()
+    r.add(val("os.mean", declared_at="plan.py:10"))
+    with pytest.raises(PapergenError, match="declared twice: plan.py:10"):
+        r.add(val("os.mean", declared_at="plan.py:12"))
+    with pytest.raises(PapergenError, match="lower-case"):
+        r.add(val("OS Mean"))
+
+
+def test_tree_gives_dotted_access_and_refuses_value_group_clash():
+    r = Registry()
+    r.add(val("os.mean", "34.1"))
+    r.add(val("os.y1", "100%"))
+    t = r.tree()
+    assert t.os.mean.text == "34.1" and sorted(dir(t.os)) == ["mean", "y1"]
+    r.add(val("os", "x"))
+    with pytest.raises(PapergenError, match="both a value and a group"):
+        r.tree()
+
+
+def test_as_dict_is_json_plain():
+    import json
+
+    import numpy as np
+
+    v = val("x", exact={"mean": np.float64(1.5), "n": np.int64(3)})
+    d = v.as_dict()
+    assert json.loads(json.dumps(d))["exact"] == {"mean": 1.5, "n": 3}
