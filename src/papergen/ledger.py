@@ -1,22 +1,45 @@
-"""The ledger: manuscript/numbers.json, one entry per generated number, with its trace."""
+"""The ledger: manuscript/numbers.json, one entry per generated number, with its trace.
+
+Each entry holds the key, the text as printed, the exact values, unit,
+definition, method (module, function, file:line, library and version), inputs
+(file, columns, row ids, filter, and the rows' values when they are few) and
+every place it is printed; ``build`` holds input hashes, package versions and
+the git commit. ``explain`` and the review edition read only this file.
+"""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from papergen.values import Registry
 
+#: version of the layout of numbers.json, for readers of older files
+FORMAT = 1
+
 
 def ledger_dict(registry: Registry, meta: dict) -> dict:
     """Every value with its text, exact numbers, definition, method, inputs and places."""
-    return {"build": meta, "values": {v.key: v.as_dict() for v in sorted(registry, key=lambda v: v.key)}}
+    values = {v.key: v.as_dict() for v in sorted(registry, key=lambda v: v.key)}
+    return {"format": FORMAT, "build": meta, "values": _finite(values)}
 
 
 def write_ledger(path: Path, registry: Registry, meta: dict) -> Path:
-    path.write_text(json.dumps(ledger_dict(registry, meta), indent=1, ensure_ascii=False, sort_keys=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(ledger_dict(registry, meta), indent=1, ensure_ascii=False, sort_keys=False,
+                               allow_nan=False) + "\n", encoding="utf-8")
     return path
 
 
 def read_ledger(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _finite(obj):
+    """NaN and infinities become null: strict JSON, readable by browsers (JSON.parse) and jq."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj

@@ -2,64 +2,113 @@
 
 Nothing is converted here: validate.py checks every cell against the codebook
 and only then turns the rows into typed tables. Row numbers are the ones the
-author sees in the spreadsheet (the header is row 1).
+author sees in the spreadsheet (the header is row 1). Problems with the file
+itself (encoding, separator, formulas, merged cells) are collected on the
+RawTable, so that every problem of every file can be reported at once.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from papergen.errors import DataError
 
+#: cap on the problems collected from one file's cells (formulas, error values)
+MAX_CELL_PROBLEMS = 50
+
+
+class _Unreadable(Exception):
+    """Several problems that each make the file unreadable (e.g. merged cells)."""
+
+    def __init__(self, problems: list[DataError]):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
 
 @dataclass
 class RawTable:
-    """A data file as text cells: header, and rows with their spreadsheet row numbers."""
+    """A data file as text cells: header, and rows with their spreadsheet row numbers.
+
+    ``problems`` are the file's own defects; ``usable`` is False when the file
+    could not be read at all (then header and rows are empty).
+    """
 
     name: str
     path: Path
     shown_as: str
     header: list[str]
     rows: list[tuple[int, list[str]]]
+    problems: list[DataError] = field(default_factory=list)
+    usable: bool = True
+    bad_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, 0-based column) already in problems
 
 
 def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
-    """Read one data file as text; CSV (UTF-8, comma) or .xlsx (first and only sheet)."""
-    if not path.exists():
-        raise DataError(shown_as, None, None, None, "file not found; the codebook lists it, so it must exist")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        header, rows = _read_xlsx(path, shown_as)
-    else:
-        header, rows = _read_csv(path, shown_as)
-    return RawTable(name=name, path=path, shown_as=shown_as, header=header, rows=rows)
+    """Read one data file as text: CSV (UTF-8, comma-separated) or .xlsx (one sheet with data)."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            raise DataError(shown_as, None, None, None, "file not found; the codebook lists it, so it must exist")
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            header, rows, problems, bad_cells = _read_xlsx(path, shown_as)
+        elif path.suffix.lower() == ".xls":
+            raise DataError(shown_as, None, None, None,
+                            "old Excel format (.xls) is not read; save the workbook as .xlsx or CSV UTF-8")
+        else:
+            header, rows, problems = _read_csv(path, shown_as)
+            bad_cells = set()
+    except DataError as exc:
+        return RawTable(name=name, path=path, shown_as=shown_as, header=[], rows=[], problems=[exc], usable=False)
+    except _Unreadable as exc:
+        return RawTable(name=name, path=path, shown_as=shown_as, header=[], rows=[], problems=exc.problems,
+                        usable=False)
+    return RawTable(name=name, path=path, shown_as=shown_as, header=header, rows=rows, problems=problems,
+                    bad_cells=bad_cells)
 
+
+# --- CSV ---------------------------------------------------------------------------
 
 def _read_csv(path: Path, shown: str):
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a BOM from Excel's "CSV UTF-8" export is harmless; accept it
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(shown, None, None, None, "file is UTF-16 (Excel 'Unicode text'); save it as 'CSV UTF-8'")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DataError(shown, line, None, data[exc.start: exc.start + 1].hex(),
-                        "file is not UTF-8 (Latin-1 or Windows encoding?); save it as 'CSV UTF-8'") from None
+        raise DataError(shown, line, None, f"byte 0x{data[exc.start]:02x}",
+                        "file is not UTF-8 (Latin-1, GBK or another Windows encoding?); "
+                        "save it as 'CSV UTF-8'") from None
     if not text.strip():
         raise DataError(shown, None, None, None, "file is empty; expected a header row and one row per record")
     first = text.splitlines()[0]
-    if ";" in first and "," not in first:
-        raise DataError(shown, 1, None, first[:60], "header is separated by ';'; save the file as comma-separated CSV")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader)]
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in first and "," not in first:
+            raise DataError(shown, 1, None, first[:60], f"columns are separated by {name}; "
+                            "save the file as comma-separated CSV")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        raise DataError(shown, None, None, None, f"not a well-formed CSV file ({exc}); "
+                        "check for an unclosed quote") from None
+    header = [h.strip() for h in records[0]]
+    while header and header[-1] == "":
+        header.pop()  # trailing separators after the last column name
     rows = []
-    for i, cells in enumerate(reader, start=2):
+    for i, cells in enumerate(records[1:], start=2):
         if not any(c.strip() for c in cells):
-            continue  # blank line at the end of a spreadsheet export
+            continue  # blank line, e.g. at the end of a spreadsheet export
         rows.append((i, cells))
-    return header, rows
+    return header, rows, []
 
+
+# --- Excel -------------------------------------------------------------------------
 
 def _read_xlsx(path: Path, shown: str):
     import openpyxl  # only when the study really uses Excel
@@ -67,44 +116,68 @@ def _read_xlsx(path: Path, shown: str):
     try:
         wb = openpyxl.load_workbook(path, read_only=False, data_only=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise DataError(shown, None, None, None, f"cannot be opened as an Excel workbook ({type(exc).__name__})") from None
-    if len(wb.worksheets) != 1:
-        names = ", ".join(ws.title for ws in wb.worksheets)
-        raise DataError(shown, None, None, names, "workbook has more than one sheet; keep one sheet per data file")
-    ws = wb.worksheets[0]
-    if ws.merged_cells.ranges:
-        rng = sorted(str(r) for r in ws.merged_cells.ranges)[0]
-        raise DataError(shown, None, rng, None, "merged cells; unmerge them so every cell holds one value")
-    header, rows = None, []
-    for r, row in enumerate(ws.iter_rows(), start=1):
-        cells = []
-        for cell in row:
-            v = cell.value
-            if isinstance(v, str) and v.startswith("="):
-                raise DataError(shown, r, cell.column_letter, v, "cell holds a formula; paste values instead")
-            cells.append(_xlsx_text(v, cell))
-        if header is None:
-            header = [c.strip() for c in cells]
-            continue
-        if any(c.strip() for c in cells):
-            rows.append((r, cells))
-    if header is None:
-        raise DataError(shown, None, None, None, "sheet is empty; expected a header row and one row per record")
+        raise DataError(shown, None, None, None,
+                        f"cannot be opened as an Excel workbook ({type(exc).__name__})") from None
+    sheets = [ws for ws in wb.worksheets if any(c.value is not None for row in ws.iter_rows() for c in row)]
+    if len(sheets) > 1:
+        names = ", ".join(ws.title for ws in sheets)
+        raise DataError(shown, None, None, names, "workbook has data on more than one sheet; "
+                        "keep one sheet per data file (one codebook entry each)")
+    if not sheets:
+        raise DataError(shown, None, None, None, "workbook is empty; expected a header row and one row per record")
+    ws = sheets[0]
+    grid = [list(row) for row in ws.iter_rows()]
+    header = [_xlsx_text(c.value).strip() for c in grid[0]] if grid else []
     while header and header[-1] == "":
         header.pop()
-    return header, [(r, c[: len(header)]) for r, c in rows]
+    problems = []
+    for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        col = header[rng.min_col - 1] if rng.min_col - 1 < len(header) and rng.min_row > 1 else None
+        problems.append(DataError(shown, rng.min_row, col, str(rng),
+                                  "merged cells; unmerge them and type the value into every cell"))
+    if problems:  # merged cells shift every later check, so report them alone
+        raise _Unreadable(problems[:MAX_CELL_PROBLEMS])
+    rows, bad_cells = [], set()
+    for cells in grid[1:]:
+        texts = []
+        for cell in cells:
+            problem = _cell_problem(cell)
+            if problem:
+                bad_cells.add((cell.row, cell.column - 1))
+                col = header[cell.column - 1] if cell.column - 1 < len(header) else cell.column_letter
+                if len(problems) < MAX_CELL_PROBLEMS:
+                    problems.append(DataError(shown, cell.row, col, str(cell.value), problem))
+            texts.append("" if problem else _xlsx_text(cell.value))
+        if any(t.strip() for t in texts) or any(c.value is not None for c in cells):
+            rows.append((cells[0].row, texts))
+    for cell in grid[0] if grid else []:
+        problem = _cell_problem(cell)
+        if problem:
+            problems.insert(0, DataError(shown, 1, cell.column_letter, str(cell.value), problem))
+    return header, rows, problems, bad_cells
 
 
-def _xlsx_text(v, cell) -> str:
-    """Excel cell -> the text the author would have typed (dates as ISO)."""
-    import datetime as dt
+def _cell_problem(cell) -> str | None:
+    """A cell whose shown value is not a typed value: a formula or an Excel error."""
+    if cell.data_type == "f":
+        return "cell holds a formula; paste values only (Paste Special > Values)"
+    if cell.data_type == "e":
+        return "cell shows an Excel error; correct or clear it"
+    return None
 
+
+def _xlsx_text(v) -> str:
+    """Excel cell value -> the text the author would have typed (dates as ISO, no float artefacts)."""
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
     if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat()
-    if isinstance(v, dt.date):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer() and cell.number_format in ("General", "0"):
-        return str(int(v))
+    if isinstance(v, float):
+        if v.is_integer():
+            return str(int(v))
+        return format(Decimal(repr(v)), "f")  # 1e-05 -> 0.00001, 8.5 -> 8.5
     return str(v)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class StudyPaths:
+    """The layout of a study folder: data/, study/, templates/ and the build output, named once."""
+
     root: Path
 
     @property
@@ -46,12 +48,23 @@ class StudyPaths:
         return self.root / "manuscript"
 
     @property
+    def submissions(self) -> Path:     # the ledger of each submission, kept for later diffs (tracked)
+        return self.root / "submissions"
+
+    @property
     def cache(self) -> Path:           # build cache and logs (git-ignored)
         return self.root / ".papergen"
 
     @property
     def log(self) -> Path:             # full tracebacks and tool output of the last run
         return self.cache / "build.log"
+
+    def rel(self, path: Path) -> str:
+        """A path as the author sees it in messages and the ledger: relative to the study folder."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
 
 
 @dataclass(frozen=True)
@@ -86,5 +99,33 @@ class OutputPaths:
         return self.dir / "numbers.json"
 
     @property
+    def review(self) -> Path:          # the review edition: every number clickable, one self-contained file
+        return self.dir / f"{self.name}.review.html"
+
+    @property
+    def changes_html(self) -> Path:    # numbers and prose changed since the previous version
+        return self.dir / "changes.html"
+
+    @property
+    def changes_docx(self) -> Path:
+        return self.dir / "changes.docx"
+
+    @property
     def reference_docx(self) -> Path:
         return self.dir / "reference.docx"
+
+    @property
+    def strobe_md(self) -> Path:       # STROBE checklist filled from the templates' declarations
+        return self.dir / "strobe-checklist.md"
+
+    @property
+    def strobe_docx(self) -> Path:
+        return self.dir / "strobe-checklist.docx"
+
+    @property
+    def submission(self) -> Path:      # the files a journal asks for, with MANIFEST.txt (python build.py pack)
+        return self.dir / "submission"
+
+    @property
+    def submission_zip(self) -> Path:
+        return self.dir / "submission.zip"

@@ -6,12 +6,15 @@ with a key, a definition and the plan line that declared it.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from papergen import statistics as st
 from papergen.errors import AnalysisError, StudyLayoutError
+from papergen.provenance import row_values
 from papergen.tables import TableBuilder
 from papergen.values import Registry, Source, Value
 
@@ -22,6 +25,16 @@ class FigureSpec:
     def __init__(self, key: str, number: int, curves: list, options: dict, ref: Value):
         self.key, self.number, self.curves, self.options, self.ref = key, number, curves, options, ref
         self.path = f"figures/{key}.png"
+
+
+@dataclass
+class Identity:
+    """A sum the analysis plan asserts (total = sum of parts), checked by papergen.checks."""
+
+    total: object
+    parts: list
+    description: str
+    declared_at: str
 
 
 class Analysis:
@@ -35,6 +48,7 @@ class Analysis:
         self.registry = Registry()
         self.tables: dict[str, TableBuilder] = {}
         self.figures: dict[str, FigureSpec] = {}
+        self.identities: list[Identity] = []  # sums the build checks (require_sum)
         self._plan_path, self._root = plan_path.resolve(), root.resolve()
 
     # -- provenance ----------------------------------------------------------
@@ -69,13 +83,50 @@ class Analysis:
     def measure(self, series, table: str, columns: list[str], label: str, filter: str = "") -> st.Measure:
         """A derived per-subject variable; name the table and columns it was computed from."""
         src = Source(file=self.file_of(table), columns=tuple(columns),
-                     rows=tuple(str(i) for i in series.index), filter=filter)
+                     rows=tuple(str(i) for i in series.index), filter=filter, digest=_digest(series, label),
+                     **row_values(self.data[table], series, columns, label))
         return st.Measure(series=series, source=src, label=label)
 
     def survival(self, time: st.Measure, event: st.Measure) -> st.Survival:
         if list(time.series.index) != list(event.series.index):
             raise AnalysisError(f"{time.label} and {event.label} are not for the same subjects")
         return st.Survival(time=time, event=event)
+
+    def groups(self, table: str, column: str, labels: dict | None = None,
+               keys: dict | None = None) -> list[st.Group]:
+        """Subgroups by a category column, in the codebook's order of values (e.g. treatment arms).
+
+        ``labels`` maps a value to the text printed for it (table headings, figure
+        legend); ``keys`` maps it to the name used in value keys (default: the value).
+        """
+        frame, labels, keys = self.data[table], labels or {}, keys or {}
+        out = []
+        for level in self.codebook_values(table, column):
+            key = keys.get(level) or "".join(c if c.isalnum() else "_" for c in str(level).lower()).strip("_")
+            out.append(st.Group(key=key, label=labels.get(level, str(level)), mask=frame[column] == level,
+                                filter=f"{column} = {level}"))
+        return out
+
+    def stratified(self, key: str, statistic, measure, groups: list[st.Group], definition: str,
+                   overall: bool = True, **options) -> list[Value]:
+        """One value per group (``key.<group>``) and, with ``overall``, for everyone (``key.all``).
+
+        ``statistic`` is a papergen statistic taking a Measure or Survival first, e.g.
+        ``a.stratified("baseline.age", st.median_range, age, arms, "Median age", unit="yr")``.
+        Returns the values in group order, the overall one last: one Table 1 row.
+        """
+        if not definition.strip():
+            raise AnalysisError(f"value {key!r} needs a definition")
+        out = []
+        for g in groups:
+            v = statistic(measure.where(g.mask, g.filter), **options)
+            v.key, v.definition, v.declared_at = f"{key}.{g.key}", f"{definition} ({g.label})", self._caller()
+            out.append(self.registry.add(v))
+        if overall:
+            v = statistic(measure, **options)
+            v.key, v.definition, v.declared_at = f"{key}.all", f"{definition} (all subjects)", self._caller()
+            out.append(self.registry.add(v))
+        return out
 
     # -- declarations --------------------------------------------------------
     def value(self, key: str, value: Value, definition: str) -> Value:
@@ -106,12 +157,31 @@ class Analysis:
         self.figures[key] = f
         return f
 
+    def require_sum(self, total, parts: list, description: str) -> None:
+        """Declare that ``total`` equals the sum of ``parts``; the build checks it.
+
+        Either counts (Values, or text printed from them such as a table header)
+        or per-subject Measures, compared subject by subject. A violation stops the
+        build with one line naming both sides and this plan line.
+        """
+        if not description.strip():
+            raise AnalysisError("require_sum needs a description of the identity")
+        self.identities.append(Identity(total, list(parts), description, self._caller()))
+
     def _ref(self, key: str, text: str, number: int, kind: str) -> Value:
         v = Value(key=key, text=text, exact={"number": number},
                   definition=f"Cross-reference: {kind}s are numbered in the order the analysis plan declares them.",
                   method={"function": "papergen.plan.Analysis." + kind})
         v.declared_at = self._caller()
         return self.registry.add(v)
+
+
+def _digest(series, label: str) -> str:
+    """Fingerprint of a measure (its label, subjects and values): equal only for the same data."""
+    import pandas as pd
+
+    data = pd.util.hash_pandas_object(series, index=True).to_numpy().tobytes()
+    return hashlib.sha256(label.encode("utf-8") + b"\0" + data).hexdigest()[:16]
 
 
 def load_plan(path: Path):

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from papergen.errors import TemplateError
+from papergen.errors import PapergenError, TemplateError
 from papergen.values import Printed, Value
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
@@ -37,6 +37,10 @@ def literal(text: str) -> str:
     return text
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _escape(text: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", text)
 
@@ -44,10 +48,14 @@ def _escape(text: str) -> str:
 class Renderer:
     """One Jinja environment for a study's templates, recording where each Value is printed."""
 
-    def __init__(self, template_dir: Path, sections: dict[str, str]):
+    def __init__(self, template_dir: Path, sections: dict[str, str], track_places: bool = False):
         self.sections = sections  # template file name -> manuscript section title
+        #: with track_places, span i carries data-pg-at="i" and printed[i] is its ledger place,
+        #: until sentences.attach_contexts() stores each sentence in its place and drops the index
+        self.printed: list[dict] | None = [] if track_places else None
         self.template_dir = template_dir
-        self.env = SandboxedEnvironment(
+        # immutable: a template may not change a value's numbers (dict.update, list.append)
+        self.env = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(template_dir)),
             undefined=jinja2.StrictUndefined, autoescape=False,
             keep_trailing_newline=True, finalize=self._finalize,
@@ -58,16 +66,25 @@ class Renderer:
         self.env.globals["literal"] = literal
 
     # -- printing --------------------------------------------------------------
-    def mark(self, value, text: str | None = None, where: tuple[str, int, str] | None = None) -> str:
-        """A Value (or text Printed from one) as marked-up Markdown, recording where it was printed."""
+    def mark(self, value, text: str | None = None, where: tuple[str, int, str] | None = None,
+             detail: dict | None = None) -> str:
+        """A Value (or text Printed from one) as marked-up Markdown, recording where it was printed.
+
+        The place holds the template, line, section and the text printed there;
+        ``detail`` adds more (the table, row and column of a table cell).
+        """
         if isinstance(value, Printed):
             value, text = value.value, str(value)
         template, line, section = where or self._where()
-        place = {"template": template, "line": line, "section": section}
+        shown = value.text if text is None else text
+        place = {"template": template, "line": line, "section": section, "printed": shown, **(detail or {})}
         if place not in value.places:
             value.places.append(place)
-        shown = value.text if text is None else text
-        return f'[{_escape(shown)}]{{.pg-value data-key="{value.key}"}}'
+        at = ""
+        if self.printed is not None:
+            at = f' data-pg-at="{len(self.printed)}"'
+            self.printed.append(value.places[value.places.index(place)])
+        return f'[{_escape(shown)}]{{.pg-value data-key="{value.key}"{at}}}'
 
     def _finalize(self, obj):
         if isinstance(obj, jinja2.Undefined):
@@ -115,6 +132,11 @@ class Renderer:
             raise TemplateError(f"{self._tb_place(exc, template)}: refused: {exc}") from None
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(f"templates/{exc.name}: template not found") from None
+        except TemplateError:
+            raise
+        except (PapergenError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            # e.g. {{ os.mean.part("sd") }} or {{ range(10**9) }}: still one line naming template:line
+            raise TemplateError(f"{self._tb_place(exc, template)}: {_one_line(exc)}") from exc
 
     def _tb_place(self, exc: BaseException, template: str) -> str:
         """templates/NAME:LINE of the innermost template frame in the traceback.

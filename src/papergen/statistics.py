@@ -39,6 +39,20 @@ class Measure:
     def values(self) -> np.ndarray:
         return self.series.to_numpy()
 
+    def where(self, mask, filter: str = "") -> "Measure":
+        """The same variable for a subgroup only (``mask``: a boolean Series over the subjects).
+
+        The subgroup's rows and the filter in words are recorded in the source,
+        so a per-group value traces back to exactly the rows it used.
+        """
+        keep = mask.reindex(self.series.index, fill_value=False).astype(bool)
+        sub = self.series[keep.to_numpy()]
+        both = "; ".join(f for f in (self.source.filter, filter) if f)
+        src = Source(file=self.source.file, columns=self.source.columns,
+                     rows=tuple(str(i) for i in sub.index), filter=both,
+                     values=self.source.values, derived=self.source.derived)  # as_dict keeps the subgroup's rows
+        return Measure(series=sub, source=src, label=self.label)
+
 
 @dataclass
 class Survival:
@@ -54,6 +68,20 @@ class Survival:
     def sources(self) -> list[Source]:
         return [self.time.source, self.event.source]
 
+    def where(self, mask, filter: str = "") -> "Survival":
+        """Time and event for a subgroup only (one curve of a stratified figure)."""
+        return Survival(time=self.time.where(mask, filter), event=self.event.where(mask, filter))
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: a pandas mask has no single truth value
+class Group:
+    """A subgroup of subjects: a stable key for value names, a label for print, a row mask."""
+
+    key: str
+    label: str
+    mask: "object"  # boolean pandas Series over the subjects of one table
+    filter: str = ""
+
 
 def version(package: str) -> str:
     """Installed version of a distribution, for the ledger and the methods section."""
@@ -67,7 +95,8 @@ def method_of(fn, library: str | None) -> dict:
         shown = path.relative_to(ENGINE_ROOT.parent.parent)
     except ValueError:
         shown = path
-    out = {"function": f"{fn.__module__}.{fn.__qualname__}", "code": f"{shown.as_posix()}:{fn.__code__.co_firstlineno}"}
+    out = {"module": fn.__module__, "function": f"{fn.__module__}.{fn.__qualname__}",
+           "code": f"{shown.as_posix()}:{fn.__code__.co_firstlineno}"}
     if library:
         out["library"] = library
     return out
@@ -84,9 +113,13 @@ def _numeric(m: Measure) -> np.ndarray:
     return x
 
 
-def _value(fn, text, exact, sources, library="numpy", parts=None, unit=None, count=None) -> Value:
+def _value(fn, text, exact, sources, library="numpy", parts=None, unit=None, count=None, maths=None) -> Value:
+    method = method_of(fn, _lib(library) if library else None)
+    if maths is not None:  # the function that does the arithmetic, when fn only wraps it
+        inner = method_of(maths, None)
+        method["maths"] = f"{inner['function']} ({inner['code']})"
     return Value(key="", text=text, exact=exact, unit=unit, inputs=list(sources),
-                 method=method_of(fn, _lib(library) if library else None), parts=parts or {}, count=count)
+                 method=method, parts=parts or {}, count=count)
 
 
 # --- descriptive -----------------------------------------------------------
@@ -100,6 +133,21 @@ def count(m: Measure) -> Value:
                   parts={"percent": fmt.fmt_percent(n, total) if total else "", "of": str(total),
                          "n_percent": fmt.fmt_count_percent(n, total) if total else str(n),
                          "n_equals": f"n = {n}"})
+
+
+def category_count(m: Measure, category: str) -> Value:
+    """Subjects whose value is ``category``, out of those with a value: "12 (4.8%)" as part n_percent.
+
+    Missing values are left out of the denominator, as in a Table 1 column.
+    """
+    s = m.series.dropna()
+    n, total = int((s.astype(str) == str(category)).sum()), int(s.size)
+    if total == 0:
+        raise AnalysisError(f"{m.label or m.source.file}: no values to count")
+    return _value(category_count, str(n), {"n": n, "of": total, "category": str(category)}, [m.source],
+                  library="pandas", count=n,
+                  parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
+                         "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
 
 
 def most_common(m: Measure) -> Value:
@@ -163,13 +211,17 @@ def date_value(d: dt.date, source: Source) -> Value:
 
 # --- survival --------------------------------------------------------------
 
-def km_mean(s: Survival, places: int = 1, unit: str | None = None) -> Value:
-    """Kaplan-Meier mean (area under the curve to the largest time) ± its SE, as SPSS and R print."""
+def km_mean(s: Survival, places: int = 1, unit: str | None = None, tau: float | None = None) -> Value:
+    """Kaplan-Meier mean ± its SE, as SPSS and R print: the area under the curve up to ``tau``.
+
+    ``tau`` (same unit as the times) restricts the mean to [0, tau], the restricted
+    mean survival time (RMST); by default it is the largest observed time.
+    """
     t, e = s.arrays()
-    r = sv.km_mean(t, e)
+    r = sv.km_mean(t, e, tau=tau)
     text = fmt.fmt_mean_pm(r.mean, r.se, places, unit)
     return _value(km_mean, text, {"mean": r.mean, "se": r.se, "tau": r.tau, "lower": r.lower, "upper": r.upper},
-                  s.sources, unit=unit,
+                  s.sources, unit=unit, maths=sv.km_mean,
                   parts={"mean": fmt.fmt_number(r.mean, places), "se": fmt.fmt_number(r.se, places),
                          "tau": fmt.fmt_number(r.tau, places), "ci": fmt.fmt_ci(r.lower, r.upper, places)})
 
@@ -182,7 +234,7 @@ def km_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
     parts["ci"] = _ci_text(r.lower, r.upper, places)
     text = parts["median"] if not r.reached else f"{parts['median']}{' ' + unit if unit else ''} (95%CI: {parts['ci']})"
     return _value(km_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper, "reached": r.reached},
-                  s.sources, unit=unit, parts=parts, library="numpy")
+                  s.sources, unit=unit, parts=parts, library="numpy", maths=sv.km_median)
 
 
 def km_median_range(s: Survival, places: int = 0, unit: str | None = None) -> Value:
@@ -193,7 +245,7 @@ def km_median_range(s: Survival, places: int = 0, unit: str | None = None) -> Va
         raise AnalysisError(f"{s.time.label}: the Kaplan-Meier curve never reaches 0.5, so there is no median to print")
     lo, hi = float(t.min()), float(t.max())
     return _value(km_median_range, fmt.fmt_median_range(r.median, lo, hi, places, unit),
-                  {"median": r.median, "min": lo, "max": hi}, s.sources, unit=unit, library="numpy",
+                  {"median": r.median, "min": lo, "max": hi}, s.sources, unit=unit, library="numpy", maths=sv.km_median,
                   parts={"median": fmt.fmt_number(r.median, places), "min": fmt.fmt_number(lo, places),
                          "max": fmt.fmt_number(hi, places)})
 
@@ -205,7 +257,7 @@ def survival_at(s: Survival, at: float, places: int = 1) -> Value:
     if not r.estimable:
         when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
         return _value(survival_at, "not estimable", {"t": at, "estimable": False}, s.sources,
-                      parts={"survival": "not estimable", "ci": "", "when": when}, library="numpy")
+                      parts={"survival": "not estimable", "ci": "", "when": when}, library="numpy", maths=sv.survival_at)
     pct = lambda p: fmt.fmt_number(100 * p, places)  # noqa: E731
     degenerate = r.lower is None or r.upper is None or r.lower == r.upper  # S = 1 or 0: no interval
     ci = "not estimable" if degenerate else _ci_text(100 * r.lower, 100 * r.upper, places)
@@ -213,7 +265,7 @@ def survival_at(s: Survival, at: float, places: int = 1) -> Value:
     when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
     return _value(survival_at, text, {"t": at, "survival": r.survival, "lower": r.lower, "upper": r.upper,
                                        "n_risk": r.n_risk, "estimable": True},
-                  s.sources, unit="%", library="numpy", parts={"survival": f"{pct(r.survival)}%", "ci": ci, "when": when})
+                  s.sources, unit="%", library="numpy", maths=sv.survival_at, parts={"survival": f"{pct(r.survival)}%", "ci": ci, "when": when})
 
 
 def followup_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
@@ -224,7 +276,7 @@ def followup_median(s: Survival, places: int = 1, unit: str | None = None) -> Va
              "ci": _ci_text(r.lower, r.upper, places)}
     text = parts["median"] + (f" {unit}" if unit and r.reached else "")
     return _value(followup_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper},
-                  s.sources, unit=unit, parts=parts, library="numpy")
+                  s.sources, unit=unit, parts=parts, library="numpy", maths=sv.reverse_km_median_followup)
 
 
 def events(s: Survival) -> Value:
@@ -232,7 +284,30 @@ def events(s: Survival) -> Value:
     _, e = s.arrays()
     n = int(e.sum())
     return _value(events, str(n), {"n": n, "of": int(e.size)}, [s.event.source], library=None, count=n,
-                  parts={"percent": fmt.fmt_percent(n, int(e.size)), "of": str(int(e.size))})
+                  parts={"percent": fmt.fmt_percent(n, int(e.size)), "of": str(int(e.size)),
+                         "n_percent": fmt.fmt_count_percent(n, int(e.size))})
+
+
+def logrank(curves: list[tuple[str, Survival]]) -> Value:
+    """Log-rank test that two or more survival curves are equal: "P = 0.003" (lifelines).
+
+    ``curves`` is the list of (label, Survival) pairs that a stratified figure draws.
+    """
+    from lifelines.statistics import multivariate_logrank_test
+
+    if len(curves) < 2:
+        raise AnalysisError("logrank: needs at least two groups to compare")
+    times, events, labels = [], [], []
+    for label, surv in curves:
+        t, e = surv.arrays()
+        times.append(t)
+        events.append(e)
+        labels += [label] * t.size
+    r = multivariate_logrank_test(np.concatenate(times), np.array(labels), np.concatenate(events))
+    p, chi2, df = float(r.p_value), float(r.test_statistic), int(r.degrees_of_freedom)
+    sources = [src for _, surv in curves for src in surv.sources]
+    return _value(logrank, fmt.fmt_p(p), {"p": p, "chi2": chi2, "df": df}, sources, library="lifelines",
+                  parts={"p": fmt.fmt_p(p), "chi2": fmt.fmt_number(chi2, 2), "df": str(df)})
 
 
 def _ci_text(lo, hi, places) -> str:

@@ -13,7 +13,7 @@ from papergen.values import Printed, Value
 @dataclass
 class Row:
     label: str
-    cells: list  # Values or plain text (column headings, blank cells)
+    cells: list  # Values, plain text, or a tuple of both printed together ("Treated, ", n.part("n_equals"))
     indent: int = 0
     heading: bool = False
 
@@ -43,10 +43,9 @@ class TableBuilder:
         return self
 
     def values(self) -> list[Value]:
-        out = [c if isinstance(c, Value) else c.value for c in self.header if isinstance(c, (Value, Printed))]
-        for r in self.rows:
-            out += [c if isinstance(c, Value) else c.value for c in r.cells if isinstance(c, (Value, Printed))]
-        return out
+        cells = list(self.header) + [c for r in self.rows for c in r.cells]
+        flat = [p for c in cells for p in (c if isinstance(c, tuple) else (c,))]
+        return [c if isinstance(c, Value) else c.value for c in flat if isinstance(c, (Value, Printed))]
 
     def to_markdown(self, cell) -> str:
         """Pipe table with the caption above (``: caption``) and footnotes below.
@@ -54,7 +53,12 @@ class TableBuilder:
         ``cell`` turns a Value into its marked-up text and records where it appears.
         """
         ncol = len(self.header)
-        show = lambda c: cell(c) if isinstance(c, (Value, Printed)) else _esc(str(c))  # noqa: E731
+
+        def show(c) -> str:
+            if isinstance(c, tuple):  # text and values printed together in one cell
+                return "".join(show(p) for p in c)
+            return cell(c) if isinstance(c, (Value, Printed)) else _esc(str(c))
+
         lines = ["| " + " | ".join(show(h) for h in self.header) + " |",
                  "|" + "|".join([":---"] * ncol) + "|"]
         for r in self.rows:

@@ -1,8 +1,10 @@
 """Check raw data against the codebook before any statistics, then type it.
 
 Each check_<property> function tests one rule and returns the problems it
-found as DataError objects (file, spreadsheet row, column, value, rule), so
-the author sees every problem of a file at once.
+found as DataError objects (file, spreadsheet row, column, value, rule), so the
+author sees every problem of every file at once, one line each. Values of
+direct identifiers are never shown. Only clean data become typed tables, and
+identifier columns are dropped from them, so no analysis can print one.
 """
 from __future__ import annotations
 
@@ -11,13 +13,19 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from papergen.codebook import Codebook, ColumnSpec, FileSpec
+from papergen.codebook import Codebook, ColumnSpec, FileSpec, RuleSpec
 from papergen.errors import DataError, DataErrors
+from papergen.identifiers import header_kind, value_kind
 from papergen.load import RawTable
 
 INT_RE = re.compile(r"^[+-]?\d+$")
 NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: what people type for "not known" instead of leaving the cell empty
+MISSING_MARKERS = {"na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "?", "??", "unknown", "missing", ".",
+                   "#n/a", "nd", "n.d.", "not done", "/"}
+WITHHELD = "value withheld: the column is a direct identifier"
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (after its 1900 leap-year bug)
 
 
 @dataclass
@@ -30,17 +38,28 @@ class Table:
     frame: "object"  # pandas.DataFrame, indexed by the primary key when there is one
 
 
-def check_header(raw: RawTable, spec: FileSpec) -> list[DataError]:
-    """Every codebook column present once, no unknown column."""
-    errs = []
-    seen = set()
+# --- the file's shape ---------------------------------------------------------------
+
+def check_header(raw: RawTable, spec: FileSpec, skip: set[str] = frozenset()) -> list[DataError]:
+    """Every codebook column present once, no unknown column, the header in row 1, some data rows."""
+    need = max(1, len(spec.columns) // 2)
+    if len(set(raw.header) & set(spec.columns)) < need:
+        for rownum, cells in raw.rows[:10]:
+            if len({c.strip() for c in cells} & set(spec.columns)) >= need:
+                return [DataError(raw.shown_as, rownum, None, None,
+                                  f"the header is in row {rownum}, not row 1; delete the row(s) above it "
+                                  "(a title or notes) so that the column names are in row 1")]
+    errs, seen = [], set()
     for h in raw.header:
         if h in seen:
             errs.append(DataError(raw.shown_as, 1, h, h, "column appears twice in the header"))
         seen.add(h)
-        if h not in spec.columns:
+        if h == "":
+            errs.append(DataError(raw.shown_as, 1, None, "", "a column has no name in the header; "
+                                  "name it as in the codebook or delete the column"))
+        elif h not in spec.columns and h not in skip:
             close = difflib.get_close_matches(h, spec.columns, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else "; add it to the codebook or remove it"
+            hint = f"; did you mean {close[0]!r}?" if close else "; add it to the codebook or delete the column"
             errs.append(DataError(raw.shown_as, 1, h, h, f"column is not in the codebook{hint}"))
     for c in spec.columns:
         if c not in seen:
@@ -50,45 +69,157 @@ def check_header(raw: RawTable, spec: FileSpec) -> list[DataError]:
     return errs
 
 
+def check_row_width(raw: RawTable, rownum: int, cells: list[str]) -> DataError | None:
+    """A row has as many cells as the header (a stray or missing comma shifts every value)."""
+    n = len(raw.header)
+    if len(cells) > n and any(c.strip() for c in cells[n:]):
+        return DataError(raw.shown_as, rownum, None, None,
+                         f"row has {len(cells)} cells but the header has {n} columns (a stray comma, "
+                         "or a value to the right of the last column?)")
+    if len(cells) < n and raw.path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return DataError(raw.shown_as, rownum, None, None,
+                         f"row has {len(cells)} cells but the header has {n} columns (a missing comma?)")
+    return None
+
+
+def check_identifiers(raw: RawTable, spec: FileSpec) -> tuple[list[DataError], set[str]]:
+    """A column that looks like a direct identifier must be declared ``role: identifier`` (or pseudonym).
+
+    Returns the problems (one per column, never showing a value) and the names
+    of the columns flagged, whose values are then withheld from every message.
+    """
+    errs, flagged = [], set()
+    for i, h in enumerate(raw.header):
+        col = spec.columns.get(h)
+        if col is not None and col.role is not None:
+            continue
+        kind = header_kind(h)
+        if kind:
+            errs.append(DataError(raw.shown_as, 1, h, None,
+                                  f"column name suggests {kind}, a direct identifier; declare it in the codebook "
+                                  "with role: identifier (checked, never printed) or delete the column"))
+            flagged.add(h)
+            continue
+        for rownum, cells in raw.rows:
+            kind = value_kind(cells[i]) if i < len(cells) else None
+            if kind:
+                errs.append(DataError(raw.shown_as, rownum, h, None,
+                                      f"value looks like {kind}, a direct identifier (not shown here); declare "
+                                      "the column in the codebook with role: identifier or delete it"))
+                flagged.add(h)
+                break
+    return errs, flagged
+
+
+# --- one cell -------------------------------------------------------------------------
+
 def check_cell(value: str, col: ColumnSpec):
     """Parse one cell by its column type; return (typed value, problem or None)."""
     v = value.strip()
     if v == "":
         return None, ("required value is missing" if col.required else None)
     if value != v:
-        return None, "value has leading or trailing spaces"
-    t = col.type
-    if t == "integer":
-        if not INT_RE.match(v):
-            return None, "expected a whole number"
-        out = int(v)
-    elif t == "number":
-        if not NUM_RE.match(v):
-            why = "decimal separator must be '.'" if re.match(r"^[+-]?\d+,\d+$", v) else "expected a number"
-            return None, why
-        out = float(v)
-    elif t == "flag":
-        if v not in ("0", "1"):
-            return None, "expected 0 or 1"
-        out = int(v)
-    elif t == "date":
-        if not DATE_RE.match(v):
-            return None, "expected a date written YYYY-MM-DD"
+        hint = _category_hint(v, col) if col.type == "category" else ""
+        return None, f"value has leading or trailing spaces{hint}"
+    out, problem = CELL_CHECKS[col.type](v, col)
+    if v.lower() in MISSING_MARKERS and (problem or col.type == "string"):
+        if col.required:
+            return None, f"{v!r} marks a missing value, but the codebook requires a value here"
+        return None, "leave the cell empty for a missing value instead of writing a placeholder"
+    if problem:
+        return None, problem
+    return out, check_range(out, col)
+
+
+def check_integer(v: str, col: ColumnSpec):
+    if INT_RE.match(v):
+        return int(v), None
+    return None, _number_problem(v, "expected a whole number")
+
+
+def check_number(v: str, col: ColumnSpec):
+    if NUM_RE.match(v):
+        return float(v), None
+    return None, _number_problem(v, "expected a number")
+
+
+def _number_problem(v: str, default: str) -> str:
+    if re.fullmatch(r"[+-]?[\d.]*\d,\d[\d,.]*", v):
+        return "comma in a number; use '.' as the decimal separator and no thousands separator"
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?\s*%", v):
+        return "remove the % sign (the unit is given in the codebook)"
+    if re.fullmatch(r"[<>≤≥]=?\s*[\d.]+", v):
+        return f"{default}; a qualified value like '<5' is not a number (record the limit in another column)"
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?\s*[^\d\s.,][^\d]*", v):
+        return f"{default}; remove the unit (the codebook gives it)"
+    return default
+
+
+def check_flag(v: str, col: ColumnSpec):
+    if v in ("0", "1"):
+        return int(v), None
+    if v.lower() in ("yes", "no", "y", "n", "true", "false", "dead", "alive"):
+        return None, "expected 0 or 1 (write 1 for yes and 0 for no)"
+    return None, "expected 0 or 1"
+
+
+def check_date(v: str, col: ColumnSpec):
+    if DATE_RE.match(v):
         try:
-            out = dt.date.fromisoformat(v)
+            return dt.date.fromisoformat(v), None
         except ValueError:
             return None, "not a real calendar date"
-    elif t == "category":
-        if v not in col.values:
-            close = [c for c in col.values if c.lower() == v.lower()] or difflib.get_close_matches(v, col.values, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            return None, f"not one of the allowed values {', '.join(col.values)}{hint}"
-        out = v
-    else:
-        out = v
-        if col.pattern and not re.match(col.pattern, v):
-            return None, f"does not match the pattern {col.pattern}"
-    return out, check_range(out, col)
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", v)
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if a <= 12 and b <= 12 and a != b:
+            return None, "ambiguous date (day/month or month/day?); write it as YYYY-MM-DD"
+        if not _real_date(y, b, a) and not _real_date(y, a, b):
+            return None, "not a real calendar date; write dates as YYYY-MM-DD"
+        return None, "expected a date written YYYY-MM-DD"
+    if re.fullmatch(r"\d{4,5}(\.0+)?", v):
+        day = EXCEL_EPOCH + dt.timedelta(days=int(float(v)))
+        return None, (f"looks like an Excel date serial number ({day.isoformat()}?); format the cells as dates "
+                      "or type YYYY-MM-DD")
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", v):
+        return None, "write the month and day with two digits (YYYY-MM-DD)"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?", v):
+        return None, "date has a time of day; keep the date only (YYYY-MM-DD)"
+    return None, "expected a date written YYYY-MM-DD"
+
+
+def _real_date(y: int, m: int, d: int) -> bool:
+    try:
+        dt.date(y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def check_category(v: str, col: ColumnSpec):
+    if v in col.values:
+        return v, None
+    return None, f"not one of the allowed values {', '.join(col.values)}{_category_hint(v, col)}"
+
+
+def _category_hint(v: str, col: ColumnSpec) -> str:
+    low = v.strip().lower()
+    close = [c for c in col.values if c.lower() == low]
+    close = close or [c for c in col.values if low and c.lower().startswith(low)][:1]
+    close = close or difflib.get_close_matches(v.strip(), col.values, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_string(v: str, col: ColumnSpec):
+    if "\n" in v or "\r" in v:
+        return None, "cell contains a line break"
+    if col.pattern and not re.match(col.pattern, v):
+        return None, f"does not match the pattern {col.pattern}"
+    return v, None
+
+
+CELL_CHECKS = {"integer": check_integer, "number": check_number, "flag": check_flag, "date": check_date,
+               "category": check_category, "string": check_string}
 
 
 def check_range(value, col: ColumnSpec) -> str | None:
@@ -97,7 +228,12 @@ def check_range(value, col: ColumnSpec) -> str | None:
     if col.type == "date":
         lo = dt.date.fromisoformat(str(lo)) if lo is not None else None
         hi = dt.date.fromisoformat(str(hi)) if hi is not None else None
-    unit = f" {col.unit}" if col.unit and col.type != "date" else ""
+        if lo is not None and value < lo:
+            return f"before the earliest allowed date {lo}"
+        if hi is not None and value > hi:
+            return f"after the latest allowed date {hi}"
+        return None
+    unit = f" {col.unit}" if col.unit else ""
     if lo is not None and value < lo:
         return f"below the allowed minimum {lo}{unit}"
     if hi is not None and value > hi:
@@ -105,117 +241,224 @@ def check_range(value, col: ColumnSpec) -> str | None:
     return None
 
 
-def check_primary_key(raw: RawTable, spec: FileSpec, typed: list[dict]) -> list[DataError]:
+# --- keys ---------------------------------------------------------------------------
+
+def check_primary_key(raw: RawTable, spec: FileSpec, typed: list[tuple[int, dict]]) -> list[DataError]:
     """The primary key identifies one row."""
     if not spec.primary_key:
         return []
     errs, first = [], {}
     cols = spec.primary_key
-    for (rownum, _), rec in zip(raw.rows, typed):
+    for rownum, rec in typed:
         k = tuple(rec.get(c) for c in cols)
         if any(v is None for v in k):
             continue
         if k in first:
-            shown = k[0] if len(k) == 1 else " / ".join(map(str, k))
-            what = "duplicate id" if len(k) == 1 else f"duplicate {' + '.join(cols)}"
-            errs.append(DataError(raw.shown_as, rownum, cols[-1], shown, f"{what}; first used in row {first[k]}"))
+            shown = str(k[0]) if len(k) == 1 else " / ".join(map(str, k))
+            what = f"duplicate {cols[0]}" if len(k) == 1 else f"duplicate {' + '.join(cols)}"
+            errs.append(DataError(raw.shown_as, rownum, cols[-1], shown,
+                                  f"{what}; first used in row {first[k]} (rule primary_key)"))
         else:
             first[k] = rownum
     return errs
 
 
-def check_rule(raw: RawTable, rule, typed: list[dict]) -> list[DataError]:
-    """A cross-column rule of the codebook, row by row."""
+def check_references(raw: RawTable, spec: FileSpec, typed: list[tuple[int, dict]],
+                     known: dict[str, set], shown: dict[str, str]) -> list[DataError]:
+    """Every foreign key (e.g. lesions.patient_id) names a row that exists in the file it references.
+
+    ``known`` holds the values of every column that passed its own checks ("patients.patient_id" -> ids);
+    a reference into a column with problems is checked on the next run, not guessed at now.
+    """
     errs = []
-    for (rownum, _), rec in zip(raw.rows, typed):
-        bad_col = _rule_broken(rule, rec)
-        if bad_col:
-            errs.append(DataError(raw.shown_as, rownum, bad_col, rec.get(bad_col), f"{rule.text or rule.id} (rule {rule.id})"))
+    for col in spec.columns.values():
+        if not col.references or col.references not in known:
+            continue
+        target, _, tcol = col.references.partition(".")
+        for rownum, rec in typed:
+            v = rec.get(col.name)
+            if v is not None and v not in known[col.references]:
+                errs.append(DataError(raw.shown_as, rownum, col.name, v,
+                                      f"no such {tcol} in {shown[target]} (rule references)"))
     return errs
 
 
-def _rule_broken(rule, rec) -> str | None:
-    """Name of the column that breaks the rule in this record, or None."""
-    cols = rule.columns
-    if rule.kind in ("before", "not_after"):
-        for a, b in zip(cols, cols[1:]):
-            va, vb = rec.get(a), rec.get(b)
-            if va is None or vb is None:
-                continue
-            if va > vb or (rule.kind == "before" and va == vb):
-                return b
-    elif rule.kind == "present_iff":
-        flag = rec.get(rule.flag)
-        present = rec.get(cols[0]) is not None
-        if flag is not None and present != (flag == 1):
-            return cols[0]
-    elif rule.kind == "equal_when":
-        a, b = cols
-        if rec.get(rule.flag) == 1 and rec.get(a) is not None and rec.get(a) != rec.get(b):
-            return b
+# --- cross-column rules: one check per kind; each returns (column, message) or None -----
+
+def check_before(rule: RuleSpec, rec: dict):
+    """Columns in strictly increasing order: operation_date < discharge_date."""
+    return _ordered(rule, rec, strict=True)
+
+
+def check_not_after(rule: RuleSpec, rec: dict):
+    """Columns in non-decreasing order: progression_date <= last_followup_date."""
+    return _ordered(rule, rec, strict=False)
+
+
+def _ordered(rule: RuleSpec, rec: dict, strict: bool):
+    for a, b in zip(rule.columns, rule.columns[1:]):
+        va, vb = rec.get(a), rec.get(b)
+        if va is None or vb is None or (va < vb if strict else va <= vb):
+            continue
+        if rule.column == a:
+            return a, f"must be {'before' if strict else 'on or before'} {b} ({_show(vb)})"
+        return b, f"must be {'after' if strict else 'on or after'} {a} ({_show(va)})"
     return None
 
 
-def check_references(tables: dict[str, "Table"], raws: dict[str, RawTable], book: Codebook) -> list[DataError]:
-    """Every foreign key (e.g. lesions.patient_id) names a row that exists."""
+def check_present_iff(rule: RuleSpec, rec: dict):
+    """The column has a value if and only if the flag is 1: progression_date iff progressed == 1."""
+    col, flag = rule.columns[0], rule.flag
+    f = rec.get(flag)
+    if f is None:
+        return None
+    present = rec.get(col) is not None
+    if f == 1 and not present:
+        return col, f"required when {flag} is 1"
+    if f == 0 and present:
+        return col, f"must be empty when {flag} is 0"
+    return None
+
+
+def check_equal_when(rule: RuleSpec, rec: dict):
+    """The two columns are equal when the flag is 1: last_followup_date = death_date when dead."""
+    a, b = rule.columns
+    if rec.get(rule.flag) != 1 or rec.get(a) is None or rec.get(b) is None or rec[a] == rec[b]:
+        return None
+    if rule.column == a:
+        return a, f"must equal {b} ({_show(rec[b])}) when {rule.flag} is 1"
+    return b, f"must equal {a} ({_show(rec[a])}) when {rule.flag} is 1"
+
+
+def check_starts_with(rule: RuleSpec, rec: dict):
+    """The second column's text starts with the first's: lesion_id P01-L02 belongs to patient P01."""
+    a, b = rule.columns
+    va, vb = rec.get(a), rec.get(b)
+    if va is None or vb is None or str(vb).startswith(str(va)):
+        return None
+    return b, f"must start with {a} ({_show(va)})"
+
+
+ROW_RULES = {"before": check_before, "not_after": check_not_after, "present_iff": check_present_iff,
+             "equal_when": check_equal_when, "starts_with": check_starts_with}
+
+
+def check_covers(raw: RawTable, rule: RuleSpec, typed: list[tuple[int, dict]], keys: set) -> list[DataError]:
+    """Every key of the referenced file has rows with each listed value (e.g. bilirubin on days 0 and 1)."""
+    key_col, col = rule.columns
+    have: dict = {}
+    for _, rec in typed:
+        have.setdefault(rec.get(key_col), set()).add(str(rec.get(col)))
     errs = []
-    for name, spec in book.files.items():
-        for col in spec.columns.values():
-            if not col.references:
-                continue
-            target, _, tcol = col.references.partition(".")
-            known = set(tables[target].frame[tcol]) if tcol in tables[target].frame else set(tables[target].frame.index)
-            for (rownum, _), v in zip(raws[name].rows, tables[name].frame[col.name]):
-                if v is not None and v == v and v not in known:
-                    errs.append(DataError(raws[name].shown_as, rownum, col.name, v,
-                                          f"no such {tcol} in {book.files[target].path}"))
+    for k in sorted(keys, key=str):
+        missing = [str(v) for v in rule.values if str(v) not in have.get(k, set())]
+        if missing:
+            errs.append(DataError(raw.shown_as, None, col, None,
+                                  f"{key_col} {k} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
+                                  f" (rule {rule.id})"))
     return errs
 
 
-def validate_file(raw: RawTable, spec: FileSpec) -> tuple[list[dict], list[DataError]]:
-    """All checks of one file; typed records plus every problem found."""
-    errs = check_header(raw, spec)
-    if errs:
-        return [], errs
+def _show(v) -> str:
+    return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
+# --- one file, then the whole study --------------------------------------------------------
+
+def validate_file(raw: RawTable, spec: FileSpec) -> tuple[list[tuple[int, dict]], list[DataError]]:
+    """All checks of one file; typed records (spreadsheet row, values) plus every problem found."""
+    if not raw.usable:
+        return [], list(raw.problems)
+    ident_errs, flagged = check_identifiers(raw, spec)
+    header_errs = check_header(raw, spec, skip=flagged)
+    errs = list(raw.problems) + ident_errs + header_errs
+    if set(spec.columns) - set(raw.header) or not raw.rows:
+        return [], errs  # cells cannot be matched to columns (or there are none)
     index = {h: i for i, h in enumerate(raw.header)}
     typed = []
     for rownum, cells in raw.rows:
-        if len(cells) > len(raw.header) and any(c.strip() for c in cells[len(raw.header):]):
-            errs.append(DataError(raw.shown_as, rownum, None, cells[len(raw.header)], "row has more cells than the header"))
-        rec = {}
+        width = check_row_width(raw, rownum, cells)
+        if width:
+            errs.append(width)
+            continue
+        rec, blamed = {}, set()
         for name, col in spec.columns.items():
             i = index[name]
             text = cells[i] if i < len(cells) else ""
+            if (rownum, i) in raw.bad_cells:  # a formula or Excel error, reported by load
+                rec[name] = None
+                blamed.add(name)
+                continue
             value, problem = check_cell(text, col)
             if problem:
-                errs.append(DataError(raw.shown_as, rownum, name, text, problem))
+                hidden = col.is_identifier or name in flagged
+                errs.append(DataError(raw.shown_as, rownum, name, None if hidden else text,
+                                      f"{problem} ({WITHHELD})" if hidden else problem))
+                blamed.add(name)
             rec[name] = value
-        typed.append(rec)
+        errs += _row_rules(raw, spec, rownum, rec, blamed)
+        typed.append((rownum, rec))
     errs += check_primary_key(raw, spec, typed)
-    for rule in spec.rules:
-        errs += check_rule(raw, rule, typed)
     return typed, errs
+
+
+def _row_rules(raw: RawTable, spec: FileSpec, rownum: int, rec: dict, blamed: set) -> list[DataError]:
+    """Cross-column rules of one row; a value already blamed on this row is not blamed again."""
+    errs = []
+    for rule in spec.rules:
+        check = ROW_RULES.get(rule.kind)
+        involved = set(rule.columns) | ({rule.flag} if rule.flag else set())
+        if check is None or involved & blamed:
+            continue
+        broken = check(rule, rec)
+        if broken:
+            col, message = broken
+            shown = rec.get(col)
+            if spec.columns[col].is_identifier:
+                errs.append(DataError(raw.shown_as, rownum, col, None, f"{message} (rule {rule.id}; {WITHHELD})"))
+            else:
+                errs.append(DataError(raw.shown_as, rownum, col, "" if shown is None else _show(shown),
+                                      f"{message} (rule {rule.id})"))
+            blamed |= involved
+    return errs
 
 
 def validate(book: Codebook, raws: dict[str, RawTable]) -> dict[str, Table]:
     """Validate every file; raise DataErrors listing all problems, else typed Tables."""
-    import pandas as pd
-
-    errs, tables = [], {}
+    errs, typed = [], {}
     for name, spec in book.files.items():
-        typed, file_errs = validate_file(raws[name], spec)
+        typed[name], file_errs = validate_file(raws[name], spec)
         errs += file_errs
-        frame = pd.DataFrame(typed, columns=list(spec.columns))
-        for cname, col in spec.columns.items():
-            if col.type == "date":
-                frame[cname] = pd.to_datetime(frame[cname])
-        tables[name] = Table(name=name, shown_as=raws[name].shown_as, spec=spec, frame=frame)
-    if not errs:
-        errs += check_references(tables, raws, book)
+    shown = {name: raws[name].shown_as for name in book.files}
+    known = {}  # "file.column" -> its values, for columns whose every cell passed
+    for name, spec in book.files.items():
+        bad = {e.column for e in errs if e.file == shown[name]}
+        if typed[name] and None not in bad:
+            known.update({f"{name}.{c}": {rec[c] for _, rec in typed[name]} for c in spec.columns if c not in bad})
+    for name, spec in book.files.items():
+        reported = {e.row for e in errs if e.file == shown[name]}  # one line per problem: a row once
+        errs += check_references(raws[name], spec, [(r, rec) for r, rec in typed[name] if r not in reported],
+                                 known, shown)
+        bad = {e.column for e in errs if e.file == shown[name]}
+        for rule in spec.rules:
+            target = spec.columns[rule.columns[0]].references
+            if rule.kind == "covers" and target in known and not bad & (set(rule.columns) | {None}):
+                errs += check_covers(raws[name], rule, typed[name], known[target])
     if errs:
         raise DataErrors(errs)
-    for t in tables.values():
-        if len(t.spec.primary_key) == 1:
-            t.frame = t.frame.set_index(t.spec.primary_key[0], drop=False)
-            t.frame.index.name = None
-    return tables
+    return {name: _table(raws[name], spec, [rec for _, rec in typed[name]]) for name, spec in book.files.items()}
+
+
+def _table(raw: RawTable, spec: FileSpec, records: list[dict]) -> Table:
+    """Typed frame of a clean file, without its direct identifiers, indexed by a one-column key."""
+    import pandas as pd  # only once the data are known to be clean
+
+    columns = [c for c, col in spec.columns.items() if not col.is_identifier]
+    frame = pd.DataFrame([{c: r[c] for c in columns} for r in records], columns=columns)
+    for cname in columns:
+        if spec.columns[cname].type == "date":
+            frame[cname] = pd.to_datetime(frame[cname])
+    if len(spec.primary_key) == 1:
+        frame = frame.set_index(spec.primary_key[0], drop=False)
+        frame.index.name = None
+    return Table(name=raw.name, shown_as=raw.shown_as, spec=spec, frame=frame)

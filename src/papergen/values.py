@@ -23,10 +23,22 @@ class Source:
     columns: tuple[str, ...]
     rows: tuple[str, ...] = ()
     filter: str = ""
+    #: fingerprint of the measured data and its label (finds a statistic declared twice); not in the ledger
+    digest: str = field(default="", compare=False, repr=False)
+    #: when the rows are few: row id -> {column: value as read}, so a reviewer sees what went in
+    values: dict | None = field(default=None, compare=False, repr=False)
+    #: the per-row variable computed from those columns, if it is not a column itself: (name, {row id: value})
+    derived: tuple | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "columns": list(self.columns),
-                "rows": list(self.rows), "filter": self.filter}
+        out = {"file": self.file, "columns": list(self.columns), "n_rows": len(self.rows),
+               "rows": list(self.rows), "filter": self.filter}
+        if self.values:
+            out["values"] = {r: self.values[r] for r in self.rows if r in self.values}
+        if self.derived:
+            name, per_row = self.derived
+            out["derived"] = {"name": name, "values": {r: per_row[r] for r in self.rows if r in per_row}}
+        return out
 
 
 @dataclass

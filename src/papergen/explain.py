@@ -1,0 +1,203 @@
+"""``python build.py explain KEY`` (or a printed text, e.g. ``"34.1"``): a number's trace.
+
+Reads manuscript/numbers.json only, so it answers at once without loading
+data or refitting anything. The helpers that turn a ledger entry into readable
+parts (inputs merged per file, row values, places) are shared with the review
+edition, so the terminal and the browser show the same trace.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+from pathlib import Path
+
+from papergen.errors import LedgerError
+
+#: list the rows' input values when a value rests on at most this many rows
+MAX_ROWS_SHOWN = 20
+
+
+# --- reading and finding ------------------------------------------------------
+
+def load(path: Path) -> dict:
+    """The ledger as a dict; a one-line LedgerError if it is missing or broken."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LedgerError(f"{path}: no ledger yet; run python build.py first") from None
+    except (OSError, ValueError) as exc:
+        raise LedgerError(f"{path}: cannot read the ledger ({exc}); rebuild with python build.py") from None
+    if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
+        raise LedgerError(f"{path}: not a papergen ledger (no 'values'); rebuild with python build.py")
+    return data
+
+
+def printed_texts(entry: dict) -> list[str]:
+    """Every text under which a value appears: its text, its parts, and what each place printed."""
+    texts = [entry.get("text", "")] + list((entry.get("parts") or {}).values())
+    texts += [p.get("printed", "") for p in entry.get("places") or []]
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def find(values: dict, query: str) -> list[str]:
+    """Keys for a query: the key itself; else values that print that text somewhere in the manuscript;
+    else values with it in their text or parts (printed or not); else keys under that prefix."""
+    if query in values:
+        return [query]
+    token = re.compile(r"(?<![\w.])" + re.escape(query) + r"(?![\w]|\.\d)", re.IGNORECASE)
+    shown = [k for k, e in values.items() if any(token.search(p.get("printed", "")) for p in e.get("places") or [])]
+    if shown:
+        return shown
+    hits = [k for k, e in values.items() if any(token.search(t) for t in printed_texts(e))]
+    if hits:
+        return hits
+    return [k for k in values if k.startswith(query.rstrip(".") + ".")]
+
+
+# --- the parts of a trace ------------------------------------------------------
+
+def show(v) -> str:
+    """A single input or exact value as text: dates as written, floats to six significant digits."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, list):
+        return ", ".join(show(x) for x in v)
+    return str(v)
+
+
+def exact_items(entry: dict) -> list[tuple[str, str]]:
+    """The unrounded values, full precision (repr), in the ledger's order."""
+    return [(k, repr(v) if isinstance(v, float) else show(v)) for k, v in (entry.get("exact") or {}).items()]
+
+
+def merged_inputs(entry: dict) -> list[dict]:
+    """Inputs with the same file and rows merged into one (columns, filters and row values joined)."""
+    out: list[dict] = []
+    for src in entry.get("inputs") or []:
+        same = next((m for m in out if m["file"] == src.get("file") and m["rows"] == src.get("rows", [])), None)
+        if same is None:
+            same = {"file": src.get("file", ""), "rows": list(src.get("rows", [])), "columns": [],
+                    "filters": [], "values": {}, "derived": []}
+            out.append(same)
+        same["columns"] += [c for c in src.get("columns", []) if c not in same["columns"]]
+        if src.get("filter") and src["filter"] not in same["filters"]:
+            same["filters"].append(src["filter"])
+        for row, cells in (src.get("values") or {}).items():
+            same["values"].setdefault(row, {}).update(cells)
+        if src.get("derived"):
+            same["derived"].append(src["derived"])
+    return out
+
+
+def row_table(inp: dict) -> tuple[list[str], list[list[str]]] | None:
+    """(header, rows) of the input values per row, with the derived variables last; None if none kept."""
+    if not inp["values"] and not inp["derived"]:
+        return None
+    cols = [c for c in inp["columns"] if any(c in cells for cells in inp["values"].values())]
+    header = ["row"] + cols + [d["name"] for d in inp["derived"]]
+    rows = []
+    for r in inp["rows"]:
+        cells = inp["values"].get(r, {})
+        rows.append([r] + [show(cells.get(c)) for c in cols] + [show(d["values"].get(r)) for d in inp["derived"]])
+    return header, rows
+
+
+def describe_place(p: dict) -> str:
+    """Where a value is printed, in words: section or table cell or figure, then template:line."""
+    if p.get("table"):
+        where = p["table"] + (", caption" if p.get("row") == "caption" else
+                              ", header" if p.get("row") == "header" else f", row {p.get('row')!r}")
+    elif p.get("in"):
+        where = f"{p['figure']} ({p['image']}), {p['in']}, at {p.get('at')}"
+    elif p.get("figure"):
+        where = f"{p.get('section')}, legend of {p['figure']}"
+    else:
+        where = p.get("section") or "?"
+    template = p.get("template", "")
+    loc = f"templates/{template}:{p.get('line')}" if template.endswith(".j2") else template
+    return f"{where} ({loc})" if loc else where
+
+
+def code_items(entry: dict) -> list[tuple[str, str]]:
+    """Code location, the function that did the arithmetic, the library and where the plan declares it."""
+    m = entry.get("method") or {}
+    items = [("code", " at ".join(x for x in (m.get("function"), m.get("code")) if x))]
+    if m.get("maths"):
+        items.append(("maths", m["maths"]))
+    items.append(("library", m.get("library") or "none (counting and formatting in papergen)"))
+    if entry.get("declared_at"):
+        items.append(("declared", entry["declared_at"]))
+    return items
+
+
+# --- the terminal -----------------------------------------------------------
+
+def render_text(entry: dict) -> str:
+    """The trace of one value in a few readable lines."""
+    lines = [f"{entry['key']}  =  {entry.get('text', '')}"]
+    add = lambda label, text: lines.append(f"  {label:<11} {text}")  # noqa: E731
+    add("definition", entry.get("definition") or "—")
+    exact = ", ".join(f"{k} {v}" for k, v in exact_items(entry))
+    add("exact", exact + (f"  ({entry['unit']})" if entry.get("unit") else ""))
+    for i, inp in enumerate(merged_inputs(entry)):
+        n = len(inp["rows"])
+        rows = ", ".join(inp["rows"][:MAX_ROWS_SHOWN]) + (f", … ({n - MAX_ROWS_SHOWN} more)" if n > MAX_ROWS_SHOWN else "")
+        cols = ", ".join(inp["columns"]) or "—"
+        text = f"{inp['file']}, columns {cols}; {n} row{'s' if n != 1 else ''}" + (f": {rows}" if n else "")
+        add("inputs" if i == 0 else "", text)
+        for f in inp["filters"]:
+            add("", f"filter: {f}")
+        table = row_table(inp) if n <= MAX_ROWS_SHOWN else None
+        if table:
+            header, body = table
+            widths = [max(len(x) for x in col) for col in zip(header, *body)]
+            for r in [header] + body:
+                add("", "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if not entry.get("inputs"):
+        add("inputs", "none (a fixed setting, cross-reference or software version)")
+    for label, text in code_items(entry):
+        add(label, text)
+    places = entry.get("places") or []
+    for i, p in enumerate(places):
+        add("printed" if i == 0 else "", f"{describe_place(p)}: {p.get('printed', entry.get('text', ''))}")
+    if not places:
+        add("printed", "nowhere (registered but not printed)")
+    return "\n".join(lines)
+
+
+def render_list(values: dict, keys: list[str], query: str) -> str:
+    lines = [f"{len(keys)} numbers match {query!r}; explain one by its key:"]
+    width = max(len(k) for k in keys)
+    for k in keys:
+        e = values[k]
+        lines.append(f"  {k:<{width}}  {e.get('text', '')}  — {e.get('definition', '')}")
+    return "\n".join(lines)
+
+
+def run(paths, argv: list[str]) -> int:
+    """The explain command; exit 0 when something matched, 2 (one-line error) when nothing did."""
+    parser = argparse.ArgumentParser(prog="python build.py explain",
+                                     description="Trace a generated number: by key (os.mean) or printed text (\"34.1\").")
+    parser.add_argument("query", nargs="?", help="a value key, a printed text, or a key prefix such as os")
+    parser.add_argument("--ledger", type=Path, help="read this numbers.json instead of manuscript/numbers.json")
+    args = parser.parse_args(argv)
+    path = args.ledger or paths.manuscript / "numbers.json"
+    values = load(path)["values"]
+    if not args.query:
+        print(render_list(values, sorted(values), "anything"))
+        return 0
+    keys = find(values, args.query)
+    if not keys:
+        close = difflib.get_close_matches(args.query, list(values), n=3, cutoff=0.5)
+        hint = f"; closest keys: {', '.join(close)}" if close else "; run python build.py explain to list them"
+        raise LedgerError(f"no generated number with key or printed text {args.query!r} in {path.name}{hint}")
+    out = render_text(values[keys[0]]) if len(keys) == 1 else render_list(values, keys, args.query)
+    sys.stdout.write(out + "\n")
+    return 0

@@ -1,0 +1,279 @@
+"""Check the rendered manuscript against the journal profile (study/journal.yaml).
+
+The manuscript Markdown is read with pandoc (``-t json``), so headings, bold
+labels ("**Core Tip:**"), citations and tables are what pandoc says they are.
+Words are counted as a word processor does, on the text without markup:
+whitespace-separated tokens that contain a letter or digit (citations and
+footnotes are not counted). Each rule gives one row: rule, limit, actual, ok.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from papergen.errors import JournalProfileError, StudyLayoutError
+
+
+@dataclass
+class Rule:
+    """One line of the profile table."""
+
+    rule: str
+    limit: str
+    actual: str
+    ok: bool
+    level: str = "error"   # "error" fails check and pack; "advisory" is reported only
+
+    def message(self) -> str:
+        return f"journal profile: {self.rule}: {self.actual} (limit: {self.limit})"
+
+
+@dataclass
+class Part:
+    """A stretch of the manuscript that starts at a level-1 heading or a bold-labelled paragraph."""
+
+    name: str
+    kind: str                 # "heading", "label" or "start"
+    blocks: list
+
+
+# --- reading the manuscript ---------------------------------------------------------
+
+def read_ast(markdown: Path) -> dict:
+    """The pandoc AST of the rendered manuscript."""
+    from papergen.export import pandoc_path
+
+    proc = subprocess.run([str(pandoc_path()), str(markdown), "--from=markdown", "--to=json"],
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        first = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
+        raise JournalProfileError(f"{markdown}: pandoc cannot read the manuscript: {first}")
+    return json.loads(proc.stdout)
+
+
+def text(node) -> str:
+    """Plain text of inlines or blocks, without citations and footnotes."""
+    if isinstance(node, list):
+        return "".join(text(n) for n in node)
+    if not isinstance(node, dict):
+        return ""
+    t, c = node.get("t"), node.get("c")
+    if t == "Str":
+        return c
+    if t in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if t in ("Cite", "Note", "RawInline", "RawBlock"):
+        return ""
+    if t in ("Code", "Math"):
+        return c[1]
+    if t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
+        return text(c)
+    if t in ("Span", "Div"):
+        return text(c[1])
+    if t in ("Link", "Image"):
+        return text(c[1])
+    if t == "Quoted":
+        return '"' + text(c[1]) + '"'
+    if t in ("Header",):
+        return text(c[2])
+    if t in ("Para", "Plain"):
+        return text(c) + "\n"
+    if t == "Table":
+        return ""
+    if isinstance(c, list):
+        return " ".join(text(x) for x in c)
+    return ""
+
+
+def words(s: str) -> int:
+    return sum(1 for w in s.split() if any(ch.isalnum() for ch in w))
+
+
+def _flat(blocks: list) -> list:
+    out = []
+    for b in blocks:
+        if b.get("t") == "Div":
+            out += _flat(b["c"][1])
+        else:
+            out.append(b)
+    return out
+
+
+def _label(block) -> str | None:
+    """"Core Tip" for a paragraph that starts with **Core Tip:**, else None."""
+    if block.get("t") not in ("Para", "Plain") or not block["c"] or block["c"][0].get("t") != "Strong":
+        return None
+    lead = text(block["c"][0]).strip()
+    return lead[:-1].strip() if lead.endswith(":") else None
+
+
+def outline(ast: dict, labels: set[str]) -> list[Part]:
+    """The manuscript as parts: each level-1 heading, and each paragraph led by one of ``labels``, starts one."""
+    parts = [Part("", "start", [])]
+    for b in _flat(ast["blocks"]):
+        if b.get("t") == "Header" and b["c"][0] == 1:
+            parts.append(Part(text(b).strip(), "heading", []))
+        elif _label(b) in labels:
+            parts.append(Part(_label(b), "label", [{"t": "Para", "c": b["c"][1:]}]))
+        else:
+            parts[-1].blocks.append(b)
+    return parts
+
+
+# --- the rules ------------------------------------------------------------------------
+
+def load_profile(path: Path) -> dict | None:
+    """The journal profile, or None when the study has none."""
+    if not path.exists():
+        return None
+    try:
+        profile = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise StudyLayoutError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(profile, dict):
+        raise StudyLayoutError(f"{path}: expected a mapping of rules")
+    return profile
+
+
+def _find(parts: list[Part], spec: dict) -> int | None:
+    for i, p in enumerate(parts):
+        if ("heading" in spec and p.kind == "heading" and p.name == spec["heading"]) or \
+           ("label" in spec and p.kind == "label" and p.name == spec["label"]):
+            return i
+    return None
+
+
+def _range_rule(name: str, spec: dict | None, actual: int, unit: str) -> Rule | None:
+    if not spec:
+        return None
+    lo, hi = spec.get("min"), spec.get("max")
+    limit = f"{lo}-{hi}" if lo is not None and hi is not None else (f"<= {hi}" if hi is not None else f">= {lo}")
+    ok = (lo is None or actual >= lo) and (hi is None or actual <= hi)
+    return Rule(name, f"{limit} {unit}".strip(), f"{actual} {unit}".strip(), ok, spec.get("level", "error"))
+
+
+def evaluate(profile: dict, ast: dict, figures: list[Path], csl_name: str) -> list[Rule]:
+    """Every rule of the profile applied to the manuscript; one Rule per line of the table."""
+    specs = profile.get("sections") or []
+    labels = {s["label"] for s in specs if "label" in s}
+    parts = outline(ast, labels)
+    limits = profile.get("limits") or {}
+    rules: list[Rule] = []
+
+    found = [(s["name"], _find(parts, s)) for s in specs]
+    missing = [n for n, i in found if i is None]
+    present = [(n, i) for n, i in found if i is not None]
+    disorder = [f"{b} comes before {a}" for (a, i), (b, j) in zip(present, present[1:]) if j < i]
+    actual = "all, in order" if not missing and not disorder else "; ".join(
+        ([f"missing {', '.join(missing)}"] if missing else []) + disorder)
+    if specs:
+        rules.append(Rule("required sections", f"{len(specs)} in order", actual, not missing and not disorder))
+
+    title = next((p.name for p in parts if p.kind == "heading"), "")
+    rule = _range_rule("title", limits.get("title_words"), words(title), "words")
+    rules += [rule] if rule else []
+
+    abstract = next((p for p in parts if p.kind == "heading" and p.name == _heading_of(specs, "Abstract")), None)
+    heads = [text(b).strip() for b in (abstract.blocks if abstract else [])
+             if b.get("t") in ("Para", "Plain") and len(b["c"]) == 1 and b["c"][0].get("t") == "Strong"]
+    if profile.get("abstract_headings"):
+        want = list(profile["abstract_headings"])
+        rules.append(Rule("abstract headings", "/".join(want), "/".join(heads) or "none", heads == want))
+    body = "".join(text(b) for b in (abstract.blocks if abstract else [])
+                   if text(b).strip() not in heads)
+    rule = _range_rule("abstract", limits.get("abstract_words"), words(body), "words")
+    rules += [rule] if rule else []
+
+    core = next((p for p in parts if p.kind == "label" and p.name == _label_of(specs, "Core Tip")), None)
+    rule = _range_rule("core tip", limits.get("core_tip_words"), words(text(core.blocks)) if core else 0, "words")
+    rules += [rule] if rule else []
+
+    kw = next((p for p in parts if p.kind == "label" and p.name == _label_of(specs, "Key Words")), None)
+    terms = [t for t in text(kw.blocks).replace("\n", " ").strip().rstrip(".").split(";") if t.strip()] if kw else []
+    rule = _range_rule("key words", limits.get("key_words"), len(terms), "")
+    rules += [rule] if rule else []
+
+    spec = limits.get("figure_dpi")
+    if spec:
+        dpis = [_dpi(f) for f in figures]
+        low = min(dpis) if dpis else None
+        rules.append(Rule("figure resolution", f">= {spec['min']} dpi",
+                          f"{low:g} dpi (lowest of {len(dpis)})" if dpis else "no figures",
+                          low is None or low >= spec["min"], spec.get("level", "error")))
+
+    style = profile.get("reference_style")
+    if style:
+        want = style["name"] if isinstance(style, dict) else str(style)
+        level = style.get("level", "error") if isinstance(style, dict) else "error"
+        rules.append(Rule("reference style", want, csl_name, Path(want).stem == Path(csl_name).stem, level))
+    return rules
+
+
+def _heading_of(specs, name):
+    return next((s.get("heading") for s in specs if s["name"] == name), name)
+
+
+def _label_of(specs, name):
+    return next((s.get("label") for s in specs if s["name"] == name), name)
+
+
+def _dpi(path: Path) -> float:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        dpi = im.info.get("dpi")
+    # PNG stores pixels per metre, so 300 dpi reads back as 299.9994: round to whole dots per inch
+    return float(round(min(dpi))) if dpi else 72.0  # none recorded: what a word processor assumes
+
+
+# --- build stage and command helpers --------------------------------------------------
+
+def used_csl(paths, settings: dict) -> str:
+    """File name of the citation style the build gives pandoc."""
+    from papergen import build, export
+
+    pick = getattr(build, "citation_style", None)
+    csl = pick(paths, settings) if pick else export.default_csl()
+    return Path(csl).name if csl else "pandoc default (none set)"
+
+
+def check(paths, out, settings: dict | None = None) -> list[Rule]:
+    """The profile's rules applied to a built manuscript folder (OutputPaths); [] without a profile."""
+    from papergen.build import read_settings
+
+    profile = load_profile(paths.journal)
+    if profile is None:
+        return []
+    settings = settings or read_settings(paths)
+    figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
+    return evaluate(profile, read_ast(out.markdown), figures, used_csl(paths, settings))
+
+
+def profile_name(paths) -> str:
+    profile = load_profile(paths.journal) or {}
+    where = paths.rel(paths.journal) if hasattr(paths, "rel") else "study/journal.yaml"
+    return f"{profile.get('journal', 'journal')} ({where})"
+
+
+def format_table(rules: list[Rule], title: str) -> str:
+    """The short table printed on every build."""
+    if not rules:
+        return "    no journal profile (study/journal.yaml): nothing checked"
+    rows = [("rule", "limit", "actual", "ok")] + [
+        (r.rule, r.limit, r.actual, "yes" if r.ok else ("NO" if r.level == "error" else "advisory")) for r in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"    journal profile: {title}"]
+    for row in rows:
+        lines.append("    " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+    return "\n".join(lines)
+
+
+def report(paths, out, settings: dict, echo=print) -> list[str]:
+    """The build stage: print the table; return every broken rule as a line for the build report."""
+    rules = check(paths, out, settings)
+    echo(format_table(rules, profile_name(paths)))
+    return [("" if r.level == "error" else "advisory: ") + r.message() for r in rules if not r.ok]

@@ -1,0 +1,48 @@
+"""Analysis plan: the definition of every number the manuscript reports.
+
+Each ``a.value(key, statistic, definition)`` declares one printed number; the
+templates print it by key, e.g. ``{{ os.median }}``. ``a.stratified`` declares one
+value per group plus one for everyone (keys ``KEY.<group>`` and ``KEY.all``).
+EDIT: replace the demonstration analysis with yours (see the papergen guide).
+"""
+from papergen import statistics as st
+
+# --- parameters: fixed choices of this analysis, not results -----------------
+CI_LEVEL = 95            # percent, for every confidence interval
+TAU_MONTHS = 24          # horizon of the restricted mean survival time
+GROUP_LABELS = {"standard": "Standard treatment", "new": "New treatment"}
+
+
+def analysis(a):
+    pts = a.data["patients"]
+    groups = a.groups("patients", "group", labels=GROUP_LABELS)
+
+    a.value("method.ci_level", st.parameter(CI_LEVEL, f"{CI_LEVEL}%", a.source("patients", [])),
+            "Confidence level of every interval reported.")
+    a.value("method.tau", st.parameter(TAU_MONTHS, f"{TAU_MONTHS} months", a.source("patients", ["time_months"])),
+            "Time horizon of the restricted mean survival time.")
+
+    # --- patients (Table 1) ---------------------------------------------------------
+    n = a.stratified("cohort.n", st.count, a.column("patients", "patient_id", "patients"), groups, "Patients")
+    columns = [(f"{g.label}, ", v.part("n_equals")) for g, v in zip(groups, n)] + [("All, ", n[-1].part("n_equals"))]
+    age = a.stratified("baseline.age", st.median_range, a.column("patients", "age_years", "age"), groups,
+                       "Median (range) age in years", unit="yr")
+    t1 = a.table("baseline", "Characteristics of the patients", ["Characteristic"] + columns)
+    t1.row("Age, yr, median (range)", *[v.part("table") for v in age])
+    t1.heading("Sex, n (%)")
+    for level in a.codebook_values("patients", "sex"):
+        vals = a.stratified(f"baseline.sex.{level}", st.category_count, a.column("patients", "sex", "sex"), groups,
+                            f"Patients of {level} sex", category=level)
+        t1.row(level.capitalize(), *[v.part("n_percent") for v in vals], indent=1)
+
+    # --- survival ---------------------------------------------------------------------
+    os_ = a.survival(a.column("patients", "time_months", "survival time"), a.column("patients", "event", "death"))
+    a.value("os.deaths", st.events(os_), "Deaths during follow-up.")
+    a.stratified("os.median", st.km_median, os_, groups,
+                 f"Kaplan-Meier median overall survival with its {CI_LEVEL}% CI", unit="months")
+    a.stratified("os.rmst", st.km_mean, os_, groups,
+                 f"Restricted mean overall survival up to {TAU_MONTHS} months ± its standard error",
+                 tau=TAU_MONTHS, unit="months")
+    curves = [(g.label, os_.where(g.mask, g.filter)) for g in groups]
+    a.value("os.logrank", st.logrank(curves), "Log-rank test of equal overall survival in the groups.")
+    a.figure("os", curves, xlabel="Months", ylabel="Overall survival probability")

@@ -1,0 +1,219 @@
+"""The review edition: manuscript/<name>.review.html, one self-contained page.
+
+The whole manuscript (pandoc Markdown -> HTML with citeproc; the value spans
+survive in HTML) with every generated number marked. Clicking a number, or
+Tab + Enter on it, opens a card with its trace; a searchable side index lists
+all numbers. Figures are data URIs, CSS, JS and the ledger are inline, and a
+Content-Security-Policy forbids any network access, so the file opens from disk.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import mimetypes
+import re
+from pathlib import Path
+
+from papergen import explain
+from papergen.errors import ExportError
+from papergen.render import MD_SPECIAL
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+
+
+def write_review(markdown: Path, ledger_path: Path, out: Path, *, resource_path: Path,
+                 bibliography: Path | None, csl: Path | None) -> Path:
+    """Render the review edition of ``markdown`` next to it, tracing numbers with ``ledger_path``."""
+    ledger = json.loads(Path(ledger_path).read_text(encoding="utf-8"))
+    values = ledger["values"]
+    source = with_at_risk_rows(Path(markdown).read_text(encoding="utf-8"), values)
+    body = to_html_fragment(source, out, resource_path=resource_path, bibliography=bibliography, csl=csl)
+    body = embed_images(accessible_figures(body), Path(resource_path))
+    title = values.get("study.title", {}).get("text") or Path(markdown).stem
+    out.write_text(page(title, body, ledger), encoding="utf-8")
+    return out
+
+
+# --- Markdown and pandoc ---------------------------------------------------------
+
+def with_at_risk_rows(md: str, values: dict) -> str:
+    """Under each included figure, its numbers at risk as marked values (they are printed in the image)."""
+    by_image: dict[str, dict[str, list]] = {}
+    for key, e in values.items():
+        for p in e.get("places") or []:
+            if p.get("image") and p.get("in"):
+                by_image.setdefault(p["image"], {}).setdefault(p["in"], []).append((e["exact"].get("time"), key, p))
+    for image, curves in by_image.items():
+        lines = []
+        for what, items in curves.items():
+            cells = ", ".join(f'[{_md(p["printed"])}]{{.pg-value data-key="{key}"}} at {p["at"]}'
+                              for _, key, p in sorted(items, key=lambda t: (t[0] is None, t[0])))
+            lines.append(f"{what[0].upper()}{what[1:]}: {cells}.")
+        block = "::: {.pg-at-risk}\n" + "\\\n".join(lines) + "\n:::\n"
+        md = re.sub(r"(!\[.*\]\(" + re.escape(image) + r"\)(\{[^}\n]*\})?[^\n]*\n)", lambda m: m.group(1) + "\n" + block,
+                    md, count=1)
+    return md
+
+
+def _md(text: str) -> str:
+    return MD_SPECIAL.sub(r"\\\1", text)
+
+
+def to_html_fragment(md: str, out: Path, *, resource_path: Path, bibliography, csl) -> str:
+    """pandoc Markdown -> HTML body (citations resolved, value spans kept by the Lua filter)."""
+    from papergen import export
+
+    src = out.with_name(f".{out.name}.md")
+    frag = out.with_name(f".{out.name}.fragment")
+    src.write_text(md, encoding="utf-8")
+    try:
+        args = export._common_args(src, [Path(resource_path).resolve()], bibliography, csl)
+        args += ["--to=html5", "--wrap=none", "--metadata=link-citations:true", f"--output={frag}"]
+        export._run_pandoc(args, out=frag, log_path=export._log_path(out, "pandoc"), cwd=out.parent,
+                           epoch=None, strict=True)
+        return frag.read_text(encoding="utf-8")
+    finally:
+        src.unlink(missing_ok=True)
+        frag.unlink(missing_ok=True)
+
+
+def accessible_figures(body: str) -> str:
+    """pandoc hides a figure's caption from screen readers when it repeats the alt text; the
+    caption holds focusable numbers, so keep it readable and give the image a short alt instead."""
+    def fix(m: re.Match) -> str:
+        fig = m.group(0).replace('<figcaption aria-hidden="true">', "<figcaption>")
+        label = re.search(r'<figcaption>\s*(?:<[^>]+>)*([^<]+)', fig)
+        alt = f"{label.group(1).strip()}: see the legend below" if label else "Figure: see the legend below"
+        return re.sub(r'alt="[^"]*"', f'alt="{html.escape(alt)}"', fig, count=1)
+
+    return re.sub(r"<figure>.*?</figure>", fix, body, flags=re.S)
+
+
+def embed_images(body: str, base: Path) -> str:
+    """Every <img src="relative/path"> becomes a data URI, so the page needs no other file."""
+    def data_uri(m: re.Match) -> str:
+        src = html.unescape(m.group(2))
+        if src.startswith("data:"):
+            return m.group(0)
+        path = base / src
+        if not path.is_file():
+            raise ExportError(f"review edition: image {src} not found in {base}")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f'{m.group(1)}data:{mime};base64,{base64.b64encode(path.read_bytes()).decode("ascii")}"'
+
+    return re.sub(r'(<img\b[^>]*?\ssrc=")([^"]+)"', data_uri, body)
+
+
+# --- the page ---------------------------------------------------------------------
+
+def page(title: str, body: str, ledger: dict) -> str:
+    """The whole HTML document: banner, manuscript, index, card, ledger and script."""
+    values = ledger["values"]
+    cards = {k: card_html(e) for k, e in values.items()}
+    build = ledger.get("build") or {}
+    commit = build.get("git_commit")
+    stamp = f"git commit {commit[:12]}" if commit else "no git commit recorded"
+    css = (RESOURCES / "review.css").read_text(encoding="utf-8")
+    js = (RESOURCES / "review.js").read_text(encoding="utf-8")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>Review edition: {html.escape(title)}</title>
+<style>
+{css}</style>
+</head>
+<body>
+<a class="pg-skip" href="#pg-search">Skip to the index of numbers</a>
+<header class="pg-banner" role="banner">
+<p><strong>Review edition.</strong> Every generated number is <span class="pg-sample">highlighted</span>.
+Click one, or move to it with Tab and press Enter, to see how it was computed; Escape closes the card.
+The index on the right lists all {len(values)} numbers. Built from the ledger numbers.json ({html.escape(stamp)}).</p>
+</header>
+<div class="pg-layout">
+<main id="pg-paper">
+{body}
+</main>
+{index_html(values)}
+</div>
+<div id="pg-card" class="pg-card" role="dialog" aria-modal="false" aria-labelledby="pg-card-title" hidden>
+<button type="button" class="pg-close" aria-label="Close the card (Escape)">&times;</button>
+<div id="pg-card-body"></div>
+</div>
+<script type="application/json" id="pg-ledger">{_json(ledger)}</script>
+<script type="application/json" id="pg-cards">{_json(cards)}</script>
+<script>
+{js}</script>
+</body>
+</html>
+"""
+
+
+def _json(obj) -> str:
+    """JSON safe inside <script>: no "</script>" or "<!--" can close or confuse the element."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=False).replace("<", "\\u003c")
+
+
+def index_html(values: dict) -> str:
+    """The side index: a filter box and one button per number (key, text); data-search holds what the filter reads."""
+    items = []
+    for key in sorted(values):
+        e = values[key]
+        search = " ".join([key, e.get("text", ""), e.get("definition", "")] + explain.printed_texts(e)).lower()
+        n = len(e.get("places") or [])
+        items.append(
+            f'<li data-key="{html.escape(key)}" data-search="{html.escape(search)}">'
+            f'<button type="button" class="pg-index-item" data-key="{html.escape(key)}">'
+            f'<code>{html.escape(key)}</code> <span class="pg-index-text">{html.escape(e.get("text", ""))}</span>'
+            f'{"" if n else " <em>(not printed)</em>"}</button></li>')
+    return f"""<aside id="pg-index" aria-label="Index of generated numbers">
+<h2>Numbers</h2>
+<label for="pg-search">Filter by key, text or definition</label>
+<input type="search" id="pg-search" autocomplete="off" placeholder="e.g. survival, 34.1, os.">
+<p id="pg-count" aria-live="polite">{len(values)} of {len(values)} numbers</p>
+<ul id="pg-list">
+{chr(10).join(items)}
+</ul>
+</aside>"""
+
+
+def card_html(e: dict) -> str:
+    """One value's trace as HTML, from the same parts as ``python build.py explain``."""
+    esc = html.escape
+    out = [f'<h2 id="pg-card-title"><span class="pg-card-text">{esc(e.get("text", ""))}</span> '
+           f'<code class="pg-card-key">{esc(e["key"])}</code></h2>',
+           f'<p class="pg-definition">{esc(e.get("definition") or "")}</p>', "<dl>"]
+    exact = "; ".join(f"{esc(k)} = {esc(v)}" for k, v in explain.exact_items(e))
+    out.append(f"<dt>Exact</dt><dd>{exact}{' (' + esc(e['unit']) + ')' if e.get('unit') else ''}</dd>")
+    inputs = explain.merged_inputs(e)
+    out.append("<dt>Inputs</dt>")
+    if not inputs:
+        out.append("<dd>none (a fixed setting, cross-reference or software version)</dd>")
+    for inp in inputs:
+        n = len(inp["rows"])
+        rows = ", ".join(inp["rows"][:explain.MAX_ROWS_SHOWN]) + (" …" if n > explain.MAX_ROWS_SHOWN else "")
+        cell = [f'<dd class="pg-input"><code class="pg-file">{esc(inp["file"])}</code>, columns '
+                f'<span class="pg-columns">{esc(", ".join(inp["columns"]) or "—")}</span>; '
+                f'{n} row{"s" if n != 1 else ""}{": " + esc(rows) if n else ""}']
+        cell += [f'<br><span class="pg-filter">filter: {esc(f)}</span>' for f in inp["filters"]]
+        table = explain.row_table(inp) if n <= explain.MAX_ROWS_SHOWN else None
+        if table:
+            header, body = table
+            cell.append('</dd><dd class="pg-rows-wrap"><table class="pg-rows"><thead><tr>'
+                        + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead><tbody>"
+                        + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in body)
+                        + "</tbody></table>")
+        out.append("".join(cell) + "</dd>")
+    for label, text in explain.code_items(e):
+        cls = ' class="pg-code"' if label == "code" else ""
+        out.append(f"<dt>{esc(label.capitalize())}</dt><dd{cls}>{esc(text)}</dd>")
+    places = e.get("places") or []
+    out.append("<dt>Printed</dt>")
+    out += [f"<dd>{esc(explain.describe_place(p))}: <q>{esc(p.get('printed', e.get('text', '')))}</q></dd>"
+            for p in places] or ["<dd>nowhere (registered but not printed)</dd>"]
+    out.append("</dl>")
+    return "\n".join(out)

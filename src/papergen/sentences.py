@@ -1,0 +1,188 @@
+"""The sentence around each printed value, read from the rendered Markdown.
+
+The ledger keeps, for every place a value is printed, the sentence it sits in
+(``context`` as plain text, ``context_md`` with the value spans kept), so a
+later diff can show a changed number in its sentence without rebuilding the
+old version. Sentence boundaries come from pysbd; a table row, a heading or a
+list item counts as one sentence. Depends on nothing else in papergen.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+#: a printed value as render.Renderer writes it; data-pg-at is the build's temporary place index
+SPAN_RE = re.compile(r'\[((?:\\.|[^\]\\])*)\]\{\.pg-value data-key="([^"]+)"(?: data-pg-at="(\d+)")?\}')
+PLACE_ATTR_RE = re.compile(r' data-pg-at="\d+"')
+_INLINE_RE = re.compile(
+    r'(?P<value>' + SPAN_RE.pattern + r')'
+    r'|(?P<cite>\[@[^\]]*\])'                          # citations: dropped from the plain text
+    r'|(?P<span>\[((?:\\.|[^\]\\])*)\]\{[^}]*\})'       # other bracketed spans: their text
+    r'|(?P<link>\[((?:\\.|[^\]\\])*)\]\([^)]*\))'       # links: their text
+    r'|(?P<escape>\\(.))'                               # a Markdown escape: the character
+    r'|(?P<emph>\*+)'                                   # emphasis markers: dropped
+)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of Markdown and the plain text it shows; ``key`` is set for a printed value."""
+
+    md_start: int
+    md_end: int
+    text: str
+    key: str | None = None
+    place: int | None = None
+
+
+def segments(md: str) -> list[Segment]:
+    """Split inline Markdown into printed values and plain characters (markup removed)."""
+    out, pos = [], 0
+    for m in _INLINE_RE.finditer(md):
+        out += [Segment(i, i + 1, md[i]) for i in range(pos, m.start())]
+        if m.group("value"):
+            at = m.group(4)
+            out.append(Segment(m.start(), m.end(), _unescape(m.group(2)), m.group(3), int(at) if at else None))
+        elif m.group("cite") or m.group("emph"):
+            out.append(Segment(m.start(), m.end(), ""))
+        elif m.group("span"):
+            out.append(Segment(m.start(), m.end(), _unescape(m.group(7))))
+        elif m.group("link"):
+            out.append(Segment(m.start(), m.end(), _unescape(m.group(9))))
+        else:
+            out.append(Segment(m.start(), m.end(), m.group(11)))
+        pos = m.end()
+    out += [Segment(i, i + 1, md[i]) for i in range(pos, len(md))]
+    return out
+
+
+def plain(md: str) -> str:
+    """What a reader sees of inline Markdown: values as printed, no markup, single spaces."""
+    return " ".join("".join(s.text for s in segments(md)).split())
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+# --- units: the parts of a document a sentence never crosses ----------------------
+
+_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
+
+
+def units(document: str) -> list[tuple[int, str]]:
+    """(offset, Markdown) of each paragraph, table row, list item, heading or caption."""
+    out = []
+    for block in re.finditer(r"(?:[^\n]+\n?)+", document):
+        lines = [(m.start() + block.start(), m.group(0)) for m in re.finditer(r"[^\n]+", block.group(0))]
+        lines = [(o, ln) for o, ln in lines if not ln.startswith(":::")]
+        if not lines:
+            continue
+        if all(ln.lstrip().startswith("|") for _, ln in lines):
+            out += [(o, ln) for o, ln in lines if not _TABLE_RULE.match(ln.strip())]
+        elif re.match(r"\s*([-*+]|\d+[.)])\s", lines[0][1]) or lines[0][1].startswith("#"):
+            out += lines
+        else:
+            out.append((lines[0][0], document[lines[0][0]:lines[-1][0] + len(lines[-1][1])]))
+    return out
+
+
+def unit_text(md: str) -> str:
+    """A unit's Markdown without its block syntax (heading marks, list bullets, table pipes, figure frame)."""
+    s = md.strip()
+    if s.startswith("|"):
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", s.strip("|"))]
+        cells = [c for c in cells if c]
+        return f"{cells[0]}: {'; '.join(cells[1:])}" if len(cells) > 1 else "".join(cells)
+    s = re.sub(r"^#+\s+", "", s)
+    s = re.sub(r"\s*\{#[^}]*\}$", "", s)
+    s = re.sub(r"^([-*+]|\d+[.)]|:)\s+", "", s)
+    m = re.match(r"^!\[(.*)\]\([^)]*\)(\{[^}]*\})?$", s, re.S)
+    if m:
+        s = m.group(1)
+    return " ".join(s.split())
+
+
+# --- sentences ----------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+@lru_cache(maxsize=4096)
+def sentences(md: str) -> tuple[str, ...]:
+    """The sentences of one unit's inline Markdown; a printed value is never split."""
+    segs = segments(md)
+    starts, pos = [], 0
+    for s in segs:
+        starts.append(pos)
+        pos += len(s.text)
+    text = "".join(s.text for s in segs)
+    if not text.strip():
+        return (md.strip(),) if md.strip() else ()
+    cuts = sorted({span.start for span in _segmenter().segment(text)} - {0})
+    inside = [(starts[i], starts[i] + len(s.text)) for i, s in enumerate(segs) if s.key]
+    cuts = [c for c in cuts if not any(a < c < b for a, b in inside)]
+    out, first = [], 0
+    for c in cuts + [len(text)]:
+        i = bisect.bisect_left(starts, c)  # first segment that starts at or after the cut
+        j = bisect.bisect_left(starts, first)
+        piece = md[segs[j].md_start:segs[i - 1].md_end if i > 0 else 0].strip() if j < len(segs) else ""
+        if piece:
+            out.append(piece)
+        first = c
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One printed value: its key, the text printed, and the sentence (Markdown) around it."""
+
+    key: str
+    printed: str
+    sentence_md: str
+    place: int | None = None
+
+
+def occurrences(document: str) -> list[Occurrence]:
+    """Every printed value of a rendered Markdown document with its sentence, in document order."""
+    out = []
+    for _, md in units(document):
+        if "pg-value" not in md:
+            continue
+        body = unit_text(md)
+        for sentence in sentences(body):
+            clean = strip_places(sentence)
+            for s in segments(sentence):
+                if s.key:
+                    out.append(Occurrence(s.key, s.text, clean, s.place))
+    return out
+
+
+def strip_places(md: str) -> str:
+    """Remove the build's temporary place indexes (data-pg-at) from value spans."""
+    return PLACE_ATTR_RE.sub("", md)
+
+
+def attach_contexts(document: str, places: list[dict]) -> str:
+    """Store the sentence of each printed value in its place; return the document without place indexes.
+
+    ``places[i]`` is the ledger place (template, line, section) of the span marked
+    ``data-pg-at="i"``. A place printed in several sentences keeps them all, in order.
+    """
+    found: dict[int, list[str]] = {}
+    for occ in occurrences(document):
+        if occ.place is not None:
+            found.setdefault(id(places[occ.place]), [])
+            bucket = found[id(places[occ.place])]
+            if occ.sentence_md not in bucket:
+                bucket.append(occ.sentence_md)
+            md = " ".join(bucket)
+            places[occ.place]["context"] = plain(md)
+            places[occ.place]["context_md"] = md
+    return strip_places(document)

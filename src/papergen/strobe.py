@@ -1,0 +1,123 @@
+"""The STROBE checklist (cohort studies, items 1-22), filled in from the templates.
+
+A template declares the items its text addresses with a Jinja comment written
+next to that text, ``{## strobe: 6a, 12b ##}``, so the checklist cannot drift
+from the manuscript. The build writes ``strobe-checklist.md`` and ``.docx``
+(a real Word table) listing each item, what it asks and the section(s) that
+address it; an item no template declares is listed as missing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from papergen.errors import TemplateError
+
+ITEMS_FILE = Path(__file__).resolve().parent / "resources" / "strobe_cohort.yaml"
+_DECLARATION = re.compile(r"^\s*strobe\s*:\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$")
+
+
+@dataclass
+class Item:
+    item: str
+    topic: str
+    text: str
+    places: list[str] = field(default_factory=list)  # "Materials and methods: Patients (templates/methods.md.j2:5)"
+
+
+def load_items(path: Path = ITEMS_FILE) -> list[Item]:
+    return [Item(str(d["item"]), d["topic"], d["text"]) for d in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str = "templates"):
+    """Every ``{## strobe: ... ##}`` comment: (item ids as written, section name, template:line)."""
+    from papergen.checks import template_env, tokens
+
+    env = template_env()
+    out = []
+    for path in sorted(Path(template_dir).rglob("*.j2")):
+        name = path.relative_to(template_dir).as_posix()
+        source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+        for kind, text, at in tokens(env, source, name):
+            m = _DECLARATION.match(text) if kind == "comment" else None
+            if not m:
+                continue
+            line = source.count("\n", 0, at) + 1
+            ids = [x for x in re.split(r"[\s,;]+", m.group(1)) if x]
+            out.append((ids, _section(source, line, sections.get(name, name)), f"{shown_prefix}/{name}:{line}"))
+    return out
+
+
+def _section(source: str, line: int, title: str) -> str:
+    """The manuscript section of a template line: its title, and the sub-heading above the line if any."""
+    for text in reversed(source.splitlines()[:line]):
+        m = _HEADING.match(text)
+        if m and len(m.group(1)) > 1 and "{{" not in m.group(2):
+            return f"{title}: {m.group(2)}"
+        if m:
+            break
+    return title
+
+
+def fill(items: list[Item], decls) -> list[Item]:
+    """Attach each declaration to its items; an unknown item id is a TemplateError naming the line."""
+    by_id = {i.item.lower(): i for i in items}
+    for ids, section, where in decls:
+        for raw in ids:
+            key = raw.lower()
+            hit = [i for i in items if i.item.lower() == key or re.fullmatch(rf"{re.escape(key)}[a-z]", i.item.lower())]
+            if not hit:
+                known = ", ".join(by_id)
+                raise TemplateError(f"{where}: unknown STROBE item {raw!r}; the cohort items are {known}")
+            for i in hit:
+                if section not in i.places:
+                    i.places.append(section)
+    return items
+
+
+def checklist(paths, settings: dict) -> list[Item]:
+    sections = {s["template"]: s["title"] for s in settings["sections"]}
+    return fill(load_items(), declarations(paths.templates, sections))
+
+
+def missing_items(paths, settings: dict | None = None) -> list[str]:
+    from papergen.build import read_settings
+
+    return [i.item for i in checklist(paths, settings or read_settings(paths)) if not i.places]
+
+
+def to_markdown(items: list[Item], title: str) -> str:
+    """The checklist as a pandoc pipe table (a real table in the DOCX)."""
+    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    done = sum(1 for i in items if i.places)
+    lines = ["# STROBE checklist: cohort study", "",
+             f"{esc(title)}", "",
+             f"Items addressed: {done} of {len(items)}. Sections are those whose text declares the item.", "",
+             "| Item | Topic | Recommendation (paraphrased) | Addressed in |", "|:---|:---|:---|:---|"]
+    for i in items:
+        where = "; ".join(i.places) if i.places else "**missing**"
+        lines.append(f"| {i.item} | {esc(i.topic)} | {esc(i.text)} | {esc(where)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_checklist(paths, settings: dict, out, epoch: int | None = None) -> list[str]:
+    """The build stage: strobe-checklist.md and .docx in ``out.dir``; returns a warning naming missing items."""
+    from papergen import export
+
+    items = checklist(paths, settings)
+    title = str(settings.get("facts", {}).get("title", {}).get("text", ""))
+    md = out.strobe_md
+    md.write_text(to_markdown(items, title), encoding="utf-8")
+    ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **settings.get("docx_style", {}))
+    try:
+        export.to_docx(md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
+                       reference_docx=ref, source_date_epoch=epoch)
+    finally:
+        ref.unlink(missing_ok=True)
+    missing = [i.item for i in items if not i.places]
+    return [f"STROBE: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
+        if missing else []

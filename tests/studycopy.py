@@ -1,0 +1,163 @@
+"""Test helpers: a throw-away copy of the study, edits to its data files, and the real CLI run on it.
+
+Tests never touch the repository: they copy data/, study/, templates/ and
+build.py to a temporary folder, make one mistake there, and run
+``python build.py`` in it as the author would.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY_PARTS = ("data", "study", "templates")
+
+
+def copy_study(dest: Path, manuscript: Path | None = None) -> Path:
+    """Copy the study (and optionally a good manuscript/ folder) to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in STUDY_PARTS:
+        shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "build.py", dest / "build.py")
+    if manuscript is not None:
+        shutil.copytree(manuscript, dest / "manuscript")
+    return dest
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder``, by relative path (empty if the folder does not exist)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_build(study: Path, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python build.py ARGS`` in ``study``, as a subprocess, with text output captured.
+
+    SOURCE_DATE_EPOCH is removed from the environment (the build derives it); ``env`` adds variables.
+    """
+    env = {**{k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}, **(env or {})}
+    return subprocess.run([sys.executable, "build.py", *args], cwd=study, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+# --- CSV edits (rows as the spreadsheet shows them: the header is row 1) ---------------
+
+def read_rows(study: Path, file: str) -> list[list[str]]:
+    with open(study / "data" / file, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(study: Path, file: str, rows: list[list[str]]) -> None:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (study / "data" / file).write_text(buf.getvalue(), encoding="utf-8")
+
+
+def set_cell(study: Path, file: str, row: int, column: str, value: str) -> str:
+    """Set one cell; returns the value it replaced."""
+    rows = read_rows(study, file)
+    i = rows[0].index(column)
+    old, rows[row - 1][i] = rows[row - 1][i], value
+    write_rows(study, file, rows)
+    return old
+
+
+def cell(study: Path, file: str, row: int, column: str) -> str:
+    rows = read_rows(study, file)
+    return rows[row - 1][rows[0].index(column)]
+
+
+def drop_column(study: Path, file: str, column: str) -> None:
+    rows = read_rows(study, file)
+    i = rows[0].index(column)
+    write_rows(study, file, [r[:i] + r[i + 1:] for r in rows])
+
+
+def add_column(study: Path, file: str, column: str, values: list[str]) -> None:
+    rows = read_rows(study, file)
+    write_rows(study, file, [rows[0] + [column]] + [r + [v] for r, v in zip(rows[1:], values)])
+
+
+def rename_column(study: Path, file: str, old: str, new: str) -> None:
+    rows = read_rows(study, file)
+    rows[0][rows[0].index(old)] = new
+    write_rows(study, file, rows)
+
+
+def append_row(study: Path, file: str, values: list[str]) -> int:
+    """Append a data row; returns its spreadsheet row number."""
+    rows = read_rows(study, file)
+    write_rows(study, file, rows + [values])
+    return len(rows) + 1
+
+
+def delete_rows(study: Path, file: str, keep) -> None:
+    rows = read_rows(study, file)
+    write_rows(study, file, [rows[0]] + [r for r in rows[1:] if keep(dict(zip(rows[0], r)))])
+
+
+def set_codebook_path(study: Path, name: str, new_path: str) -> None:
+    """Point the codebook's entry for data file ``name`` at another file name."""
+    book = study / "data" / "codebook.yaml"
+    text = book.read_text(encoding="utf-8")
+    old = f"    path: {name}.csv\n"
+    assert text.count(old) == 1, f"codebook has no single {old.strip()!r}"
+    book.write_text(text.replace(old, f"    path: {new_path}\n"), encoding="utf-8")
+
+
+# --- Excel -----------------------------------------------------------------------------
+
+def csv_to_xlsx(study: Path, name: str, typed: bool = True):
+    """Convert data/<name>.csv to data/<name>.xlsx as an author's spreadsheet would hold it.
+
+    With ``typed``, numbers are stored as numbers and dates as date cells (what
+    Excel does when the author types them). The codebook is pointed at the
+    .xlsx and the CSV removed. Returns the openpyxl workbook, saved; edit and
+    save it again with ``save_xlsx`` to make a mistake.
+    """
+    import openpyxl
+
+    rows = read_rows(study, f"{name}.csv")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = name
+    for r, row in enumerate(rows, start=1):
+        for c, text in enumerate(row, start=1):
+            ws.cell(r, c, _excel_value(text) if typed and r > 1 else (text or None))
+            if isinstance(ws.cell(r, c).value, dt.datetime):
+                ws.cell(r, c).number_format = "yyyy-mm-dd"
+    save_xlsx(study, name, wb)
+    (study / "data" / f"{name}.csv").unlink()
+    set_codebook_path(study, name, f"{name}.xlsx")
+    return wb
+
+
+def save_xlsx(study: Path, name: str, wb) -> Path:
+    path = study / "data" / f"{name}.xlsx"
+    wb.save(path)
+    return path
+
+
+def _excel_value(text: str):
+    if text == "":
+        return None
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        pass
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

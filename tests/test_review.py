@@ -1,0 +1,88 @@
+"""The review edition as a file: self-contained, every number marked and traced, the journal files clean.
+
+(tests/test_review_browser.py clicks through it in a real Chromium.)
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import zipfile
+
+import pytest
+from lxml import html as lhtml
+
+from conftest import pdf_text
+
+
+@pytest.fixture(scope="module")
+def page(built):
+    text = built.outputs.review.read_text(encoding="utf-8")
+    return text, lhtml.fromstring(text)
+
+
+@pytest.fixture(scope="module")
+def ledger(built):
+    return json.loads(built.outputs.ledger.read_text(encoding="utf-8"))
+
+
+def test_self_contained_and_offline(page, built):
+    text, doc = page
+    csp = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+    assert csp and "default-src 'none'" in csp[0]
+    assert not doc.xpath("//link") and not doc.xpath("//script[@src]") and not doc.xpath("//iframe")
+    assert "@import" not in text and "url(http" not in text
+    images = doc.xpath("//img/@src")
+    assert len(images) == 2 and all(src.startswith("data:image/png;base64,") for src in images)
+    first = base64.b64decode(images[0].split(",", 1)[1])
+    assert first == (built.outputs.figures / "os.png").read_bytes()
+
+
+def test_every_printed_value_is_marked_with_its_printed_text(page, ledger):
+    _, doc = page
+    values = ledger["values"]
+    spans = doc.xpath('//main//span[contains(concat(" ", @class, " "), " pg-value ")]')
+    assert len(spans) > 100
+    marked: dict[str, list[str]] = {}
+    for s in spans:
+        shown = s.text_content().replace("\u2019", "'")  # pandoc's smart apostrophe
+        marked.setdefault(s.get("data-key"), []).append(" ".join(shown.split()))
+    assert set(marked) <= set(values), set(marked) - set(values)
+    for key, e in values.items():
+        printed = {" ".join(html.unescape(p["printed"]).split()) for p in e["places"]}
+        assert bool(marked.get(key)) == bool(e["places"]), key
+        assert set(marked.get(key, [])) <= printed, (key, marked.get(key), printed)
+
+
+def test_whole_manuscript_with_tables_legends_and_references(page):
+    text, doc = page
+    headings = [" ".join(h.text_content().split()) for h in doc.xpath("//main//h1")]
+    for section in ("Abstract", "INTRODUCTION", "RESULTS", "DISCUSSION", "REFERENCES", "Figure legends"):
+        assert section in headings, section
+    assert len(doc.xpath("//main//table")) == 2
+    caption = doc.xpath("//main//figcaption")[0]
+    assert caption.get("aria-hidden") is None
+    assert caption.xpath('.//span[@data-key="os.mean"]')
+    assert len(doc.xpath('//div[@id="refs"]//div[contains(@class, "csl-entry")]')) >= 20
+    at_risk = doc.xpath('//div[contains(@class, "pg-at-risk")]//span/@data-key')
+    assert "figure.os.at_risk.overall_survival.m12" in at_risk
+
+
+def test_index_card_and_ledger_are_embedded(page, ledger):
+    _, doc = page
+    embedded = json.loads(doc.xpath('//script[@id="pg-ledger"]')[0].text)
+    assert embedded == ledger
+    cards = json.loads(doc.xpath('//script[@id="pg-cards"]')[0].text)
+    assert set(cards) == set(ledger["values"])
+    assert "data/patients.csv" in cards["os.mean"] and "src/papergen/statistics.py:" in cards["os.mean"]
+    items = doc.xpath('//aside[@id="pg-index"]//li/@data-key')
+    assert sorted(items) == sorted(ledger["values"])
+    assert doc.xpath('//input[@id="pg-search"]') and doc.xpath('//label[@for="pg-search"]')
+
+
+def test_docx_and_pdf_stay_clean(built):
+    with zipfile.ZipFile(built.outputs.docx) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    for marker in ("pg-value", "data-key", "pg-at-risk"):
+        assert marker not in xml
+        assert marker not in pdf_text(built.outputs.pdf)

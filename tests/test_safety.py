@@ -1,0 +1,313 @@
+"""Trustworthy builds: nothing lost on failure or kill, byte-identical rebuilds, no identifier leaks,
+templates that cannot reach Python internals, and tool failures reported in one line."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from papergen import atomic
+from papergen.build import source_date_epoch
+from papergen.errors import TemplateError
+from papergen.paths import StudyPaths
+from papergen.render import Renderer
+from papergen.values import Registry, Value
+from studycopy import ROOT, add_column, copy_study, run_build, tree_hash
+
+HINT = "(manuscript/ was left as it was; details in .papergen/build.log)"
+
+
+@pytest.fixture
+def study(tmp_path, built):
+    """A copy of the study holding a good manuscript/ (the session build)."""
+    return copy_study(tmp_path / "study", manuscript=built.outputs.dir)
+
+
+def _append(path: Path, text: str) -> int:
+    """Append lines to a template; returns the line number of the first one."""
+    old = path.read_text(encoding="utf-8")
+    if not old.endswith("\n"):
+        old += "\n"
+    path.write_text(old + text, encoding="utf-8")
+    return old.count("\n") + 1
+
+
+def _one_error_line(proc) -> str:
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 2 and lines[1] == HINT, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+# --- nothing lost -----------------------------------------------------------------------------
+
+def test_template_error_names_line_and_keeps_manuscript(study):
+    line = _append(study / "templates" / "results.md.j2", "The mean was {{ os.meen }}.\n")
+    before = tree_hash(study / "manuscript")
+    err = _one_error_line(run_build(study))
+    assert err.startswith(f"error: templates/results.md.j2:{line}: ")
+    assert "closest known names: mean" in err
+    assert tree_hash(study / "manuscript") == before
+
+
+def test_pandoc_failure_is_one_line_with_its_log_and_keeps_manuscript(study):
+    _append(study / "templates" / "conclusion.md.j2", "\n![Missing figure](figures/no-such-figure.png)\n")
+    before = tree_hash(study / "manuscript")
+    err = _one_error_line(run_build(study))
+    m = re.fullmatch(r"error: pandoc failed: (.*) \(full log: (\S+)\)", err)
+    assert m, err
+    assert "Could not fetch resource figures/no-such-figure.png" in m.group(1)
+    log = study / m.group(2)
+    assert log.is_file() and "no-such-figure.png" in log.read_text(encoding="utf-8")
+    assert tree_hash(study / "manuscript") == before
+    assert not list(study.glob(".manuscript.*"))
+
+
+def test_typst_failure_points_at_the_kept_source_line(study):
+    _append(study / "templates" / "conclusion.md.j2", "\n```{=typst}\n#let broken = (\n```\n")
+    before = tree_hash(study / "manuscript")
+    err = _one_error_line(run_build(study))
+    m = re.fullmatch(r"error: typst failed: error: (.*) at (\S+):(\d+):\d+ \(full log: (\S+)\)", err)
+    assert m, err
+    typ, line, log = study / m.group(2), int(m.group(3)), study / m.group(4)
+    assert "#let broken = (" in typ.read_text(encoding="utf-8").splitlines()[line - 1]
+    assert log.is_file()
+    assert tree_hash(study / "manuscript") == before
+
+
+def test_build_killed_during_export_leaves_last_good_outputs(study):
+    before = tree_hash(study / "manuscript")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    proc = subprocess.Popen([sys.executable, "build.py"], cwd=study, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    deadline = time.monotonic() + 180
+    try:
+        while True:  # the Markdown is written when rendering ends and the export begins
+            if any((s / "manuscript.md").exists() for s in study.glob(".manuscript.staging-*")):
+                break
+            assert proc.poll() is None, "the build ended before it could be killed"
+            assert time.monotonic() < deadline, "the build never reached the export stage"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the build and the pandoc it may be running
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert tree_hash(study / "manuscript") == before
+    assert list(study.glob(".manuscript.staging-*")), "the killed build left no staging folder to clean"
+
+    again = run_build(study)
+    assert again.returncode == 0, again.stderr
+    assert not list(study.glob(".manuscript.*")), "stale staging folder not cleaned"
+    assert (study / "manuscript" / "manuscript.docx").stat().st_size > 0
+
+
+def test_build_recovers_from_a_kill_between_the_renames(study):
+    """Without renameat2 the swap is two renames; dying between them parks manuscript/ aside."""
+    before = tree_hash(study / "manuscript")
+    os.replace(study / "manuscript", study / ".manuscript.previous")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (study / f".manuscript.staging-{dead.stdout.strip()}" / "figures").mkdir(parents=True)
+    (study / "data" / "patients.csv").write_text("", encoding="utf-8")  # and this build fails
+    proc = run_build(study)
+    assert proc.returncode == 2
+    assert "restored the last good manuscript" in proc.stdout
+    assert tree_hash(study / "manuscript") == before
+    assert not list(study.glob(".manuscript.*"))
+
+
+def test_swap_in_replaces_the_folder_whole(tmp_path):
+    final = tmp_path / "manuscript"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    staging = atomic.staging_dir(final)
+    (staging / "new.txt").write_text("new")
+    atomic.swap_in(staging, final)
+    assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manuscript"]
+
+
+def test_only_staging_folders_of_dead_builds_are_removed(tmp_path):
+    final = tmp_path / "manuscript"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for pid in (dead.stdout.strip(), live.pid):
+            (tmp_path / f".manuscript.staging-{pid}").mkdir()
+        atomic.clean_stale(final)
+        assert [p.name for p in tmp_path.iterdir()] == [f".manuscript.staging-{live.pid}"]
+    finally:
+        live.kill()
+        live.wait()
+
+
+# --- byte-identical rebuilds --------------------------------------------------------------------
+
+def _all_text(path: Path) -> str:
+    """Every output as text: zip entries (DOCX) unpacked, PDF text extracted, other files decoded."""
+    if path.suffix == ".docx":
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    data = path.read_bytes().decode("utf-8", "replace")
+    if path.suffix == ".pdf":
+        from conftest import pdf_text
+
+        data += "\n" + pdf_text(path)
+    return data
+
+
+def test_two_clean_builds_are_byte_identical(tmp_path):
+    a, b = copy_study(tmp_path / "first"), copy_study(tmp_path / "second" / "elsewhere")
+    first = run_build(a)
+    assert first.returncode == 0, first.stderr
+    second = run_build(b, env={"TZ": "Asia/Shanghai", "LC_ALL": "C.UTF-8"})
+    assert second.returncode == 0, second.stderr
+    ha, hb = tree_hash(a / "manuscript"), tree_hash(b / "manuscript")
+    assert set(ha) == set(hb)
+    assert {"manuscript.docx", "manuscript.pdf", "numbers.json", "figures/os.png"} <= set(ha)
+    assert [f for f in ha if ha[f] != hb[f]] == []
+    for f in ha:
+        text = _all_text(b / "manuscript" / f)
+        assert str(tmp_path) not in text and "/elsewhere" not in text, f"{f} holds a build path"
+    with zipfile.ZipFile(a / "manuscript" / "manuscript.docx") as z:
+        core = z.read("docProps/core.xml").decode()
+    assert ">2020-10-31T00:00:00Z</dcterms:modified>" in core  # the data cut-off, not the clock
+
+
+def test_source_date_epoch_comes_from_the_data_cutoff(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert source_date_epoch(StudyPaths(ROOT)) == 1_604_102_400  # `date -u -d 2020-10-31 +%s`
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert source_date_epoch(StudyPaths(ROOT)) == 1_700_000_000
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    study = copy_study(tmp_path / "study")
+    book = study / "data" / "codebook.yaml"
+    book.write_text(book.read_text(encoding="utf-8").replace("  cutoff_date: '2020-10-31'\n", ""), encoding="utf-8")
+    assert source_date_epoch(StudyPaths(study)) == 946_684_800  # 2000-01-01, documented default
+
+
+# --- identifiers ----------------------------------------------------------------------------------
+
+FAKE_NAMES = ["Qiao Yunfei", "Mo Chenxi", "Duan Ruolan", "Xiang Haoyu", "Feng Qingzhi", "Ning Weiran",
+              "Tang Shuyao", "Lu Jingchen", "Song Yiwei", "Kong Mingxuan", "Bai Ziyan"]
+FAKE_MRNS = [f"ZY2015{n:05d}" for n in range(31047, 31058)]
+
+
+def test_declared_identifiers_never_reach_any_output(tmp_path):
+    study = copy_study(tmp_path / "study")
+    add_column(study, "patients.csv", "patient_name", FAKE_NAMES)
+    add_column(study, "patients.csv", "hospital_number", FAKE_MRNS)
+    book = study / "data" / "codebook.yaml"
+    text = book.read_text(encoding="utf-8")
+    anchor = "      age_years: {type: integer"
+    declared = ('      patient_name: {type: string, role: identifier, description: "Full name (never printed)."}\n'
+                '      hospital_number: {type: string, role: identifier, pattern: "^ZY[0-9]{9}$", '
+                'description: "Hospital record number (never printed)."}\n')
+    book.write_text(text.replace(anchor, declared + anchor, 1), encoding="utf-8")
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    outputs = [p for p in (study / "manuscript").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".docx" for p in outputs) and any(p.suffix == ".pdf" for p in outputs)
+    for path in outputs:
+        text = _all_text(path)
+        for secret in FAKE_NAMES + FAKE_MRNS:
+            assert secret not in text, f"{secret!r} leaked into {path.name}"
+    assert "P01" in (study / "manuscript" / "numbers.json").read_text(encoding="utf-8")  # pseudonyms may appear
+
+
+def test_identifier_columns_are_not_given_to_the_analysis(tmp_path):
+    from papergen.codebook import read_codebook
+    from papergen.load import read_raw
+    from papergen.validate import validate
+
+    study = copy_study(tmp_path / "study")
+    add_column(study, "patients.csv", "patient_name", FAKE_NAMES)
+    book = study / "data" / "codebook.yaml"
+    text = book.read_text(encoding="utf-8")
+    book.write_text(text.replace("      age_years: {type: integer",
+                                 "      patient_name: {type: string, role: identifier}\n      age_years: {type: integer", 1),
+                    encoding="utf-8")
+    cb = read_codebook(book)
+    raws = {n: read_raw(n, study / "data" / s.path, f"data/{s.path}") for n, s in cb.files.items()}
+    frame = validate(cb, raws)["patients"].frame
+    assert "patient_name" not in frame.columns and "age_years" in frame.columns
+    assert not any(name in frame.to_csv() for name in FAKE_NAMES)
+
+
+# --- templates --------------------------------------------------------------------------------
+
+@pytest.fixture
+def renderer(tmp_path):
+    r = Registry()
+    r.add(Value(key="os.mean", text="34.1 ± 3.7", exact={"mean": 34.1}, parts={"se": "3.7"}))
+    r.add(Value(key="n_patients", text="11", exact={"n": 11}, count=11))
+    tree = r.tree()
+    ctx = {name: getattr(tree, name) for name in dir(tree)}
+
+    def render(source: str) -> str:
+        (tmp_path / "results.md.j2").write_text(source, encoding="utf-8")
+        return Renderer(tmp_path, {"results.md.j2": "Results"}).render("results.md.j2", ctx)
+    render.registry = r
+    return render
+
+
+@pytest.mark.parametrize("source, closest", [
+    ("Intro.\n\n{{ os.meen }}", "mean"),
+    ("Intro.\n\n{{ n_patient }}", "n_patients"),
+])
+def test_undefined_name_names_template_line_and_closest(renderer, source, closest):
+    with pytest.raises(TemplateError) as info:
+        renderer(source)
+    msg = str(info.value)
+    assert msg.startswith("templates/results.md.j2:3: ") and f"closest known names: {closest}" in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ os.mean.__class__.__mro__ }}",
+    "{{ ''.__class__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os }}",
+    "{{ joiner.__init__.__globals__ }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ lipsum.__globals__['os'] }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ os.mean|attr('__class__') }}",
+    "{{ '{0.__class__}'.format(os.mean) }}",
+    "{{ os.mean.__dict__ }}",
+    "{{ os.mean._need_count(1) }}",
+])
+def test_python_internals_are_refused(renderer, attack):
+    with pytest.raises(TemplateError, match=r"^templates/results.md.j2:2: refused: access to attribute") as info:
+        renderer("Intro.\n" + attack)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ os.mean.exact.update({'mean': 99.9}) }}",
+    "{% set e = os.mean.exact %}{{ e.clear() }}",
+    "{{ os.mean.places.append('x') }}",
+])
+def test_templates_cannot_change_a_value(renderer, attack):
+    with pytest.raises(TemplateError, match="refused"):
+        renderer(attack)
+    v = renderer.registry["os.mean"]
+    assert v.exact == {"mean": 34.1} and v.places == []
+
+
+@pytest.mark.parametrize("source, message", [
+    ("{{ os.mean.part('sd') }}", "value 'os.mean' has no part 'sd'"),
+    ("{% for i in range(10**9) %}{% endfor %}", "Range too big"),
+    ("{% include '../../etc/passwd' %}", "template not found"),
+])
+def test_other_template_failures_are_one_line_template_errors(renderer, source, message):
+    with pytest.raises(TemplateError, match=re.escape(message)) as info:
+        renderer(source)
+    assert "\n" not in str(info.value)

@@ -1,0 +1,332 @@
+"""Bad-input corpus: real-world mistakes in a copy of the study, each run through the real CLI.
+
+Every case makes one mistake (a few make several, to see them reported at
+once) and expects: exit code 2, exactly one stderr line per problem naming
+file, spreadsheet row (header = row 1), column, value and rule, no traceback
+on the terminal (it is in .papergen/build.log), and manuscript/ from the last
+good build byte for byte as it was.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+import pytest
+
+from studycopy import (add_column, append_row, copy_study, csv_to_xlsx, delete_rows, drop_column, read_rows,
+                       rename_column, run_build, save_xlsx, set_cell, tree_hash, write_rows)
+
+P, L, B, C = "data/patients.csv", "data/lesions.csv", "data/labs.csv", "data/complications.csv"
+PX = "data/patients.xlsx"
+HIDDEN = object()  # the line must not show any value (direct identifiers)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One expected stderr line: where, the value as printed (repr), and a phrase of the rule."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object  # repr of the value, HIDDEN, or None (not checked)
+    rule: str
+
+    def matches(self, line: str) -> bool:
+        where = "error: " + self.file + (f", row {self.row}" if self.row else "") + \
+            (f", column {self.column}" if self.column else "")
+        if not (line.startswith(where + ":") or line.startswith(where + " ")) or self.rule not in line:
+            return False
+        if self.value is HIDDEN:
+            return "value" not in line.split(self.rule)[0].split(where)[1]
+        return self.value is None or f": value {self.value}:" in line
+
+
+def cells(**edits):
+    """A mutation that sets cells: cells(P=[(row, column, value), ...])."""
+    files = {"P": "patients.csv", "L": "lesions.csv", "B": "labs.csv", "C": "complications.csv"}
+
+    def mutate(study):
+        for key, items in edits.items():
+            for row, column, value in items:
+                set_cell(study, files[key], row, column, value)
+    return mutate
+
+
+def raw(file: str, data: bytes | str):
+    def mutate(study):
+        path = study / "data" / file
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return mutate
+
+
+def then(*mutations):
+    def mutate(study):
+        for m in mutations:
+            m(study)
+    return mutate
+
+
+def _semicolons(study):
+    rows = read_rows(study, "patients.csv")
+    (study / "data" / "patients.csv").write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+
+
+def _latin1(study):
+    text = (study / "data" / "complications.csv").read_text(encoding="utf-8")
+    text = text.replace("bile leak", "fuite biliaire (drainée)")
+    (study / "data" / "complications.csv").write_bytes(text.encode("latin-1"))
+
+
+def _stray_comma(study):
+    path = study / "data" / "patients.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[3] = lines[3].replace(",1.5,", ",1,5,")  # row 4: Ki-67 typed with a decimal comma, unquoted
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _xlsx(edit):
+    def mutate(study):
+        wb = csv_to_xlsx(study, "patients")
+        edit(wb.active, wb)
+        save_xlsx(study, "patients", wb)
+    return mutate
+
+
+def _title_row(ws, wb):
+    ws.insert_rows(1)
+    ws["A1"] = "Table S1. Patients treated with hepatectomy and microwave ablation"
+
+
+def _merged(ws, wb):
+    ws["D3"] = "pancreas"
+    ws["D4"] = None
+    ws.merge_cells("D3:D4")
+
+
+def _formula(ws, wb):
+    ws["F2"] = "=17/2"
+
+
+def _second_sheet(ws, wb):
+    notes = wb.create_sheet("follow-up 2020")
+    notes["A1"], notes["B1"] = "patient_id", "last_followup_date"
+    notes["A2"], notes["B2"] = "P05", "2020-08-25"
+
+
+def _serial_dates(ws, wb):
+    for r in range(2, ws.max_row + 1):  # operation_date typed into a General-format column
+        c = ws.cell(r, 8)
+        c.value = (c.value.date() - __import__("datetime").date(1899, 12, 30)).days
+        c.number_format = "General"
+
+
+def _excel_error(ws, wb):
+    ws["J5"] = "#DIV/0!"
+
+
+NAMES = ["Wang Fang", "Li Na", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Li", "Huang Min", "Zhao Lei",
+         "Wu Jun", "Zhou Tao", "Xu Ming"]
+PHONES = [f"1381234{5600 + i}" for i in range(11)]
+EMAILS = [f"patient{i}@example.org" for i in range(11)]
+CN_IDS = ["11010519491231002X"] + [""] * 10  # the standard's own example number (GB 11643-1999)
+
+CASES = {
+    # --- the file's shape ---------------------------------------------------------------
+    "missing column": (lambda s: drop_column(s, "patients.csv", "sex"),
+                       [Line(P, 1, "sex", None, "required column is missing")]),
+    "extra unknown column": (lambda s: add_column(s, "patients.csv", "comment", [""] * 11),
+                             [Line(P, 1, "comment", "'comment'", "column is not in the codebook")]),
+    "misspelled column": (lambda s: rename_column(s, "patients.csv", "ki67_percent", "ki67_pct"),
+                          [Line(P, 1, "ki67_pct", "'ki67_pct'", "did you mean 'ki67_percent'?"),
+                           Line(P, 1, "ki67_percent", None, "required column is missing")]),
+    "empty file": (raw("patients.csv", b""), [Line(P, None, None, None, "file is empty")]),
+    "header only": (lambda s: write_rows(s, "complications.csv", read_rows(s, "complications.csv")[:1]),
+                    [Line(C, None, None, None, "file has a header but no data rows")]),
+    "data file missing": (lambda s: (s / "data" / "complications.csv").unlink(),
+                          [Line(C, None, None, None, "file not found")]),
+    "semicolon-separated CSV": (_semicolons, [Line(P, 1, None, None, "separated by semicolons")]),
+    "Latin-1 encoded file": (_latin1, [Line(C, 3, None, "'byte 0xe9'", "file is not UTF-8")]),
+    "stray comma shifts a row": (_stray_comma, [Line(P, 4, None, None, "row has 18 cells but the header has 17")]),
+    # --- types ----------------------------------------------------------------------------
+    "decimal comma": (cells(P=[(4, "ki67_percent", "12,5")]),
+                      [Line(P, 4, "ki67_percent", "'12,5'", "use '.' as the decimal separator")]),
+    "n/a in a required number": (cells(P=[(3, "ki67_percent", "n/a")]),
+                                 [Line(P, 3, "ki67_percent", "'n/a'", "marks a missing value")]),
+    "question mark for a number": (cells(P=[(5, "age_years", "?")]),
+                                   [Line(P, 5, "age_years", "'?'", "marks a missing value")]),
+    "unit typed in the cell": (cells(P=[(2, "blood_loss_ml", "400 mL")]),
+                               [Line(P, 2, "blood_loss_ml", "'400 mL'", "remove the unit")]),
+    "percent sign": (cells(P=[(2, "ki67_percent", "8.5%")]),
+                     [Line(P, 2, "ki67_percent", "'8.5%'", "remove the % sign")]),
+    "thousands separator": (cells(P=[(3, "blood_loss_ml", "3,000")]),
+                            [Line(P, 3, "blood_loss_ml", "'3,000'", "no thousands separator")]),
+    "below detection limit": (cells(B=[(2, "value", "<5")]),
+                              [Line(B, 2, "value", "'<5'", "qualified value")]),
+    "missing required value": (cells(P=[(7, "age_years", "")]),
+                               [Line(P, 7, "age_years", "''", "required value is missing")]),
+    "event flag 2": (cells(P=[(2, "vital_status", "2")]), [Line(P, 2, "vital_status", "'2'", "expected 0 or 1")]),
+    "event flag yes": (cells(P=[(3, "progressed", "yes")]),
+                       [Line(P, 3, "progressed", "'yes'", "write 1 for yes and 0 for no")]),
+    "id against its pattern": (cells(P=[(2, "patient_id", "P1")]),
+                               [Line(P, 2, "patient_id", "'P1'", "does not match the pattern")]),
+    # --- dates ----------------------------------------------------------------------------
+    "impossible date 31/02/2016": (cells(P=[(5, "operation_date", "31/02/2016")]),
+                                   [Line(P, 5, "operation_date", "'31/02/2016'", "not a real calendar date")]),
+    "impossible date 2016-02-31": (cells(P=[(5, "operation_date", "2016-02-31")]),
+                                   [Line(P, 5, "operation_date", "'2016-02-31'", "not a real calendar date")]),
+    "ambiguous date 06/07/2015": (cells(P=[(2, "discharge_date", "06/07/2015")]),
+                                  [Line(P, 2, "discharge_date", "'06/07/2015'", "ambiguous date")]),
+    "date as Excel serial in a CSV": (cells(P=[(2, "operation_date", "42171")]),
+                                      [Line(P, 2, "operation_date", "'42171'", "Excel date serial number (2015-06-16?)")]),
+    "follow-up after the data cut-off": (cells(P=[(12, "last_followup_date", "2021-03-01")]),
+                                         [Line(P, 12, "last_followup_date", "'2021-03-01'",
+                                               "after the latest allowed date 2020-10-31")]),
+    # --- ranges and categories -------------------------------------------------------------------
+    "age 250": (cells(P=[(2, "age_years", "250")]),
+                [Line(P, 2, "age_years", "'250'", "above the allowed maximum 100 years")]),
+    "Ki-67 140 %": (cells(P=[(6, "ki67_percent", "140")]),
+                    [Line(P, 6, "ki67_percent", "'140'", "above the allowed maximum 100 %")]),
+    "negative blood loss": (cells(P=[(4, "blood_loss_ml", "-100")]),
+                            [Line(P, 4, "blood_loss_ml", "'-100'", "below the allowed minimum 0 mL")]),
+    "liver segment 9": (cells(L=[(2, "segment", "9")]), [Line(L, 2, "segment", "'9'", "above the allowed maximum 8")]),
+    "category with a trailing space": (cells(P=[(2, "sex", "Male ")]),
+                                       [Line(P, 2, "sex", "'Male '", "leading or trailing spaces; did you mean 'male'?")]),
+    "category abbreviated": (cells(P=[(3, "sex", "m")]),
+                             [Line(P, 3, "sex", "'m'", "not one of the allowed values female, male; did you mean 'male'?")]),
+    "category in capitals": (cells(P=[(4, "sex", "M"), (5, "sex", "Female")]),
+                             [Line(P, 4, "sex", "'M'", "did you mean 'male'?"),
+                              Line(P, 5, "sex", "'Female'", "did you mean 'female'?")]),
+    "unknown lab unit": (cells(B=[(3, "unit", "mg/dL")]), [Line(B, 3, "unit", "'mg/dL'", "allowed values umol/L")]),
+    # --- keys and references ----------------------------------------------------------------------
+    "duplicate patient id": (cells(P=[(3, "patient_id", "P01")]),
+                             [Line(P, 3, "patient_id", "'P01'", "duplicate patient_id; first used in row 2")]),
+    "lab measured twice": (lambda s: append_row(s, "labs.csv", ["P01", "total_bilirubin", "1", "30.1", "umol/L"]),
+                           [Line(B, 57, "postoperative_day", "'P01 / total_bilirubin / 1'",
+                                 "duplicate patient_id + analyte + postoperative_day; first used in row 3")]),
+    "lesion of an unknown patient": (lambda s: append_row(s, "lesions.csv", ["P12", "P12-L01", "3", "10", "ablated"]),
+                                     [Line(L, 104, "patient_id", "'P12'", "no such patient_id in data/patients.csv")]),
+    "lab of an unknown patient": (lambda s: append_row(s, "labs.csv", ["P21", "total_bilirubin", "0", "9.9", "umol/L"]),
+                                  [Line(B, 57, "patient_id", "'P21'", "no such patient_id in data/patients.csv")]),
+    "lesion id of another patient": (cells(L=[(3, "lesion_id", "P02-L99")]),
+                                     [Line(L, 3, "lesion_id", "'P02-L99'", "must start with patient_id (P01)")]),
+    "day-1 bilirubin missing": (lambda s: delete_rows(s, "labs.csv", lambda r: (r["patient_id"], r["postoperative_day"]) != ("P03", "1")),
+                                [Line(B, None, "postoperative_day", None,
+                                      "patient_id P03 has no row with postoperative_day 1 (rule bilirubin_baseline_and_day1)")]),
+    # --- cross-column rules -------------------------------------------------------------------
+    "zero survival time": (cells(P=[(6, "last_followup_date", "2016-05-19")]),
+                           [Line(P, 6, "last_followup_date", "'2016-05-19'",
+                                 "must be after operation_date (2016-05-19) (rule followup_after_operation)")]),
+    "last follow-up before operation": (cells(P=[(12, "last_followup_date", "2017-10-20")]),
+                                        [Line(P, 12, "last_followup_date", "'2017-10-20'",
+                                              "must be after operation_date (2018-01-09) (rule followup_after_operation)")]),
+    "death before operation": (cells(P=[(4, "death_date", "2015-10-01")]),
+                               [Line(P, 4, "death_date", "'2015-10-01'",
+                                     "must be after operation_date (2015-11-10) (rule death_after_operation)")]),
+    "progression after death": (cells(P=[(3, "progression_date", "2016-10-15")]),
+                                [Line(P, 3, "progression_date", "'2016-10-15'",
+                                      "must be on or before death_date (2016-09-30) (rule progression_not_after_death)")]),
+    "progression flagged without a date": (cells(P=[(6, "progressed", "1")]),
+                                           [Line(P, 6, "progression_date", "''",
+                                                 "required when progressed is 1 (rule progression_requires_date)")]),
+    "death date of a living patient": (cells(P=[(11, "death_date", "2020-10-13")]),
+                                       [Line(P, 11, "death_date", "'2020-10-13'",
+                                             "must be empty when vital_status is 0 (rule death_requires_date)")]),
+    "last follow-up is not the death date": (cells(P=[(2, "last_followup_date", "2017-12-20")]),
+                                             [Line(P, 2, "last_followup_date", "'2017-12-20'",
+                                                   "must equal death_date (2017-12-09) when vital_status is 1")]),
+    "discharge before operation": (cells(P=[(5, "discharge_date", "2016-02-20")]),
+                                   [Line(P, 5, "discharge_date", "'2016-02-20'",
+                                         "must be after operation_date (2016-02-24) (rule discharge_after_operation)")]),
+    "death in hospital": (cells(P=[(6, "vital_status", "1"), (6, "death_date", "2016-05-24"),
+                                   (6, "last_followup_date", "2016-05-24")]),
+                          [Line(P, 6, "death_date", "'2016-05-24'",
+                                "must be after discharge_date (2016-05-26) (rule no_in_hospital_death)")]),
+    # --- direct identifiers ---------------------------------------------------------------------
+    "undeclared name column": (lambda s: add_column(s, "patients.csv", "patient_name", NAMES),
+                               [Line(P, 1, "patient_name", HIDDEN, "column name suggests a name, a direct identifier")]),
+    "phone numbers in a contact column": (lambda s: add_column(s, "patients.csv", "contact", PHONES),
+                                          [Line(P, 2, "contact", HIDDEN, "value looks like a phone number")]),
+    "e-mail addresses": (lambda s: add_column(s, "complications.csv", "reported_by", EMAILS[:6]),
+                         [Line(C, 2, "reported_by", HIDDEN, "value looks like an e-mail address")]),
+    "Chinese resident id in a remarks column": (lambda s: add_column(s, "patients.csv", "remarks", CN_IDS),
+                                                [Line(P, 2, "remarks", HIDDEN,
+                                                      "value looks like a national or insurance id")]),
+    "exact birth dates": (lambda s: add_column(s, "patients.csv", "dob", ["1959-03-02"] * 11),
+                          [Line(P, 1, "dob", HIDDEN, "column name suggests an exact birth date")]),
+    # --- Excel ------------------------------------------------------------------------------------
+    "Excel title row above the header": (_xlsx(_title_row), [Line(PX, 2, None, None, "the header is in row 2, not row 1")]),
+    "Excel merged cells": (_xlsx(_merged), [Line(PX, 3, "primary_site", "'D3:D4'", "merged cells")]),
+    "Excel formula": (_xlsx(_formula), [Line(PX, 2, "ki67_percent", "'=17/2'", "cell holds a formula")]),
+    "Excel second sheet with data": (_xlsx(_second_sheet),
+                                     [Line(PX, None, None, "'patients, follow-up 2020'", "data on more than one sheet")]),
+    "Excel dates stored as serial numbers": (
+        _xlsx(_serial_dates),
+        [Line(PX, r, "operation_date", None, "Excel date serial number") for r in range(2, 13)]),
+    "Excel error value": (_xlsx(_excel_error), [Line(PX, 5, "blood_loss_ml", "'#DIV/0!'", "Excel error")]),
+    # --- several problems at once -----------------------------------------------------------------
+    "problems in two files at once": (
+        then(cells(P=[(2, "age_years", "250"), (9, "sex", "x")], L=[(10, "diameter_mm", "0")])),
+        [Line(P, 2, "age_years", "'250'", "above the allowed maximum"),
+         Line(P, 9, "sex", "'x'", "not one of the allowed values"),
+         Line(L, 10, "diameter_mm", "'0'", "below the allowed minimum 1 mm")]),
+}
+
+
+@pytest.fixture(scope="module")
+def good_study(tmp_path_factory, built):
+    """The study with a manuscript/ from a good build (the session build, copied)."""
+    return copy_study(tmp_path_factory.mktemp("good") / "study", manuscript=built.outputs.dir)
+
+
+@pytest.fixture
+def study(good_study, tmp_path):
+    dest = tmp_path / "study"
+    shutil.copytree(good_study, dest)
+    return dest
+
+
+def test_corpus_has_thirty_distinct_mistakes():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_clearly_and_keeps_manuscript(study, case):
+    mutate, expected = CASES[case]
+    mutate(study)
+    before = tree_hash(study / "manuscript")
+    proc = run_build(study)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    problems = [ln for ln in lines if ln.startswith("error: ")]
+    assert lines[-1].startswith("(manuscript/ was left as it was; details in .papergen/build.log)"), lines
+    assert len(lines) == len(problems) + 1, f"stray stderr output:\n{proc.stderr}"
+    assert len(problems) == len(expected), "\n".join(problems)
+    for want in expected:
+        hits = [ln for ln in problems if want.matches(ln)]
+        assert len(hits) == 1, f"expected one line for {want}, got:\n" + "\n".join(problems)
+    assert "Traceback" not in proc.stderr
+    assert "Traceback" in (study / ".papergen" / "build.log").read_text(encoding="utf-8")
+    assert tree_hash(study / "manuscript") == before
+    assert before, "the good manuscript is missing"
+    assert not list(study.glob(".manuscript.*")), "a staging folder was left behind"
+
+
+def test_identifier_values_never_reach_the_terminal(study):
+    add_column(study, "patients.csv", "patient_name", NAMES)
+    add_column(study, "lesions.csv", "phone", [PHONES[0]] * 102)
+    proc = run_build(study)
+    assert proc.returncode == 2
+    for secret in NAMES + PHONES[:1]:
+        assert secret not in proc.stderr + proc.stdout
+        assert secret not in (study / ".papergen" / "build.log").read_text(encoding="utf-8")
+
+
+def test_problems_beyond_the_cap_are_counted(study):
+    rows = read_rows(study, "labs.csv")
+    write_rows(study, "labs.csv", [rows[0]] + [r[:3] + ["high"] + r[4:] for r in rows[1:]])
+    proc = run_build(study)
+    problems = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert proc.returncode == 2
+    assert len(rows) - 1 == 55
+    assert len(problems) == 51 and problems[-1] == "error: ... and 5 more problems"
+    assert all(", column value: value 'high': expected a number" in ln for ln in problems[:50])
