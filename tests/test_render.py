@@ -28,7 +28,9 @@ def test_value_is_marked_and_its_place_recorded(setup):
     out = render(setup, "Intro.\n\nMean was {{ os.mean }}; SE {{ os.mean.part('se') }}.\n")
     assert out == ('Intro.\n\nMean was [34.1 ± 3.7]{.pg-value data-key="os.mean"}; '
                    'SE [3.7]{.pg-value data-key="os.mean"}.\n')
-    assert setup[3]["os.mean"].places == [{"template": "results.md.j2", "line": 3, "section": "Results"}]
+    assert setup[3]["os.mean"].places == [  # one place per text printed on the line
+        {"template": "results.md.j2", "line": 3, "section": "Results", "printed": "34.1 ± 3.7"},
+        {"template": "results.md.j2", "line": 3, "section": "Results", "printed": "3.7"}]
 
 
 def test_sentence_start_words(setup):

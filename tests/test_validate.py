@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from studycopy import (add_column, append_row, copy_study, csv_to_xlsx, delete_rows, drop_column, read_rows,
-                       rename_column, run_build, save_xlsx, set_cell, tree_hash, write_rows)
+                       rename_column, run_build, save_xlsx, set_cell, set_codebook_path, tree_hash, write_rows)
 
 P, L, B, C = "data/patients.csv", "data/lesions.csv", "data/labs.csv", "data/complications.csv"
 PX = "data/patients.xlsx"
@@ -122,6 +122,12 @@ def _serial_dates(ws, wb):
 
 def _excel_error(ws, wb):
     ws["J5"] = "#DIV/0!"
+
+
+def _xls(study):
+    (study / "data" / "patients.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))  # OLE2 header
+    (study / "data" / "patients.csv").unlink()
+    set_codebook_path(study, "patients", "patients.xls")
 
 
 NAMES = ["Wang Fang", "Li Na", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Li", "Huang Min", "Zhao Lei",
@@ -263,6 +269,7 @@ CASES = {
         _xlsx(_serial_dates),
         [Line(PX, r, "operation_date", None, "Excel date serial number") for r in range(2, 13)]),
     "Excel error value": (_xlsx(_excel_error), [Line(PX, 5, "blood_loss_ml", "'#DIV/0!'", "Excel error")]),
+    "old Excel .xls workbook": (_xls, [Line("data/patients.xls", None, None, "'.xls'", "save this one as .xlsx")]),
     # --- several problems at once -----------------------------------------------------------------
     "problems in two files at once": (
         then(cells(P=[(2, "age_years", "250"), (9, "sex", "x")], L=[(10, "diameter_mm", "0")])),

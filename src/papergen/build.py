@@ -22,7 +22,7 @@ import yaml
 from papergen.atomic import keep_diagnostics, recover_interrupted, staging_dir, swap_in  # noqa: F401 (cli)
 from papergen import checks, journal, strobe
 from papergen.cache import BuildCache
-from papergen.codebook import read_codebook
+from papergen.codebook import SAFE_LOADER, read_codebook
 from papergen.errors import ExportError, PapergenError, StudyLayoutError
 from papergen.load import read_raw
 from papergen.paths import OutputPaths, StudyPaths
@@ -119,6 +119,7 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
     last = c.up_to_date()
     if last is not None:  # no input changed and manuscript/ is as the last build left it
         echo(f"  {'all stages':<28} {0:6.2f} s  skipped (unchanged)")
+        journal.echo_last(OutputPaths(final, settings["output_name"]), echo)
         return BuildResult(outputs=OutputPaths(final, settings["output_name"]), registry=last[0],
                            warnings=last[1], skipped=["all stages"], up_to_date=True)
     staging = _staging_dir(paths, final)
@@ -158,7 +159,7 @@ def read_settings(paths: StudyPaths) -> dict:
     """study/study.yaml: title page facts, section order, output name."""
     if not paths.settings.exists():
         raise StudyLayoutError(f"{paths.settings}: study settings not found")
-    settings = yaml.safe_load(paths.settings.read_text(encoding="utf-8")) or {}
+    settings = yaml.load(paths.settings.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     for key in ("output_name", "sections", "facts"):
         if key not in settings:
             raise StudyLayoutError(f"{paths.settings}: missing '{key}:'")

@@ -15,9 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from papergen.render import MD_SPECIAL
 from papergen.sentences import occurrences, plain, segments, unit_text, units
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
 NOT_PRINTED = "Not printed in the text"
 
 
@@ -30,8 +30,10 @@ class Token:
     space: bool = False
 
     def same(self, masked: bool = False):
-        """What two tokens must share to count as equal (``masked``: any text of the same value)."""
-        return ("v", self.key) if self.key and masked else ("v", self.key, self.text) if self.key else self.text
+        """What two tokens must share to count as equal: the text a reader sees (``masked``: any value)."""
+        if self.key:
+            return ("v",) if masked else ("v", self.text)
+        return self.text
 
 
 def tokens(md: str) -> list[Token]:
@@ -60,7 +62,7 @@ def tokens(md: str) -> list[Token]:
 
 
 def _esc(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _join(toks: list[Token]) -> tuple[str, bool]:
@@ -97,7 +99,7 @@ def diff_markdown(old: list[Token], new: list[Token]) -> str:
 
 
 def similarity(a: list[Token], b: list[Token]) -> float:
-    """How alike two sentences are, values compared by key only."""
+    """How alike two sentences are, whatever their values print."""
     return difflib.SequenceMatcher(None, [t.same(True) for t in a], [t.same(True) for t in b],
                                    autojunk=False).ratio()
 
@@ -203,6 +205,9 @@ def _section_units(md: str) -> list[tuple[str, str]]:
         if re.match(r"#\s", unit):
             title = plain(unit_text(unit))
             section = title.capitalize() if title.isupper() else title
+        elif unit.startswith(": "):  # a table caption starts the table's section
+            caption = re.match(r"(Table|Figure) \S+", plain(unit_text(unit)))
+            section = caption.group(0) if caption else section
         out.append((section, unit_text(unit)))
     return [(s, u) for s, u in out if u]
 
@@ -234,9 +239,9 @@ def report_markdown(diff) -> str:
              "```{=html}",
              "<style>mark{background:#ffe74c} del{color:#a40000} code{font-size:85%;color:#555}</style>",
              "```", "",
-             f"{len(diff.changed)} numbers changed their printed text, {len(diff.added)} were added and "
-             f"{len(diff.removed)} removed; {len(diff.exact_only)} changed only beyond the printed precision "
-             "and are not listed. Old text is struck through, new text is highlighted.", ""]
+             f"Numbers whose printed text changed: {len(diff.changed)}; added: {len(diff.added)}; "
+             f"removed: {len(diff.removed)}; changed only beyond the printed precision (not listed): "
+             f"{len(diff.exact_only)}. Old text is struck through, new text is highlighted.", ""]
     if diff.changed:
         lines += ["# Numbers that changed", "", "| Number | Before | After |", "|:---|:---|:---|"]
         for k in diff.changed:

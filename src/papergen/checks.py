@@ -188,19 +188,13 @@ def duplicate_values(registry) -> list[str]:
     for v in registry:
         if not v.inputs or not all(s.digest for s in v.inputs) or "function" not in v.method:
             continue
-        sig = (v.method["function"], json.dumps(_plain(v.exact), sort_keys=True, default=str),
+        sig = (v.method["function"], json.dumps(v.exact, sort_keys=True, default=str),
                tuple((s.file, s.columns, s.rows, s.filter, s.digest) for s in v.inputs))
         first = seen.setdefault(sig, v)
         if first is not v:
             out.append(f"{v.declared_at}: value {v.key!r} is the same statistic of the same data as "
                        f"{first.key!r} ({first.declared_at}); declare it once and print that value everywhere")
     return out
-
-
-def _plain(exact):
-    from papergen.values import _plain as plain
-
-    return plain(exact)
 
 
 def identity_violations(identities) -> list[str]:
@@ -274,7 +268,7 @@ def stale_reason(paths, settings: dict | None = None) -> str:
     out = OutputPaths(paths.manuscript, settings["output_name"])
     for f in (out.docx, out.pdf, out.ledger, out.strobe_docx):
         if not f.exists():
-            return f"{paths.rel(f) if hasattr(paths, 'rel') else f} is missing"
+            return f"{paths.rel(f)} is missing"
     try:
         built = json.loads(out.ledger.read_text(encoding="utf-8"))["build"]["inputs"]
     except (OSError, ValueError, KeyError):

@@ -67,6 +67,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     """The build command: build_manuscript() with progress lines and a one-line summary."""
     parser = argparse.ArgumentParser(prog="python build.py", description="Build the manuscript from data/ and templates/.")
     parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
+    parser.add_argument("--force", action="store_true", help="run every stage, even those whose inputs are unchanged")
     args = parser.parse_args(argv)
     from papergen.build import build_manuscript, recover_interrupted
 
@@ -75,9 +76,15 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     if recover_interrupted(final):
         print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
     print(f"papergen: building {paths.root.name}")
-    result = build_manuscript(paths.root, args.out, echo=print)
-    print(f"built {result.outputs.docx.name} and {result.outputs.pdf.name} with {len(result.registry)} generated "
-          f"numbers in {time.perf_counter() - t0:.2f} s -> {_rel(result.outputs.dir, paths.root)}/")
+    result = build_manuscript(paths.root, args.out, echo=print, force=args.force)
+    shown, took = _rel(result.outputs.dir, paths.root), time.perf_counter() - t0
+    if result.up_to_date:
+        print(f"{shown}/ is up to date: no input changed since the last build ({len(result.registry)} generated "
+              f"numbers; checked in {took:.2f} s)")
+    else:
+        ran = len(result.timings) - len(result.skipped)
+        print(f"built {result.outputs.docx.name} and {result.outputs.pdf.name} with {len(result.registry)} generated "
+              f"numbers in {took:.2f} s ({ran} stages ran, {len(result.skipped)} skipped as unchanged) -> {shown}/")
     if result.warnings:
         print(f"build report: {len(result.warnings)} notes (python build.py check fails on journal-profile errors)")
         for line in result.warnings:

@@ -61,7 +61,10 @@ def load_version(ledger: Path, label: str, markdown: Path | None = None) -> Vers
     try:
         data = json.loads(Path(ledger).read_text(encoding="utf-8"))
         values = data["values"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        for key, v in values.items():
+            if not isinstance(v.get("text"), str):
+                raise ValueError(f"value {key!r} has no printed text")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RevisionError(f"{ledger}: not a readable papergen ledger ({type(exc).__name__}: {exc})") from None
     md = Path(markdown).read_text(encoding="utf-8") if markdown and Path(markdown).is_file() else None
     return Version(label=label, values=values, build=data.get("build") or {}, markdown=md)

@@ -255,8 +255,7 @@ def check(paths, out, settings: dict | None = None) -> list[Rule]:
 
 def profile_name(paths) -> str:
     profile = load_profile(paths.journal) or {}
-    where = paths.rel(paths.journal) if hasattr(paths, "rel") else "study/journal.yaml"
-    return f"{profile.get('journal', 'journal')} ({where})"
+    return f"{profile.get('journal', 'journal')} ({paths.rel(paths.journal)})"
 
 
 def format_table(rules: list[Rule], title: str) -> str:
@@ -273,7 +272,15 @@ def format_table(rules: list[Rule], title: str) -> str:
 
 
 def report(paths, out, settings: dict, echo=print) -> list[str]:
-    """The build stage: print the table; return every broken rule as a line for the build report."""
+    """The build stage: print the table (and keep it in the output); return every broken rule as a line."""
     rules = check(paths, out, settings)
-    echo(format_table(rules, profile_name(paths)))
+    table = format_table(rules, profile_name(paths))
+    out.journal_table.write_text(table + "\n", encoding="utf-8")
+    echo(table)
     return [("" if r.level == "error" else "advisory: ") + r.message() for r in rules if not r.ok]
+
+
+def echo_last(out, echo=print) -> None:
+    """A build with nothing to do prints the table the last build printed."""
+    if out.journal_table.exists():
+        echo(out.journal_table.read_text(encoding="utf-8").rstrip("\n"))

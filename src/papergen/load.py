@@ -55,12 +55,12 @@ def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
             raise DataError(shown_as, None, None, None, "file not found; the codebook lists it, so it must exist")
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             header, rows, problems, bad_cells = _read_xlsx(path, shown_as)
-        elif path.suffix.lower() == ".xls":
-            raise DataError(shown_as, None, None, None,
-                            "old Excel format (.xls) is not read; save the workbook as .xlsx or CSV UTF-8")
-        else:
+        elif path.suffix.lower() in (".csv", ".txt", ""):
             header, rows, problems = _read_csv(path, shown_as)
             bad_cells = set()
+        else:  # .xls, .ods, .numbers, .sav ...
+            raise DataError(shown_as, None, None, path.suffix, "data files are read as CSV (UTF-8) or .xlsx; "
+                            "save this one as .xlsx or 'CSV UTF-8'")
     except DataError as exc:
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], rows=[], problems=[exc], usable=False)
     except _Unreadable as exc:

@@ -129,3 +129,7 @@ class OutputPaths:
     @property
     def submission_zip(self) -> Path:
         return self.dir / "submission.zip"
+
+    @property
+    def journal_table(self) -> Path:   # the journal-profile table the build printed (shown again on a no-op build)
+        return self.dir / "journal-profile.txt"

@@ -105,19 +105,40 @@ def to_markdown(items: list[Item], title: str) -> str:
 
 
 def write_checklist(paths, settings: dict, out, epoch: int | None = None) -> list[str]:
-    """The build stage: strobe-checklist.md and .docx in ``out.dir``; returns a warning naming missing items."""
-    from papergen import export
+    """The build stage: strobe-checklist.md and .docx in ``out.dir``; returns a warning naming missing items.
 
+    The DOCX is reused from .papergen/ when its Markdown, style and pandoc are unchanged (most builds).
+    """
     items = checklist(paths, settings)
     title = str(settings.get("facts", {}).get("title", {}).get("text", ""))
-    md = out.strobe_md
-    md.write_text(to_markdown(items, title), encoding="utf-8")
-    ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **settings.get("docx_style", {}))
-    try:
-        export.to_docx(md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
-                       reference_docx=ref, source_date_epoch=epoch)
-    finally:
-        ref.unlink(missing_ok=True)
+    text = to_markdown(items, title)
+    out.strobe_md.write_text(text, encoding="utf-8")
+    _docx(paths, settings, out, text, epoch)
     missing = [i.item for i in items if not i.places]
     return [f"STROBE: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
         if missing else []
+
+
+def _docx(paths, settings: dict, out, text: str, epoch: int | None) -> None:
+    import hashlib
+    import json
+    import shutil
+
+    from papergen import export
+
+    key = hashlib.sha256(json.dumps([text, settings.get("docx_style", {}), epoch, str(export.pandoc_path()),
+                                     Path(export.__file__).stat().st_size], sort_keys=True, default=str)
+                         .encode("utf-8")).hexdigest()[:20]
+    cached = paths.cache / "strobe" / f"{key}.docx"
+    if cached.exists():
+        shutil.copyfile(cached, out.strobe_docx)
+        return
+    ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **settings.get("docx_style", {}))
+    try:
+        export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
+                       reference_docx=ref, source_date_epoch=epoch)
+    finally:
+        ref.unlink(missing_ok=True)
+    shutil.rmtree(cached.parent, ignore_errors=True)  # keep only the latest
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out.strobe_docx, cached)

@@ -58,6 +58,10 @@ class Value:
     #: a count that may be spelled out ("Eleven patients") keeps its integer here
     count: int | None = None
 
+    def __post_init__(self) -> None:
+        # numpy scalars become Python numbers, so a cached Value loads without numpy
+        self.exact, self.count = _python_numbers(self.exact), _python_numbers(self.count)
+
     # -- printing variants; each returns a Printed string tagged with this key --
     def __str__(self) -> str:
         return self.text
@@ -121,6 +125,20 @@ class Printed(str):
         obj = super().__new__(cls, text)
         obj.value, obj.variant = value, variant
         return obj
+
+    def __reduce__(self):  # pickled with its value (papergen.cache keeps analyses)
+        return Printed, (str(self), self.value, self.variant)
+
+
+def _python_numbers(obj):
+    """numpy scalars (also inside dicts, lists and tuples) as Python numbers; everything else as it is."""
+    if isinstance(obj, dict):
+        return {k: _python_numbers(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_python_numbers(v) for v in obj)
+    if type(obj).__module__ == "numpy" and callable(getattr(obj, "item", None)):
+        return obj.item()
+    return obj
 
 
 def _plain(obj):
