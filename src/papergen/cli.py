@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         return 0
     paths = StudyPaths(Path(root or Path.cwd()).resolve())
     paths.cache.mkdir(exist_ok=True)
-    log = _logger(paths.log)
+    # each command keeps its own log, so `explain` after a failed build keeps the build's traceback
+    log_path = paths.log if command == "build" else paths.cache / f"{command}.log"
+    log = _logger(log_path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         for line in str(exc).splitlines() or [type(exc).__name__]:  # DataErrors: one line per problem
             print(f"error: {line}", file=sys.stderr)
         if command == "build":  # other commands do not touch manuscript/: their error is one line
-            print(f"(manuscript/ was left as it was; details in {_rel(paths.log, paths.root)})", file=sys.stderr)
+            print(f"(manuscript/ was left as it was; details in {_rel(log_path, paths.root)})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; manuscript/ was left as it was", file=sys.stderr)
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
     except Exception as exc:  # a bug in papergen or a study's plan: still no traceback on the terminal
         log.error("%s", traceback.format_exc())
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print(f"(manuscript/ was left as it was; the traceback is in {_rel(paths.log, paths.root)})", file=sys.stderr)
+        print(f"(manuscript/ was left as it was; the traceback is in {_rel(log_path, paths.root)})", file=sys.stderr)
         return 1
 
 

@@ -8,7 +8,6 @@ import decimal
 import numbers
 from decimal import Decimal
 
-from num2words import num2words
 
 PLUS_MINUS = "\u00b1"
 EN_DASH = "\u2013"
@@ -148,6 +147,8 @@ def fmt_p(p) -> str:
 
 def number_to_words(n: int) -> str:
     """Integer in American words: 21 -> "twenty-one", 101 -> "one hundred one" (no "and")."""
+    from num2words import num2words  # imported on first use: a cached build may print no word at all
+
     words = num2words(_check_int(n))
     return words.replace(",", "").replace(" and ", " ")
 

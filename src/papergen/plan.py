@@ -83,7 +83,7 @@ class Analysis:
     def measure(self, series, table: str, columns: list[str], label: str, filter: str = "") -> st.Measure:
         """A derived per-subject variable; name the table and columns it was computed from."""
         src = Source(file=self.file_of(table), columns=tuple(columns),
-                     rows=tuple(str(i) for i in series.index), filter=filter, digest=_digest(series, label),
+                     rows=_index_rows(series.index)[0], filter=filter, digest=_digest(series, label),
                      **row_values(self.data[table], series, columns, label))
         return st.Measure(series=series, source=src, label=label)
 
@@ -180,8 +180,25 @@ def _digest(series, label: str) -> str:
     """Fingerprint of a measure (its label, subjects and values): equal only for the same data."""
     import pandas as pd
 
-    data = pd.util.hash_pandas_object(series, index=True).to_numpy().tobytes()
-    return hashlib.sha256(label.encode("utf-8") + b"\0" + data).hexdigest()[:16]
+    data = pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes()
+    index = _index_rows(series.index)[1]
+    return hashlib.sha256(label.encode("utf-8") + b"\0" + data + b"\0" + index).hexdigest()[:16]
+
+
+_INDEXES: list[tuple] = []  # (index, row ids, hash) of the last few indexes seen
+
+
+def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
+    """Row ids and hash of an index, made once: most measures of a plan share one index object."""
+    for known, rows, hashed in _INDEXES:
+        if known is index:
+            return rows, hashed
+    import pandas as pd
+
+    rows, hashed = tuple(map(str, index)), pd.util.hash_pandas_object(index).to_numpy().tobytes()
+    _INDEXES.insert(0, (index, rows, hashed))
+    del _INDEXES[8:]
+    return rows, hashed
 
 
 def load_plan(path: Path):

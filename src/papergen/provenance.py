@@ -20,9 +20,9 @@ def row_values(frame, series, columns, label: str) -> dict:
     table's row ids; a derived series equal to its one column is not repeated.
     Empty when there are more than MAX_ROWS rows.
     """
-    ids = [str(i) for i in series.index]
-    if not ids or len(ids) > MAX_ROWS:
+    if len(series) == 0 or len(series) > MAX_ROWS:  # before listing ids: a large cohort has many
         return {}
+    ids = [str(i) for i in series.index]
     out = {}
     cols = [c for c in columns if c in frame.columns]
     if cols and all(i in frame.index for i in series.index):

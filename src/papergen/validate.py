@@ -100,8 +100,13 @@ def check_identifiers(raw: RawTable, spec: FileSpec) -> tuple[list[DataError], s
                                   "with role: identifier (checked, never printed) or delete the column"))
             flagged.add(h)
             continue
+        seen = set()  # a value already looked at (most repeat) needs no second look
         for rownum, cells in raw.rows:
-            kind = value_kind(cells[i]) if i < len(cells) else None
+            text = cells[i] if i < len(cells) else None
+            if text is None or text in seen:
+                continue
+            seen.add(text)
+            kind = value_kind(text)
             if kind:
                 errs.append(DataError(raw.shown_as, rownum, h, None,
                                       f"value looks like {kind}, a direct identifier (not shown here); declare "
@@ -376,6 +381,7 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[list[tuple[int, dict]]
         return [], errs  # cells cannot be matched to columns (or there are none)
     index = {h: i for i, h in enumerate(raw.header)}
     typed = []
+    parsed = {name: {} for name in spec.columns}  # per column: cell text -> check_cell(text), which is pure
     for rownum, cells in raw.rows:
         width = check_row_width(raw, rownum, cells)
         if width:
@@ -389,7 +395,10 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[list[tuple[int, dict]]
                 rec[name] = None
                 blamed.add(name)
                 continue
-            value, problem = check_cell(text, col)
+            known = parsed[name].get(text)
+            if known is None:
+                known = parsed[name][text] = check_cell(text, col)
+            value, problem = known
             if problem:
                 hidden = col.is_identifier or name in flagged
                 errs.append(DataError(raw.shown_as, rownum, name, None if hidden else text,
