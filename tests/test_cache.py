@@ -7,6 +7,7 @@ before the change.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -144,7 +145,8 @@ def test_figure_redrawn_only_when_its_curve_changes(study):
     result, lines = build(study)
     assert "analysis plan" not in result.skipped and "figures" in result.skipped, "\n".join(lines)
     alive = next(r for r in range(2, 13) if _cell(study, r, "vital_status") == "0")
-    set_cell(study, "patients.csv", alive, "last_followup_date", "2020-10-30")
+    seen = dt.date.fromisoformat(_cell(study, alive, "last_followup_date"))
+    set_cell(study, "patients.csv", alive, "last_followup_date", (seen - dt.timedelta(days=1)).isoformat())
     result, lines = build(study)
     assert "figures" not in result.skipped, "\n".join(lines)
 

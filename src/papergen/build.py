@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -132,13 +131,15 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
         s.run("consistency checks", checks.check_consistency, analysis, cache=c.checked)
         s.run("figures", draw_figures, analysis, out, c.figures, cache=c.figures)
         markdown = s.run("render templates", render_manuscript, paths, analysis, settings, out)
-        report = s.run("journal profile", journal.report, paths, out, settings, echo)
-        report += s.run("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths))
-        s.together(s.call("export DOCX", export_docx, paths, out, settings, c, cache=c.docx(out)),
-                   s.call("export PDF", export_pdf, paths, out, settings, cache=c.pdf(out)))
+        report, checklist, _, _ = s.together(  # independent; pandoc and Typst run on both cores
+            s.call("journal profile", journal.report, paths, out, settings, echo),
+            s.call("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths)),
+            s.call("export DOCX", export_docx, paths, out, settings, c, cache=c.docx(out)),
+            s.call("export PDF", export_pdf, paths, out, settings, cache=c.pdf(out)))
+        report += checklist
         s.run("ledger", write_numbers, paths, analysis, out)
-        s.run("review edition", write_review, paths, out, settings)
-        changes = s.run("compare with last build", compare_with_last, paths, final, out, settings)
+        _, changes = s.together(s.call("review edition", write_review, paths, out, settings),
+                                s.call("compare with last build", compare_with_last, paths, final, out, settings))
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
@@ -198,6 +199,8 @@ def run_analysis(paths: StudyPaths, tables: dict, settings: dict):
 
 def software_values() -> list[Value]:
     """Versions of Python and the packages that did the work, for the methods section."""
+    from importlib import metadata  # here, not at the top: a no-op build needs none of it
+
     pyver = ".".join(map(str, sys.version_info[:3]))
     out = [Value(key="software.python", text=f"Python {pyver}", exact={"version": pyver},
                  definition="Python version that ran the analysis.", method={"function": "sys.version_info"})]
@@ -332,6 +335,8 @@ def compare_with_last(paths: StudyPaths, previous: Path, out: OutputPaths, setti
 
 def build_metadata(paths: StudyPaths) -> dict:
     """Input hashes, package versions and git commit: enough to reproduce this build."""
+    from importlib import metadata
+
     inputs = {}
     for folder in (paths.data, paths.study, paths.templates):
         for f in sorted(folder.rglob("*")):

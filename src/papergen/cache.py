@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,11 +196,9 @@ class BuildCache:
         self.engine = engine_fingerprint()
         self.inputs = self._input_hashes()
         self._pending: bytes | None = None
-        self._analysis_key = self._key("analysis", str(paths.root), {
-            k: v for k, v in self.inputs.items()
-            if k.startswith(("data/", "@")) or k == paths.rel(paths.settings)
-            or (k.startswith(paths.rel(paths.study) + "/") and k.endswith(".py"))})
-        self.data = Step(hit=lambda: _NOTHING if self.analysis.hit else None, save=lambda out: out)
+        self._build_key: str | None = None
+        self._analysis_key = self._key("analysis", str(paths.root), self._analysis_inputs())
+        self.data = Step(hit=self._data_needed, save=lambda out: out)
         self.analysis = Step(hit=self._load_analysis, save=self._keep_analysis)
         self.checked = Step(hit=lambda: _NOTHING if self.analysis.hit else None, save=self._commit_analysis)
         self.figures = FigureStore(self)
@@ -219,12 +219,22 @@ class BuildCache:
                 out["@" + rel] = file_hash(f)
         return out
 
+    def _analysis_inputs(self) -> dict[str, str]:
+        """What the data stage and the plan may read: data/ (and data files elsewhere), study/ but the
+        bibliography and notes (*.md): a citation or a note edited does not rerun the statistics."""
+        data, study = self.paths.rel(self.paths.data) + "/", self.paths.rel(self.paths.study) + "/"
+        skip = {self.paths.rel(self.paths.bibliography)}
+        return {k: v for k, v in self.inputs.items()
+                if k.startswith((data, "@")) or (k.startswith(study) and k not in skip and not k.endswith(".md"))}
+
     def _key(self, kind: str, *parts) -> str:
         return digest(kind, self.engine, os.environ.get("SOURCE_DATE_EPOCH", ""), *parts)
 
     def build_key(self) -> str:
         """Everything a build reads: a build with the same key makes the same manuscript."""
-        return self._key("build", str(self.final), self.inputs, git_commit(self.paths.root))
+        if self._build_key is None:
+            self._build_key = self._key("build", str(self.final), self.inputs, git_commit(self.paths.root))
+        return self._build_key
 
     def _entry(self, kind: str, key: str) -> Path:
         return self.dir / kind / key
@@ -275,6 +285,13 @@ class BuildCache:
         self.prune()
 
     # -- the analysis -----------------------------------------------------------------
+    def _data_needed(self):
+        """The data are read only for an analysis that must run; figures will likely be redrawn too."""
+        if self.analysis.hit:
+            return _NOTHING
+        self.figures.prepare()
+        return None
+
     def _load_analysis(self):
         if self.force:
             return None
@@ -356,7 +373,7 @@ class BuildCache:
     # -- housekeeping ---------------------------------------------------------------------
     def prune(self) -> None:
         """Keep the KEEP most recently used entries of each kind."""
-        for kind in ("analysis", "registry", "figures", "outputs", "reference-docx"):
+        for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx"):
             folder = self.dir / kind
             if not folder.is_dir():
                 continue
@@ -376,9 +393,28 @@ class FigureStore:
     hit = False
 
     def __init__(self, cache: BuildCache | None) -> None:
-        self.cache, self.drawn, self.reused = cache, 0, 0
+        self.cache, self.drawn, self.reused, self._pool = cache, 0, 0, None
+
+    def prepare(self) -> None:
+        """Import matplotlib in a helper process now, while this one reads the data (2 cores: both work)."""
+        import multiprocessing
+
+        if self._pool is not None or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        if threading.active_count() > 1:  # a fork copies locks another thread may hold: draw here instead
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_import_figures)
+        self._pool.submit(int)  # starts the process
+        weakref.finalize(self, self._pool.shutdown, wait=False)
 
     def save(self, out):
+        """After the figures stage: the helper process is no longer needed."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         return out
 
     @property
@@ -409,11 +445,10 @@ class FigureStore:
                         "at_risk": {label: [tuple(x) for x in rows] for label, rows in result["at_risk"]}}
             except (OSError, ValueError, KeyError):
                 pass
-        from papergen.figures import km_figure
-        from papergen.statistics import method_of, version
-
-        result = km_figure(curves, stem, **options)
-        result["method"] = method_of(km_figure, f"numpy {version('numpy')}")
+        if self._pool is not None:
+            result = self._pool.submit(_draw, curves, stem, options).result()
+        else:
+            result = _draw(curves, stem, options)
         self.drawn += 1
         if c is None:
             return result
@@ -425,6 +460,20 @@ class FigureStore:
             (Path(tmp) / "figure.json").write_text(json.dumps(record), encoding="utf-8")
             _store_dir(entry, sorted(Path(tmp).iterdir()), replace=c.force)
         return result
+
+
+def _import_figures() -> None:
+    import papergen.figures  # noqa: F401 (matplotlib: the slow import)
+
+
+def _draw(curves: list[dict], stem: Path, options: dict) -> dict:
+    """papergen.figures.km_figure, plus the code and library that counted the numbers at risk."""
+    from papergen.figures import km_figure
+    from papergen.statistics import method_of, version
+
+    result = km_figure(curves, stem, **options)
+    result["method"] = method_of(km_figure, f"numpy {version('numpy')}")
+    return result
 
 
 # --- files --------------------------------------------------------------------------------
