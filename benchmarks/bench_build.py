@@ -37,14 +37,18 @@ TARGETS = {"cold build": 2.0, "no-op rebuild": 0.25, "prose-only edit": 0.5, "da
 WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo",
          "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform")
 STAGE_LINE = re.compile(r"^  (\S.*?)\s+(\d+\.\d\d) s")
+LEDGER_SIZED = ("lint templates", "ledger", "review edition", "compare with last build")
 
 
 # --- running and timing children ---------------------------------------------------------
 
+ENGINE = [ROOT / "src"]  # main() points this at a snapshot of src/, so edits during a run change nothing
+
+
 def child_env() -> dict:
     """This checkout's engine; byte-code caches on, as in a normal Python setup."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(ENGINE[0]), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 
 
@@ -177,24 +181,45 @@ def report(fl: dict, sc: dict, sz: dict, runs: int, load: tuple) -> str:
              "| floor | median s | min s | peak MB |", "|---|---:|---:|---:|"]
     for name, r in fl.items():
         lines.append(f"| {name} | {r['median']:.3f} | {r['min']:.3f} | {r['peak']:.0f} |")
-    lines += ["", "| scenario | median s | min s | max s | target s | peak MB | stages that ran (median s) |",
-              "|---|---:|---:|---:|---:|---:|---|"]
+    lines += ["", "| scenario | median s | min s | max s | floor s | target s | peak MB | stages that ran (median s) |",
+              "|---|---:|---:|---:|---:|---:|---:|---|"]
+    floor = scenario_floors(fl)
     for name, r in sc.items():
         target = TARGETS.get(name)
         ran = ", ".join(f"{s} {t:.2f}" for s, t in r["stages"].items() if t >= 0.01) or "none"
-        lines.append(f"| {name} | {r['median']:.2f} | {r['min']:.2f} | {r['max']:.2f} | "
+        lines.append(f"| {name} | {r['median']:.2f} | {r['min']:.2f} | {r['max']:.2f} | {floor.get(name, 0):.2f} | "
                      f"{'' if target is None else f'{target:.2f}'} | {r['peak']:.0f} | {ran} |")
+    lines.append("\nFloor of a scenario: Python start (no-op); plus pandoc to DOCX alongside pandoc to Typst and "
+                 "Typst to PDF, the two exports on two cores (prose edit); with the import of pandas, lifelines "
+                 "and matplotlib instead of the bare start (cold build, data edit).")
     if sz:
         lines += ["", "| patients | data rows | cold build s | read + validate s | analysis plan s | figures s "
-                      "| ledger s | peak MB | statistics s per 1,000 patients |",
+                      "| ledger-sized stages s | peak MB | statistics s per 1,000 more patients |",
                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        previous = None
         for n, r in sz.items():
             st = r["stages"]
             stats = st.get("read and validate data", 0) + st.get("analysis plan", 0)
+            ledgerish = sum(st.get(k, 0) for k in LEDGER_SIZED)
+            slope = "" if previous is None else f"{1000 * (stats - previous[1]) / (n - previous[0]):.3f}"
             lines.append(f"| {n:,} | {r['rows']:,} | {r['median']:.2f} | {st.get('read and validate data', 0):.2f} | "
-                         f"{st.get('analysis plan', 0):.2f} | {st.get('figures', 0):.2f} | {st.get('ledger', 0):.2f} | "
-                         f"{r['peak']:.0f} | {1000 * stats / n:.3f} |")
+                         f"{st.get('analysis plan', 0):.2f} | {st.get('figures', 0):.2f} | {ledgerish:.2f} | "
+                         f"{r['peak']:.0f} | {slope} |")
+            previous = (n, stats)
+        lines.append(f"\nLedger-sized stages: {', '.join(LEDGER_SIZED)} (they read or write numbers.json, "
+                     "which lists the row ids behind every value).")
     return "\n".join(lines)
+
+
+def scenario_floors(fl: dict) -> dict:
+    """The least each scenario must cost, from the floors measured in the same run."""
+    if not fl:
+        return {}
+    m = {name: r["median"] for name, r in fl.items()}
+    exports = max(m["pandoc Markdown -> DOCX"], m["pandoc Markdown -> Typst"] + m["Typst -> PDF (incl. Python start)"])
+    heavy = m["import pandas, lifelines, matplotlib"]
+    return {"no-op rebuild": m["python start"], "prose-only edit": m["python start"] + exports,
+            "cold build": heavy + exports, "data edit": heavy + exports}
 
 
 def main(argv=None) -> int:
@@ -206,6 +231,8 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="papergen-bench-") as tmp:
         work = Path(tmp)
+        ENGINE[0] = work / "src"
+        shutil.copytree(ROOT / "src", ENGINE[0], ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         study = copy_study(work / "study")
         print("scenarios on the demonstration study ...", file=sys.stderr)
         sc = scenarios(args.runs, study)

@@ -42,7 +42,7 @@ def analysis(a):
     a.value("followup.cutoff", st.date_value(_date(cutoff), a.source("patients", ["last_followup_date"])),
             "Data cut-off date: the end of follow-up (codebook conventions.cutoff_date).")
 
-    required = [c for c, spec in a.codebook.files["patients"].columns.items() if spec.required]
+    required = [c for c, spec in a.codebook.files["patients"].columns.items() if spec.required and c in pts]
     a.value("data.incomplete", st.count(a.measure(pts[required].isna().any(axis=1), "patients", required,
                                                   "incomplete record", filter="any required column empty")),
             "Patients with a missing value in any required (analysed) column of patients.csv.")
