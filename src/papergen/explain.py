@@ -132,6 +132,8 @@ def code_items(entry: dict) -> list[tuple[str, str]]:
     if m.get("maths"):
         items.append(("maths", m["maths"]))
     items.append(("library", m.get("library") or "none (counting and formatting in papergen)"))
+    if m.get("checked_against"):
+        items.append(("checked", f"against {m['checked_against']}"))
     if entry.get("declared_at"):
         items.append(("declared", entry["declared_at"]))
     return items

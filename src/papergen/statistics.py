@@ -118,6 +118,8 @@ def _value(fn, text, exact, sources, library="numpy", parts=None, unit=None, cou
     if maths is not None:  # the function that does the arithmetic, when fn only wraps it
         inner = method_of(maths, None)
         method["maths"] = f"{inner['function']} ({inner['code']})"
+        if maths.__module__ == sv.__name__:  # our Kaplan-Meier arithmetic is tested against lifelines
+            method["checked_against"] = f"lifelines {version('lifelines')} (tests/test_survival.py)"
     return Value(key="", text=text, exact=exact, unit=unit, inputs=list(sources),
                  method=method, parts=parts or {}, count=count)
 
