@@ -23,6 +23,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from papergen.atomic import write_bytes
 
 #: bump when the layout or meaning of cache entries changes
 CACHE_VERSION = "1"
@@ -277,11 +278,11 @@ class BuildCache:
                 outputs[f.relative_to(final).as_posix()] = [f.stat().st_size, file_hash(f)]
         key = self.build_key()
         try:
-            _write_atomic(self._entry("registry", key), plain_pickle(registry))
+            write_bytes(self._entry("registry", key), plain_pickle(registry))
         except (NotPlain, pickle.PicklingError, TypeError, AttributeError):
             return  # not cacheable: the next build runs in full
         manifest = {"key": key, "outputs": outputs, "report": list(report or [])}
-        _write_atomic(self._manifest_path(), json.dumps(manifest, indent=1).encode("utf-8"))
+        write_bytes(self._manifest_path(), json.dumps(manifest, indent=1).encode("utf-8"))
         self.prune()
 
     # -- the analysis -----------------------------------------------------------------
@@ -313,7 +314,7 @@ class BuildCache:
 
     def _commit_analysis(self, out):
         if self._pending is not None:
-            _write_atomic(self._entry("analysis", self._analysis_key), self._pending)
+            write_bytes(self._entry("analysis", self._analysis_key), self._pending)
             self._pending = None
         return out
 
@@ -501,16 +502,6 @@ def _touch(p: Path) -> None:
         pass
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    _mkdir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _store_dir(entry: Path, files: list[Path], replace: bool = False) -> None:

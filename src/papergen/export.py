@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from papergen.atomic import write_bytes
 from papergen.errors import ExportError, StudyLayoutError
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -197,16 +198,6 @@ def _epoch(source_date_epoch: int | None) -> int:
     return int(env) if env.isdigit() else DEFAULT_EPOCH
 
 
-def _replace_atomically(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # --------------------------------------------------------------------------
@@ -280,7 +271,7 @@ def normalize_docx(path: PathLike, epoch: int) -> Path:
             info.create_system = 0
             info.external_attr = 0o644 << 16
             zout.writestr(info, entries[name], compresslevel=6)
-    _replace_atomically(path, buf.getvalue())
+    write_bytes(path, buf.getvalue())
     return path
 
 
@@ -539,7 +530,7 @@ def build_reference_docx(
 
     buf = io.BytesIO()
     doc.save(buf)
-    _replace_atomically(out, buf.getvalue())
+    write_bytes(out, buf.getvalue())
     normalize_docx(out, DEFAULT_EPOCH)
     return out
 
@@ -629,5 +620,5 @@ def to_pdf(
         _write_log(log_path, f"typst compile {typ} (root {root})\n" + "\n".join(lines) + "\n")
     elif log_path.exists():
         log_path.unlink()
-    _replace_atomically(out, pdf)
+    write_bytes(out, pdf)
     return out
