@@ -166,3 +166,29 @@ def test_build_metadata_hashes_versions_and_commit(ledger):
     assert b["packages"]["lifelines"] == metadata.version("lifelines")
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     assert b["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
+
+
+def test_a_large_row_set_is_summarised_and_a_small_one_listed():
+    from papergen import explain, review
+    from papergen.ledger import ledger_dict
+    from papergen.values import ROW_LIST_LIMIT, Registry, Source, Value
+
+    ids = tuple(f"P{i:05d}" for i in range(5000))
+    reg = Registry()
+    reg.add(Value("big.mean", "2.5", {"mean": 2.5}, definition="mean of x",
+                  inputs=[Source("data/big.csv", ("x",), ids, values={"P00000": {"x": 1}})]))
+    reg.add(Value("edge.n", str(ROW_LIST_LIMIT), {"n": ROW_LIST_LIMIT}, definition="count",
+                  inputs=[Source("data/big.csv", ("x",), ids[:ROW_LIST_LIMIT])]))
+    led = json.loads(json.dumps(ledger_dict(reg, {})))
+    src = led["values"]["big.mean"]["inputs"][0]
+    assert src["rows"] == {"count": 5000, "first": [f"P{i:05d}" for i in range(10)],
+                           "last": [f"P{i:05d}" for i in range(4990, 5000)],
+                           "sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest()}
+    assert src["n_rows"] == 5000 and "values" not in src
+    assert len(json.dumps(src)) < 1000  # the 5,000 ids take over 40,000 characters
+    assert led["values"]["edge.n"]["inputs"][0]["rows"] == list(ids[:ROW_LIST_LIMIT])
+    text = explain.render_text(led["values"]["big.mean"])
+    assert "5000 rows (first P00000, P00001" in text and "last P04990" in text
+    assert src["rows"]["sha256"] in text
+    card = review.card_html(led["values"]["big.mean"])
+    assert "5000 rows (first P00000" in card and src["rows"]["sha256"] in card

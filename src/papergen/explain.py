@@ -81,9 +81,10 @@ def merged_inputs(entry: dict) -> list[dict]:
     """Inputs with the same file and rows merged into one (columns, filters and row values joined)."""
     out: list[dict] = []
     for src in entry.get("inputs") or []:
-        same = next((m for m in out if m["file"] == src.get("file") and m["rows"] == src.get("rows", [])), None)
+        rows = src.get("rows", [])
+        same = next((m for m in out if m["file"] == src.get("file") and m["rows"] == rows), None)
         if same is None:
-            same = {"file": src.get("file", ""), "rows": list(src.get("rows", [])), "columns": [],
+            same = {"file": src.get("file", ""), "rows": rows if isinstance(rows, dict) else list(rows), "columns": [],
                     "filters": [], "values": {}, "derived": []}
             out.append(same)
         same["columns"] += [c for c in src.get("columns", []) if c not in same["columns"]]
@@ -94,6 +95,21 @@ def merged_inputs(entry: dict) -> list[dict]:
         if src.get("derived"):
             same["derived"].append(src["derived"])
     return out
+
+
+def row_count(rows: list | dict) -> int:
+    """How many rows an input used: the ledger lists the ids, or summarises many (values.row_list)."""
+    return rows["count"] if isinstance(rows, dict) else len(rows)
+
+
+def rows_shown(rows: list | dict, more: str) -> str:
+    """The ids after "N rows": ": " and up to MAX_ROWS_SHOWN ids, then ``more`` ({n}: how many left out);
+    a summarised list as " (first …, last …; sha256 …)"; nothing for no rows."""
+    if isinstance(rows, dict):
+        return (f" (first {', '.join(rows['first'])}, last {', '.join(rows['last'])}; "
+                f"sha256 {rows['sha256']} of the ids joined by newlines)")
+    left = len(rows) - MAX_ROWS_SHOWN
+    return (": " + ", ".join(rows[:MAX_ROWS_SHOWN]) + (more.format(n=left) if left > 0 else "")) if rows else ""
 
 
 def row_table(inp: dict) -> tuple[list[str], list[list[str]]] | None:
@@ -149,10 +165,10 @@ def render_text(entry: dict) -> str:
     exact = ", ".join(f"{k} {v}" for k, v in exact_items(entry))
     add("exact", exact + (f"  ({entry['unit']})" if entry.get("unit") else ""))
     for i, inp in enumerate(merged_inputs(entry)):
-        n = len(inp["rows"])
-        rows = ", ".join(inp["rows"][:MAX_ROWS_SHOWN]) + (f", … ({n - MAX_ROWS_SHOWN} more)" if n > MAX_ROWS_SHOWN else "")
+        n = row_count(inp["rows"])
+        rows = rows_shown(inp["rows"], ", … ({n} more)")
         cols = ", ".join(inp["columns"]) or "—"
-        text = f"{inp['file']}, columns {cols}; {n} row{'s' if n != 1 else ''}" + (f": {rows}" if n else "")
+        text = f"{inp['file']}, columns {cols}; {n} row{'s' if n != 1 else ''}{rows}"
         add("inputs" if i == 0 else "", text)
         for f in inp["filters"]:
             add("", f"filter: {f}")

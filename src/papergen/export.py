@@ -30,7 +30,6 @@ import io
 import os
 import re
 import subprocess
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path

@@ -2,8 +2,9 @@
 
 Each entry holds the key, the text as printed, the exact values, unit,
 definition, method (module, function, file:line, library and version), inputs
-(file, columns, row ids, filter, and the rows' values when they are few) and
-every place it is printed; ``build`` holds input hashes, package versions and
+(file, columns, row ids, filter, and the rows' values when they are few; past
+values.ROW_LIST_LIMIT rows the ids become {"count", "first", "last", "sha256"}, see
+values.row_list) and every place it is printed; ``build`` holds input hashes, package versions and
 the git commit. ``explain`` and the review edition read only this file.
 """
 from __future__ import annotations

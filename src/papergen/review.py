@@ -194,11 +194,11 @@ def card_html(e: dict) -> str:
     if not inputs:
         out.append("<dd>none (a fixed setting, cross-reference or software version)</dd>")
     for inp in inputs:
-        n = len(inp["rows"])
-        rows = ", ".join(inp["rows"][:explain.MAX_ROWS_SHOWN]) + (" …" if n > explain.MAX_ROWS_SHOWN else "")
+        n = explain.row_count(inp["rows"])
+        rows = esc(explain.rows_shown(inp["rows"], " …"))
         cell = [f'<dd class="pg-input"><code class="pg-file">{esc(inp["file"])}</code>, columns '
                 f'<span class="pg-columns">{esc(", ".join(inp["columns"]) or "—")}</span>; '
-                f'{n} row{"s" if n != 1 else ""}{": " + esc(rows) if n else ""}']
+                f'{n} row{"s" if n != 1 else ""}{rows}']
         cell += [f'<br><span class="pg-filter">filter: {esc(f)}</span>' for f in inp["filters"]]
         table = explain.row_table(inp) if n <= explain.MAX_ROWS_SHOWN else None
         if table:

@@ -7,12 +7,18 @@ did the maths, so a reviewer can trace any printed number back to the data.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from papergen.errors import PapergenError
 from papergen import formatting as fmt
+
+#: a Source with more rows than this is summarised in the ledger (count, first and last ids, sha256)
+ROW_LIST_LIMIT = 1000
+#: ids kept at each end of a summarised row list
+ROW_ENDS = 10
 
 
 @dataclass(frozen=True)
@@ -32,13 +38,34 @@ class Source:
 
     def as_dict(self) -> dict:
         out = {"file": self.file, "columns": list(self.columns), "n_rows": len(self.rows),
-               "rows": list(self.rows), "filter": self.filter}
+               "rows": row_list(self.rows), "filter": self.filter}
+        if len(self.rows) > ROW_LIST_LIMIT:  # row values are kept for a handful of rows only
+            return out
         if self.values:
             out["values"] = {r: self.values[r] for r in self.rows if r in self.values}
         if self.derived:
             name, per_row = self.derived
             out["derived"] = {"name": name, "values": {r: per_row[r] for r in self.rows if r in per_row}}
         return out
+
+
+def row_list(rows: tuple[str, ...]) -> list[str] | dict:
+    """The ledger's ``rows``: every id, or past ROW_LIST_LIMIT a summary that still pins them down.
+
+    The summary is {"count", "first", "last", "sha256"}: the ROW_ENDS first and last ids and the
+    sha256 of all ids joined by newlines (UTF-8), so a large cohort does not make the ledger huge.
+    """
+    if len(rows) <= ROW_LIST_LIMIT:
+        return list(rows)
+    digest = _ROW_HASHES.get(id(rows))
+    if digest is None or digest[0] is not rows:  # many values share one tuple of ids: hash it once
+        if len(_ROW_HASHES) > 256:  # the cache keeps its tuples alive: bound it
+            _ROW_HASHES.clear()
+        digest = _ROW_HASHES[id(rows)] = (rows, hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest())
+    return {"count": len(rows), "first": list(rows[:ROW_ENDS]), "last": list(rows[-ROW_ENDS:]), "sha256": digest[1]}
+
+
+_ROW_HASHES: dict[int, tuple] = {}
 
 
 @dataclass
