@@ -207,7 +207,7 @@ def report(fl: dict, sc: dict, sz: dict, runs: int, load: tuple) -> str:
                          f"{r['peak']:.0f} | {slope} |")
             previous = (n, stats)
         lines.append(f"\nLedger-sized stages: {', '.join(LEDGER_SIZED)} (they read or write numbers.json, "
-                     "which lists the row ids behind every value).")
+                     "which lists the row ids behind every value, or past `values.ROW_LIST_LIMIT` rows a summary of them).")
     return "\n".join(lines)
 
 
