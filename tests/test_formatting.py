@@ -186,8 +186,9 @@ def test_fmt_count_percent():
     (0.005, "P = 0.005"),
     (0.0096, "P = 0.01"),     # would be 0.010 at three decimals
     (0.01, "P = 0.01"),
-    (0.045, "P = 0.05"),      # half up on the written value, not the binary float
-    (0.0499, "P = 0.05"),
+    (0.045, "P = 0.045"),     # below 0.05 never prints as 0.05
+    (0.0499, "P = 0.0499"),
+    (0.0449, "P = 0.04"),
     (0.05, "P = 0.05"),
     (0.125, "P = 0.13"),
     (0.43, "P = 0.43"),

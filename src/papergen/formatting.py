@@ -131,6 +131,8 @@ def fmt_p(p) -> str:
     """P value: "P < 0.001", 3 decimals below 0.01, 2 otherwise, "P > 0.99" above 0.99.
 
     A value below 0.01 that rounds up to 0.010 is printed with 2 decimals ("P = 0.01").
+    A value below 0.05 never prints as "0.05": it gets the decimals it needs to stay
+    below the threshold readers compare it with (0.045 -> "P = 0.045", 0.0499 -> "P = 0.0499").
     """
     d = _to_decimal(p, "p")
     if not 0 <= d <= 1:
@@ -142,6 +144,9 @@ def fmt_p(p) -> str:
     r = round_half_up(d, 3)
     if r >= Decimal("0.01"):
         r = round_half_up(d, 2)
+    places = 3
+    while d < Decimal("0.05") <= r:
+        r, places = round_half_up(d, places), places + 1
     return f"P = {r}"
 
 
