@@ -234,10 +234,9 @@ def _dpi(path: Path) -> float:
 
 def used_csl(paths, settings: dict) -> str:
     """File name of the citation style the build gives pandoc."""
-    from papergen import build, export
+    from papergen.build import citation_style
 
-    pick = getattr(build, "citation_style", None)
-    csl = pick(paths, settings) if pick else export.default_csl()
+    csl = citation_style(paths, settings)
     return Path(csl).name if csl else "pandoc default (none set)"
 
 
