@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import yaml
 
 from papergen.atomic import keep_diagnostics, recover_interrupted, staging_dir, swap_in  # noqa: F401 (cli)
 from papergen import checks, journal, strobe
-from papergen.cache import BuildCache
+from papergen.cache import BuildCache, git_commit
 from papergen.codebook import SAFE_LOADER, read_codebook
 from papergen.errors import ExportError, PapergenError, StudyLayoutError
 from papergen.load import read_raw
@@ -349,15 +348,7 @@ def build_metadata(paths: StudyPaths) -> dict:
         except metadata.PackageNotFoundError:
             packages[pkg] = None
     return {"inputs": inputs, "packages": packages, "python": sys.version.split()[0],
-            "git_commit": _git_commit(paths.root), "source_date_epoch": source_date_epoch(paths)}
-
-
-def _git_commit(root: Path) -> str | None:
-    try:
-        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return r.stdout.strip() or None if r.returncode == 0 else None
+            "git_commit": git_commit(paths.root), "source_date_epoch": source_date_epoch(paths)}
 
 
 def source_date_epoch(paths: StudyPaths) -> int:
