@@ -145,9 +145,12 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
     """
     from papergen.formatting import number_to_words
 
+    from papergen.errors import LedgerError
+    from papergen.ledger import read_ledger
+
     try:
-        values = json.loads(Path(ledger_path).read_text(encoding="utf-8"))["values"]
-    except (OSError, ValueError, KeyError):
+        values = read_ledger(ledger_path)["values"]
+    except LedgerError:  # no usable last build: the error simply gives no hint
         return {}
     found: dict[str, list[str]] = {}
     for key, v in values.items():

@@ -25,7 +25,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from papergen.errors import RevisionError
+from papergen.errors import LedgerError, RevisionError
+from papergen.ledger import read_ledger
 from papergen.paths import OutputPaths, StudyPaths
 
 LEDGER = "numbers.json"
@@ -59,12 +60,12 @@ class Diff:
 def load_version(ledger: Path, label: str, markdown: Path | None = None) -> Version:
     """Read a numbers.json (and the Markdown rendered with it, if given and present)."""
     try:
-        data = json.loads(Path(ledger).read_text(encoding="utf-8"))
+        data = read_ledger(ledger)
         values = data["values"]
         for key, v in values.items():
             if not isinstance(v.get("text"), str):
                 raise ValueError(f"value {key!r} has no printed text")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (LedgerError, ValueError, TypeError, AttributeError) as exc:
         raise RevisionError(f"{ledger}: not a readable papergen ledger ({type(exc).__name__}: {exc})") from None
     md = Path(markdown).read_text(encoding="utf-8") if markdown and Path(markdown).is_file() else None
     return Version(label=label, values=values, build=data.get("build") or {}, markdown=md)

@@ -9,31 +9,18 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import sys
 from pathlib import Path
 
 from papergen.errors import LedgerError
+from papergen.ledger import read_ledger
 
 #: list the rows' input values when a value rests on at most this many rows
 MAX_ROWS_SHOWN = 20
 
 
 # --- reading and finding ------------------------------------------------------
-
-def load(path: Path) -> dict:
-    """The ledger as a dict; a one-line LedgerError if it is missing or broken."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LedgerError(f"{path}: no ledger yet; run python build.py first") from None
-    except (OSError, ValueError) as exc:
-        raise LedgerError(f"{path}: cannot read the ledger ({exc}); rebuild with python build.py") from None
-    if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
-        raise LedgerError(f"{path}: not a papergen ledger (no 'values'); rebuild with python build.py")
-    return data
-
 
 def printed_texts(entry: dict) -> list[str]:
     """Every text under which a value appears: its text, its parts, and what each place printed."""
@@ -207,7 +194,7 @@ def run(paths, argv: list[str]) -> int:
     parser.add_argument("--ledger", type=Path, help="read this numbers.json instead of manuscript/numbers.json")
     args = parser.parse_args(argv)
     path = args.ledger or paths.manuscript / "numbers.json"
-    values = load(path)["values"]
+    values = read_ledger(path)["values"]
     if not args.query:
         print(render_list(values, sorted(values), "anything"))
         return 0

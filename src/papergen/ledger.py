@@ -13,6 +13,7 @@ import json
 import math
 from pathlib import Path
 
+from papergen.errors import LedgerError
 from papergen.values import Registry
 
 #: version of the layout of numbers.json, for readers of older files
@@ -32,7 +33,19 @@ def write_ledger(path: Path, registry: Registry, meta: dict) -> Path:
 
 
 def read_ledger(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The ledger as a dict; a one-line LedgerError if it is missing or broken.
+
+    The one reader of numbers.json: explain, the review edition, the lint's hints and diff use it.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LedgerError(f"{path}: no ledger yet; run python build.py first") from None
+    except (OSError, ValueError) as exc:
+        raise LedgerError(f"{path}: cannot read the ledger ({exc}); rebuild with python build.py") from None
+    if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
+        raise LedgerError(f"{path}: not a papergen ledger (no 'values'); rebuild with python build.py")
+    return data
 
 
 def _finite(obj):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from papergen import explain
 from papergen.errors import ExportError
+from papergen.ledger import read_ledger
 from papergen.render import MD_SPECIAL
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -26,7 +27,7 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 
 def write_review(markdown: Path, ledger_path: Path, out: Path, *, resource_path: Path,
                  bibliography: Path | None, csl: Path | None) -> Path:
     """Render the review edition of ``markdown`` next to it, tracing numbers with ``ledger_path``."""
-    ledger = json.loads(Path(ledger_path).read_text(encoding="utf-8"))
+    ledger = read_ledger(ledger_path)
     values = ledger["values"]
     source = with_at_risk_rows(Path(markdown).read_text(encoding="utf-8"), values)
     body = to_html_fragment(source, out, resource_path=resource_path, bibliography=bibliography, csl=csl)
