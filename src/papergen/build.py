@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from papergen.atomic import keep_diagnostics, recover_interrupted, staging_dir, swap_in  # noqa: F401 (cli)
+from papergen.atomic import keep_diagnostics, staging_dir, swap_in
 from papergen import checks, journal, strobe
 from papergen.cache import BuildCache, git_commit
 from papergen.codebook import SAFE_LOADER, read_codebook
@@ -120,7 +120,7 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
         journal.echo_last(OutputPaths(final, settings["output_name"]), echo)
         return BuildResult(outputs=OutputPaths(final, settings["output_name"]), registry=last[0],
                            warnings=last[1], skipped=["all stages"], up_to_date=True)
-    staging = _staging_dir(paths, final)
+    staging = staging_dir(final)
     out = OutputPaths(staging, settings["output_name"])
     s = Stages(echo)
     try:
@@ -129,7 +129,7 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
         analysis = s.run("analysis plan", run_analysis, paths, tables, settings, cache=c.analysis)
         s.run("consistency checks", checks.check_consistency, analysis, cache=c.checked)
         s.run("figures", draw_figures, analysis, out, c.figures, cache=c.figures)
-        markdown = s.run("render templates", render_manuscript, paths, analysis, settings, out)
+        s.run("render templates", render_manuscript, paths, analysis, settings, out)
         report, checklist, _, _ = s.together(  # independent; pandoc and Typst run on both cores
             s.call("journal profile", journal.report, paths, out, settings, echo),
             s.call("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths)),
@@ -370,6 +370,3 @@ def source_date_epoch(paths: StudyPaths) -> int:
     return DEFAULT_SOURCE_DATE_EPOCH if epoch is None else epoch
 
 
-def _staging_dir(paths: StudyPaths, final: Path) -> Path:
-    """A fresh staging folder next to ``final``; recovers from and cleans up killed builds first."""
-    return staging_dir(final)

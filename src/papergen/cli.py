@@ -71,7 +71,8 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
     parser.add_argument("--force", action="store_true", help="run every stage, even those whose inputs are unchanged")
     args = parser.parse_args(argv)
-    from papergen.build import build_manuscript, recover_interrupted
+    from papergen.atomic import recover_interrupted
+    from papergen.build import build_manuscript
 
     t0 = time.perf_counter()
     final = args.out.resolve() if args.out else paths.manuscript

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -318,7 +317,3 @@ def _ci_text(lo, hi, places) -> str:
             return f"{fmt.fmt_number(lo, places)} to not reached"
         return "not estimable"
     return fmt.fmt_ci(lo, hi, places)
-
-
-def python_version() -> str:
-    return ".".join(str(p) for p in sys.version_info[:3])

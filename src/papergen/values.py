@@ -6,7 +6,6 @@ did the maths, so a reviewer can trace any printed number back to the data.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -225,10 +224,6 @@ class Registry:
             node._set(last, value)
         return root
 
-    def reset_places(self) -> None:
-        for v in self._values.values():
-            v.places.clear()
-
 
 class Namespace:
     """Read-only dotted access to values in templates, with helpful misses."""
@@ -268,7 +263,3 @@ class Namespace:
     def names(self) -> list[str]:
         return [self._prefix + n for n in self._items]
 
-
-def replace(value: Value, **changes) -> Value:
-    """A copy of a value with some fields changed (dataclasses.replace, re-exported)."""
-    return dataclasses.replace(value, **changes)

@@ -14,7 +14,6 @@ GROUP_LABELS = {"standard": "Standard treatment", "new": "New treatment"}
 
 
 def analysis(a):
-    pts = a.data["patients"]
     groups = a.groups("patients", "group", labels=GROUP_LABELS)
 
     a.value("method.ci_level", st.parameter(CI_LEVEL, f"{CI_LEVEL}%", a.source("patients", [])),
