@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import time_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 1.5
@@ -36,18 +35,9 @@ def main() -> int:
         cells[1] = "250"
         lines[1] = ",".join(cells)
         patients.write_text("\n".join(lines), encoding="utf-8")
-        times = []
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "build.py"], cwd=study, capture_output=True, text=True)
-            times.append(time.perf_counter() - t0)
-            if r.returncode != 2 or "row 2, column age_years" not in r.stderr:
-                print(f"unexpected result (exit {r.returncode}):\n{r.stderr}", file=sys.stderr)
-                return 2
-    median = statistics.median(times)
-    print(f"failing build: median {median * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {args.runs} runs "
-          f"(target < {TARGET_S * 1000:.0f} ms)")
-    return 0 if median < TARGET_S else 1
+        return time_command(["build.py"], study, args.runs,
+                            lambda r: r.returncode == 2 and "row 2, column age_years" in r.stderr,
+                            "failing build", TARGET_S)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,10 @@ in fresh processes and exits 1 if the median exceeds the target.
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import time_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 1.0
@@ -22,18 +21,8 @@ def main() -> int:
     parser.add_argument("key", nargs="?", default="os.mean")
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    times = []
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "build.py", "explain", args.key], cwd=ROOT, capture_output=True, text=True)
-        times.append(time.perf_counter() - t0)
-        if r.returncode != 0:
-            print(r.stderr.strip(), file=sys.stderr)
-            return 2
-    median = statistics.median(times)
-    print(f"explain {args.key}: median {median * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {args.runs} runs "
-          f"(target < {TARGET_S * 1000:.0f} ms)")
-    return 0 if median < TARGET_S else 1
+    return time_command(["build.py", "explain", args.key], ROOT, args.runs, lambda r: r.returncode == 0,
+                        f"explain {args.key}", TARGET_S)
 
 
 if __name__ == "__main__":
