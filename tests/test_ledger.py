@@ -155,7 +155,7 @@ def test_method_points_at_the_code_and_names_the_library(values):
     assert m["library"] == f"numpy {metadata.version('numpy')}"
     risk = values["figure.os.at_risk.overall_survival.m12"]["method"]
     file, line = risk["code"].rsplit(":", 1)
-    assert (ROOT / file).read_text(encoding="utf-8").splitlines()[int(line) - 1].startswith("def km_figure(")
+    assert (ROOT / file).read_text(encoding="utf-8").splitlines()[int(line) - 1].startswith("def at_risk(")
 
 
 def test_build_metadata_hashes_versions_and_commit(ledger):

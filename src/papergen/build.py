@@ -129,16 +129,20 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
         analysis = s.run("analysis plan", run_analysis, paths, tables, settings, cache=c.analysis)
         s.run("consistency checks", checks.check_consistency, analysis, cache=c.checked)
         s.run("figures", draw_figures, analysis, out, c.figures, cache=c.figures)
-        s.run("render templates", render_manuscript, paths, analysis, settings, out)
-        report, checklist, _, _ = s.together(  # independent; pandoc and Typst run on both cores
-            s.call("journal profile", journal.report, paths, out, settings, echo),
+        s.run("render templates", render_manuscript, paths, analysis, settings, out, c)
+        ast, _ = s.together(s.call("read manuscript", read_manuscript, paths, out, settings, c),
+                            s.call("ledger", write_numbers, paths, analysis, out))
+        if c.figures.pending:
+            s.run("figures drawn", c.figures.finish)  # drawn in a helper process since the figures stage
+        report, checklist, _, _, _, changes = s.together(  # independent; pandoc and Typst run on both cores
+            s.call("journal profile", journal.report, paths, out, settings, ast, echo),
             s.call("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths)),
             s.call("export DOCX", export_docx, paths, out, settings, c, cache=c.docx(out)),
-            s.call("export PDF", export_pdf, paths, out, settings, cache=c.pdf(out)))
+            s.call("export PDF", export_pdf, out, cache=c.pdf(out)),
+            s.call("review edition", write_review, ast, out),
+            s.call("compare with last build", compare_with_last, paths, final, out, settings, c))
         report += checklist
-        s.run("ledger", write_numbers, paths, analysis, out)
-        _, changes = s.together(s.call("review edition", write_review, paths, out, settings),
-                                s.call("compare with last build", compare_with_last, paths, final, out, settings))
+        out.ast.unlink()  # read by the writers above; not an output
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
@@ -227,10 +231,12 @@ def _pandoc_version() -> str:
 def draw_figures(analysis, out: OutputPaths, store=None) -> None:
     """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
 
-    ``store`` (papergen.cache.FigureStore) redraws a figure only when its curves or options changed.
+    ``store`` (papergen.cache.FigureStore) redraws a figure only when its curves or options changed, and
+    may still be drawing when this returns (its finish() waits); without one, figures are drawn here.
     """
     from papergen.cache import FigureStore
 
+    own = store is None
     store = store or FigureStore(None)
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
@@ -245,20 +251,27 @@ def draw_figures(analysis, out: OutputPaths, store=None) -> None:
                           inputs=surv.sources, method=result["method"],
                           declared_at=spec.ref.declared_at)  # places: where a template includes the figure
                 spec.at_risk.append((analysis.registry.add(v), label, tick))
+    if own:
+        store.finish()
 
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
 
 
-def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPaths) -> Path:
-    """All section templates, in the order of study.yaml, into one Markdown file."""
+def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPaths, store=None) -> Path:
+    """All section templates, in the order of study.yaml, into one Markdown file.
+
+    ``store`` (papergen.cache.BuildCache) keeps compiled templates and sentence splits between builds.
+    """
+    from papergen import sentences
     from papergen.render import Renderer
-    from papergen.sentences import attach_contexts
     from papergen.views import FigureView, TableView
 
     sections = {s["template"]: s["title"] for s in settings["sections"]}
-    r = Renderer(paths.templates, sections, track_places=True)
+    r = Renderer(paths.templates, sections, track_places=True, compiled=store.folder("templates") if store else None)
+    if store:
+        sentences.reuse_splits(store.folder("sentences") / "splits.json")
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
@@ -266,7 +279,9 @@ def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPa
     context.update(tables=_View(**tables), figures=_View(**figures))
     parts = [r.render(s["template"], context) for s in settings["sections"]]
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
-    text = attach_contexts(text, r.printed)  # each place keeps its sentence, for the diff of the next build
+    text = sentences.attach_contexts(text, r.printed)  # each place keeps its sentence, for the diff of the next build
+    if store:
+        sentences.save_splits(store.folder("sentences") / "splits.json")
     out.dir.mkdir(parents=True, exist_ok=True)
     out.markdown.write_text(text, encoding="utf-8")
     return out.markdown
@@ -282,6 +297,17 @@ class _View:
         return list(self.__dict__)
 
 
+def read_manuscript(paths: StudyPaths, out: OutputPaths, settings: dict, store=None) -> dict:
+    """pandoc reads the Markdown and resolves the citations once; every writer starts from this AST.
+
+    ``store`` (papergen.cache.BuildCache) keeps resolved citations: citeproc runs only when they change.
+    """
+    from papergen.document import read_manuscript as read
+
+    return read(out.markdown, out.ast, bibliography=paths.bibliography, csl=citation_style(paths, settings),
+                citations=store.folder("citations") if store else None)
+
+
 def export_docx(paths: StudyPaths, out: OutputPaths, settings: dict, store=None) -> Path:
     """DOCX with the journal's styles; ``store`` (papergen.cache.BuildCache) keeps the reference.docx."""
     from papergen import export
@@ -289,17 +315,16 @@ def export_docx(paths: StudyPaths, out: OutputPaths, settings: dict, store=None)
     epoch = source_date_epoch(paths)
     style = settings.get("docx_style", {})
     ref = store.reference_docx(style) if store else export.build_reference_docx(out.reference_docx, **style)
-    export.to_docx(out.markdown, out.docx, resource_path=out.dir, bibliography=paths.bibliography,
-                   csl=citation_style(paths, settings), reference_docx=ref, source_date_epoch=epoch)
+    export.to_docx(out.ast, out.docx, resource_path=out.dir, bibliography=None, csl=None,
+                   reference_docx=ref, source_date_epoch=epoch)
     out.reference_docx.unlink(missing_ok=True)
     return out.docx
 
 
-def export_pdf(paths: StudyPaths, out: OutputPaths, settings: dict) -> Path:
+def export_pdf(out: OutputPaths) -> Path:
     from papergen import export
 
-    return export.to_pdf(out.markdown, out.pdf, resource_path=out.dir, bibliography=paths.bibliography,
-                         csl=citation_style(paths, settings))
+    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None)
 
 
 def citation_style(paths: StudyPaths, settings: dict) -> Path | None:
@@ -316,20 +341,19 @@ def write_numbers(paths: StudyPaths, analysis, out: OutputPaths) -> Path:
     return write_ledger(out.ledger, analysis.registry, build_metadata(paths))
 
 
-def write_review(paths: StudyPaths, out: OutputPaths, settings: dict) -> Path:
+def write_review(ast: dict, out: OutputPaths) -> Path:
     """manuscript/<name>.review.html: the manuscript with every number clickable to its trace."""
     from papergen.review import write_review as write
 
-    return write(out.markdown, out.ledger, out.review, resource_path=out.dir, bibliography=paths.bibliography,
-                 csl=citation_style(paths, settings))
+    return write(ast, out.ledger, out.review, resource_path=out.dir)
 
 
-def compare_with_last(paths: StudyPaths, previous: Path, out: OutputPaths, settings: dict):
+def compare_with_last(paths: StudyPaths, previous: Path, out: OutputPaths, settings: dict, store=None):
     """Numbers changed since the manuscript this build replaces; writes changes.html and .docx."""
     from papergen import diff
 
     return diff.compare_with_last(previous, out, docx_style=settings.get("docx_style"),
-                                  source_date_epoch=source_date_epoch(paths))
+                                  source_date_epoch=source_date_epoch(paths), store=store)
 
 
 def build_metadata(paths: StudyPaths) -> dict:

@@ -26,7 +26,7 @@ from pathlib import Path
 from papergen.atomic import write_bytes
 
 #: bump when the layout or meaning of cache entries changes
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 #: modules a cached analysis must not refer to (loading it would import them)
 HEAVY = frozenset({"pandas", "numpy", "lifelines", "matplotlib", "scipy"})
 #: entries kept per kind of result (older ones are removed after a build)
@@ -203,6 +203,7 @@ class BuildCache:
         self.analysis = Step(hit=self._load_analysis, save=self._keep_analysis)
         self.checked = Step(hit=lambda: _NOTHING if self.analysis.hit else None, save=self._commit_analysis)
         self.figures = FigureStore(self)
+        self._reference_lock, self._made = threading.Lock(), set()
 
     # -- keys ----------------------------------------------------------------------
     def _input_hashes(self) -> dict[str, str]:
@@ -361,8 +362,15 @@ class BuildCache:
 
     def reference_docx(self, style: dict) -> Path:
         """pandoc's reference.docx with the journal's styles, made once per style (and engine)."""
+        with self._reference_lock:  # the manuscript and the change report ask at the same time
+            return self._reference_docx(style)
+
+    def _reference_docx(self, style: dict) -> Path:
         entry = self._entry("reference-docx", self._key("reference-docx", style))
         path = entry / "reference.docx"
+        if path in self._made:
+            return path
+        self._made.add(path)
         if self.force or not path.is_file():
             from papergen import export
 
@@ -371,10 +379,15 @@ class BuildCache:
                 _store_dir(entry, [made], replace=self.force)
         return path
 
+    def folder(self, kind: str) -> Path:
+        """A stage's own folder for this engine (compiled templates, sentence splits); a new engine starts empty."""
+        return _mkdir(self._entry(kind, self._key(kind)))
+
     # -- housekeeping ---------------------------------------------------------------------
     def prune(self) -> None:
         """Keep the KEEP most recently used entries of each kind."""
-        for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx"):
+        for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx", "templates", "sentences",
+                     "citations"):
             folder = self.dir / kind
             if not folder.is_dir():
                 continue
@@ -386,15 +399,17 @@ class BuildCache:
 class FigureStore:
     """Figures by content: drawn (with matplotlib) only when their curves, options or engine changed.
 
-    As a stage's cache it never skips the stage (the numbers at risk are registered
-    every build) but reports "skipped (unchanged)" when no figure had to be drawn.
-    ``FigureStore(None)`` draws every figure and keeps none.
+    The numbers at risk are counted here at once (numpy only) and registered every
+    build; a figure to draw goes to a helper process (prepare()) while the build
+    renders and reads the manuscript, and finish() waits for it before the exports.
+    As a stage's cache it never skips the stage but reports "skipped (unchanged)"
+    when no figure had to be drawn. ``FigureStore(None)`` draws every figure and keeps none.
     """
 
     hit = False
 
     def __init__(self, cache: BuildCache | None) -> None:
-        self.cache, self.drawn, self.reused, self._pool = cache, 0, 0, None
+        self.cache, self.drawn, self.reused, self._pool, self._pending = cache, 0, 0, None, []
 
     def prepare(self) -> None:
         """Import matplotlib in a helper process now, while this one reads the data (2 cores: both work)."""
@@ -407,74 +422,97 @@ class FigureStore:
         from concurrent.futures import ProcessPoolExecutor
 
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=_import_figures)
+                                         initializer=_import_matplotlib)
         self._pool.submit(int)  # starts the process
         weakref.finalize(self, self._pool.shutdown, wait=False)
 
     def save(self, out):
-        """After the figures stage: the helper process is no longer needed."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
         return out
+
+    @property
+    def pending(self) -> int:
+        """Figures asked for and not yet finished."""
+        return len(self._pending)
 
     @property
     def note(self) -> str:
         if self.drawn == 0 and self.reused:
             return "skipped (unchanged)"
-        return f"({self.drawn} drawn, {self.reused} unchanged)" if self.reused else ""
+        waiting = " in a helper process" if self._pool is not None and self.drawn else ""
+        return f"({self.drawn} drawing{waiting}, {self.reused} unchanged)" if self.drawn else ""
 
     def km_figure(self, curves: list[dict], stem: Path, **options) -> dict:
-        """papergen.figures.km_figure, served from the cache when the same figure was drawn before.
+        """The numbers at risk of papergen.figures.km_figure now; the figure from the cache or drawn.
 
-        The result also has ``method``: the code and library that computed the numbers at risk.
+        The result also has ``method``: the code and library that counted the numbers at risk.
+        Drawing may still be under way when this returns: finish() waits for it.
         """
         stem = Path(stem)
         png, pdf = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
         c = self.cache
         entry = c._entry("figures", c._key("figure", curves_key(curves, options))) if c else None
-        meta = entry / "figure.json" if c else None
-        if c and not c.force and meta.is_file():
-            try:
-                result = json.loads(meta.read_text(encoding="utf-8"))
+        if c and not c.force:
+            try:  # numbers at risk as counted when the figure was drawn: no numpy needed
+                kept = json.loads((entry / "figure.json").read_text(encoding="utf-8"))
                 stem.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(entry / "figure.png", png)
                 shutil.copyfile(entry / "figure.pdf", pdf)
                 _touch(entry)
                 self.reused += 1
-                return {**result, "png": png, "pdf": pdf,
-                        "at_risk": {label: [tuple(x) for x in rows] for label, rows in result["at_risk"]}}
+                return {**kept, "png": png, "pdf": pdf,
+                        "at_risk": {label: [tuple(x) for x in rows] for label, rows in kept["at_risk"]}}
             except (OSError, ValueError, KeyError):
                 pass
+        from papergen.figures import at_risk
+        from papergen.statistics import method_of, version
+
+        ticks, counts = at_risk(curves, xmax=options.get("xmax"), xstep=options.get("xstep", 12))
+        result = {"png": png, "pdf": pdf, "at_risk": counts, "ticks": ticks,
+                  "method": method_of(at_risk, f"numpy {version('numpy')}")}
         if self._pool is not None:
-            result = self._pool.submit(_draw, curves, stem, options).result()
+            drawing = self._pool.submit(_draw, curves, stem, options)
         else:
-            result = _draw(curves, stem, options)
+            from concurrent.futures import Future
+
+            drawing = Future()
+            drawing.set_result(_draw(curves, stem, options))
+        self._pending.append((drawing, result, entry))
         self.drawn += 1
-        if c is None:
-            return result
-        record = {"at_risk": [[label, [list(x) for x in rows]] for label, rows in result["at_risk"].items()],
-                  "ticks": list(result["ticks"]), "method": result["method"]}
-        with tempfile.TemporaryDirectory(dir=_mkdir(c.dir)) as tmp:
-            for src, name in ((png, "figure.png"), (pdf, "figure.pdf")):
-                shutil.copyfile(src, Path(tmp) / name)
-            (Path(tmp) / "figure.json").write_text(json.dumps(record), encoding="utf-8")
-            _store_dir(entry, sorted(Path(tmp).iterdir()), replace=c.force)
         return result
 
+    def finish(self) -> None:
+        """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered."""
+        try:
+            for drawing, result, entry in self._pending:
+                drawn, png, pdf = drawing.result(), result["png"], result["pdf"]
+                if drawn["at_risk"] != result["at_risk"]:  # one counting for the image and the ledger, or a bug
+                    raise RuntimeError(f"{png.name}: at-risk table drawn {drawn['at_risk']} != counted "
+                                       f"{result['at_risk']}")
+                if entry is None:
+                    continue
+                record = {"at_risk": [[label, [list(x) for x in rows]] for label, rows in result["at_risk"].items()],
+                          "ticks": list(result["ticks"]), "method": result["method"]}
+                with tempfile.TemporaryDirectory(dir=_mkdir(self.cache.dir)) as tmp:
+                    for src, name in ((png, "figure.png"), (pdf, "figure.pdf")):
+                        shutil.copyfile(src, Path(tmp) / name)
+                    (Path(tmp) / "figure.json").write_text(json.dumps(record), encoding="utf-8")
+                    _store_dir(entry, sorted(Path(tmp).iterdir()), replace=self.cache.force)
+        finally:
+            self._pending = []
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
 
-def _import_figures() -> None:
-    import papergen.figures  # noqa: F401 (matplotlib: the slow import)
+
+def _import_matplotlib() -> None:
+    import matplotlib.backends.backend_agg  # noqa: F401 (the slow import, done before any figure is asked for)
+    import matplotlib.figure  # noqa: F401
 
 
 def _draw(curves: list[dict], stem: Path, options: dict) -> dict:
-    """papergen.figures.km_figure, plus the code and library that counted the numbers at risk."""
     from papergen.figures import km_figure
-    from papergen.statistics import method_of, version
 
-    result = km_figure(curves, stem, **options)
-    result["method"] = method_of(km_figure, f"numpy {version('numpy')}")
-    return result
+    return km_figure(curves, stem, **options)
 
 
 # --- files --------------------------------------------------------------------------------

@@ -215,7 +215,13 @@ def _section_units(md: str) -> list[tuple[str, str]]:
 def prose_sections(old_md: str, new_md: str) -> list[tuple[str, list[str]]]:
     """(section, Markdown paragraphs) for the paragraphs whose words changed, values aside."""
     old, new = _section_units(old_md), _section_units(new_md)
-    key = lambda unit: tuple(t.same(True) for t in tokens(unit))  # noqa: E731
+    keys: dict[str, tuple] = {}  # most units are the same in both versions: tokenise each text once
+
+    def key(unit: str) -> tuple:
+        if unit not in keys:
+            keys[unit] = tuple(t.same(True) for t in tokens(unit))
+        return keys[unit]
+
     sm = difflib.SequenceMatcher(None, [key(u) for _, u in old], [key(u) for _, u in new], autojunk=False)
     found: dict[str, list[str]] = {}
     for op, i1, i2, j1, j2 in sm.get_opcodes():
@@ -290,7 +296,7 @@ def _yaml(text: str) -> str:
 
 
 def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None,
-                 source_date_epoch: int | None = None) -> tuple[Path, Path]:
+                 source_date_epoch: int | None = None, store=None) -> tuple[Path, Path]:
     """Write changes.html (standalone) and changes.docx (the manuscript's Word styles) with pandoc."""
     from papergen import export
 
@@ -299,7 +305,8 @@ def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None
         md.write_text(report_markdown(diff), encoding="utf-8")
         export._run_pandoc([str(md), "--from=markdown", "--to=html5", "--standalone", f"--output={html}"],
                            out=html, log_path=export._log_path(html, "pandoc"), cwd=Path(tmp), epoch=None, strict=True)
-        ref = export.build_reference_docx(Path(tmp) / "reference.docx", **(docx_style or {}))
+        style = docx_style or {}
+        ref = store.reference_docx(style) if store else export.build_reference_docx(Path(tmp) / "reference.docx", **style)
         export.to_docx(md, docx, resource_path=Path(tmp), bibliography=None, csl=None, reference_docx=ref,
                        source_date_epoch=source_date_epoch)
     return html, docx

@@ -172,8 +172,9 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
 def assert_no_typed_numbers(template_dir: Path, ledger_path: Path | None = None,
                             shown_prefix: str = "templates") -> None:
     """The build stage: raise HandTypedNumberError listing every finding, one line each."""
-    hints = hints_from_ledger(ledger_path) if ledger_path else {}
-    found = lint_templates(template_dir, shown_prefix, hints)
+    found = lint_templates(template_dir, shown_prefix)
+    if found and ledger_path:  # the hints cost a read of the last ledger: only when there is something to fix
+        found = lint_templates(template_dir, shown_prefix, hints_from_ledger(ledger_path))
     if found:
         raise HandTypedNumberError("\n".join(str(f) for f in found))
 

@@ -130,8 +130,11 @@ def _places(value: dict) -> list[str]:
 # --- the automatic diff of each build ---------------------------------------------------
 
 def compare_with_last(previous: Path, out: OutputPaths, *, docx_style: dict | None = None,
-                      source_date_epoch: int | None = None) -> Diff | None:
-    """Build stage: compare the new ledger with the one in ``previous`` (manuscript/) and write the report."""
+                      source_date_epoch: int | None = None, store=None) -> Diff | None:
+    """Build stage: compare the new ledger with the one in ``previous`` (manuscript/) and write the report.
+
+    ``store`` (papergen.cache.BuildCache) keeps the Word styles (reference.docx) between builds.
+    """
     if not (previous / LEDGER).is_file():
         return None
     try:
@@ -142,7 +145,8 @@ def compare_with_last(previous: Path, out: OutputPaths, *, docx_style: dict | No
     diff = compare(old, load_version(out.ledger, "this build", out.markdown))
     from papergen.changes import write_report
 
-    write_report(diff, out.changes_html, out.changes_docx, docx_style=docx_style, source_date_epoch=source_date_epoch)
+    write_report(diff, out.changes_html, out.changes_docx, docx_style=docx_style, source_date_epoch=source_date_epoch,
+                 store=store)
     return diff
 
 

@@ -8,7 +8,9 @@ so the caller can register each one as a traceable number.
 
 Only numpy and matplotlib's object-oriented API are used: no pyplot, so no
 global figure state. Style settings are applied through a temporary
-``rc_context`` that is restored on exit.
+``rc_context`` that is restored on exit. :func:`at_risk` gives the same ticks
+and counts with numpy alone (matplotlib is imported only to draw), so a build
+can print the numbers while a helper process still draws the figure.
 """
 
 from __future__ import annotations
@@ -17,12 +19,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.transforms import blended_transform_factory
 
-__all__ = ["km_figure"]
+__all__ = ["km_figure", "at_risk"]
 
 # Greyscale-safe styles (colour, dash pattern), used in order.
 _STYLES = [
@@ -173,22 +171,12 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     Returns {"png": Path, "pdf": Path, "at_risk": {label: [(tick, n), ...]},
     "ticks": [...]}, where n is the number of subjects with time >= tick.
     """
-    data = _check_curves(curves)
-    xstep = _positive_number("xstep", xstep)
+    import matplotlib
+
+    data, xmax, ticks, counts = _layout(curves, xmax, xstep)
     dpi = _positive_number("dpi", dpi)
     width_in = _positive_number("width_in", width_in)
     height_in = _positive_number("height_in", height_in)
-    if xmax is None:
-        tmax = max(float(t.max()) for _, t, _ in data)
-        xmax = max(math.ceil(tmax / xstep - 1e-9), 1) * xstep
-    else:
-        xmax = _positive_number("xmax", xmax)
-    n_ticks = int(math.floor(xmax / xstep + 1e-9)) + 1
-    ticks = [_tick_value(round(k * xstep, 10)) for k in range(n_ticks)]
-    at_risk = {
-        label: [(tick, int(np.count_nonzero(t >= tick))) for tick in ticks]
-        for label, t, _ in data
-    }
     min_h = 2 * _PAD + (len(data) + 1) * _ROW_H + 1.5
     if height_in < min_h:
         _fail(f"height_in={height_in:g} is too small for {len(data)} curve(s); "
@@ -198,16 +186,44 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     png = stem.with_name(stem.name + ".png")
     pdf = stem.with_name(stem.name + ".pdf")
     with matplotlib.rc_context(_RC):
-        fig = _draw(data, ticks, at_risk, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
+        fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
                     title=title, dpi=dpi, width_in=width_in, height_in=height_in)
         png.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(png, format="png", dpi=dpi, metadata=_PNG_METADATA)
         fig.savefig(pdf, format="pdf", dpi=dpi, metadata=_PDF_METADATA)
-    return {"png": png, "pdf": pdf, "at_risk": at_risk, "ticks": ticks}
+    return {"png": png, "pdf": pdf, "at_risk": counts, "ticks": ticks}
+
+
+def at_risk(curves, *, xmax=None, xstep=12) -> tuple[list, dict]:
+    """The x ticks km_figure draws and the number at risk (time >= tick) under each: (ticks, {label: [(tick, n)]}).
+
+    numpy only: the numbers printed under a figure, without drawing it.
+    """
+    _, _, ticks, counts = _layout(curves, xmax, xstep)
+    return ticks, counts
+
+
+def _layout(curves, xmax, xstep):
+    """Checked curves, the x range, its ticks (every ``xstep``) and the at-risk counts under them."""
+    data = _check_curves(curves)
+    xstep = _positive_number("xstep", xstep)
+    if xmax is None:
+        tmax = max(float(t.max()) for _, t, _ in data)
+        xmax = max(math.ceil(tmax / xstep - 1e-9), 1) * xstep
+    else:
+        xmax = _positive_number("xmax", xmax)
+    n_ticks = int(math.floor(xmax / xstep + 1e-9)) + 1
+    ticks = [_tick_value(round(k * xstep, 10)) for k in range(n_ticks)]
+    counts = {label: [(tick, int(np.count_nonzero(t >= tick))) for tick in ticks] for label, t, _ in data}
+    return data, xmax, ticks, counts
 
 
 def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in):
     """Build the Figure (call inside ``rc_context(_RC)``). Returns the Figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import blended_transform_factory
+
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0.15, 0.35, 0.8, 0.6))  # provisional; placed below

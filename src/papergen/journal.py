@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from papergen.codebook import SAFE_LOADER
 from papergen.errors import JournalProfileError, StudyLayoutError
 
 
@@ -131,7 +132,7 @@ def load_profile(path: Path) -> dict | None:
     if not path.exists():
         return None
     try:
-        profile = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        profile = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise StudyLayoutError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(profile, dict):
@@ -240,8 +241,11 @@ def used_csl(paths, settings: dict) -> str:
     return Path(csl).name if csl else "pandoc default (none set)"
 
 
-def check(paths, out, settings: dict | None = None) -> list[Rule]:
-    """The profile's rules applied to a built manuscript folder (OutputPaths); [] without a profile."""
+def check(paths, out, settings: dict | None = None, ast: dict | None = None) -> list[Rule]:
+    """The profile's rules applied to a built manuscript folder (OutputPaths); [] without a profile.
+
+    ``ast``: the manuscript already read by papergen.document (the build passes it; ``check`` reads the Markdown).
+    """
     from papergen.build import read_settings
 
     profile = load_profile(paths.journal)
@@ -249,7 +253,7 @@ def check(paths, out, settings: dict | None = None) -> list[Rule]:
         return []
     settings = settings or read_settings(paths)
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
-    return evaluate(profile, read_ast(out.markdown), figures, used_csl(paths, settings))
+    return evaluate(profile, ast or read_ast(out.markdown), figures, used_csl(paths, settings))
 
 
 def profile_name(paths) -> str:
@@ -270,9 +274,9 @@ def format_table(rules: list[Rule], title: str) -> str:
     return "\n".join(lines)
 
 
-def report(paths, out, settings: dict, echo=print) -> list[str]:
+def report(paths, out, settings: dict, ast: dict, echo=print) -> list[str]:
     """The build stage: print the table (and keep it in the output); return every broken rule as a line."""
-    rules = check(paths, out, settings)
+    rules = check(paths, out, settings, ast)
     table = format_table(rules, profile_name(paths))
     out.journal_table.write_text(table + "\n", encoding="utf-8")
     echo(table)

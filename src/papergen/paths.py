@@ -79,6 +79,10 @@ class OutputPaths:
         return self.dir / f"{self.name}.md"
 
     @property
+    def ast(self) -> Path:             # pandoc's AST of the Markdown, read once for every writer; not kept
+        return self.dir / f".{self.name}.ast.json"
+
+    @property
     def docx(self) -> Path:
         return self.dir / f"{self.name}.docx"
 

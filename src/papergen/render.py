@@ -48,7 +48,10 @@ def _escape(text: str) -> str:
 class Renderer:
     """One Jinja environment for a study's templates, recording where each Value is printed."""
 
-    def __init__(self, template_dir: Path, sections: dict[str, str], track_places: bool = False):
+    def __init__(self, template_dir: Path, sections: dict[str, str], track_places: bool = False,
+                 compiled: Path | None = None):
+        """``compiled``: a folder that keeps the templates compiled to Python between builds (Jinja's
+        bytecode cache; an entry is used only for the same template source)."""
         self.sections = sections  # template file name -> manuscript section title
         #: with track_places, span i carries data-pg-at="i" and printed[i] is its ledger place,
         #: until sentences.attach_contexts() stores each sentence in its place and drops the index
@@ -62,6 +65,7 @@ class Renderer:
             trim_blocks=True, lstrip_blocks=True,
             # pandoc uses {#id} for identifiers, so Jinja comments are {## ... ##}
             comment_start_string="{##", comment_end_string="##}",
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         )
         self.env.globals["literal"] = literal
 

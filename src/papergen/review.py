@@ -1,7 +1,8 @@
 """The review edition: manuscript/<name>.review.html, one self-contained page.
 
-The whole manuscript (pandoc Markdown -> HTML with citeproc; the value spans
-survive in HTML) with every generated number marked. Clicking a number, or
+The whole manuscript (the AST papergen.document read, citations linked to the
+bibliography, written by pandoc as HTML; the value spans survive in HTML) with
+every generated number marked. Clicking a number, or
 Tab + Enter on it, opens a card with its trace; a searchable side index lists
 all numbers. Figures are data URIs, CSS, JS and the ledger are inline, and a
 Content-Security-Policy forbids any network access, so the file opens from disk.
@@ -18,60 +19,93 @@ from pathlib import Path
 from papergen import explain
 from papergen.errors import ExportError
 from papergen.ledger import read_ledger
-from papergen.render import MD_SPECIAL
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
-def write_review(markdown: Path, ledger_path: Path, out: Path, *, resource_path: Path,
-                 bibliography: Path | None, csl: Path | None) -> Path:
-    """Render the review edition of ``markdown`` next to it, tracing numbers with ``ledger_path``."""
+def write_review(ast: dict, ledger_path: Path, out: Path, *, resource_path: Path) -> Path:
+    """Render the review edition of the manuscript ``ast`` (papergen.document), tracing numbers with ``ledger_path``."""
     ledger = read_ledger(ledger_path)
     values = ledger["values"]
-    source = with_at_risk_rows(Path(markdown).read_text(encoding="utf-8"), values)
-    body = to_html_fragment(source, out, resource_path=resource_path, bibliography=bibliography, csl=csl)
+    body = to_html_fragment(with_at_risk_rows(ast, values), out, resource_path=resource_path)
     body = embed_images(accessible_figures(body), Path(resource_path))
-    title = values.get("study.title", {}).get("text") or Path(markdown).stem
+    title = values.get("study.title", {}).get("text") or out.stem
     out.write_text(page(title, body, ledger), encoding="utf-8")
     return out
 
 
-# --- Markdown and pandoc ---------------------------------------------------------
+# --- the manuscript's AST and pandoc ------------------------------------------------
 
-def with_at_risk_rows(md: str, values: dict) -> str:
+def with_at_risk_rows(ast: dict, values: dict) -> dict:
     """Under each included figure, its numbers at risk as marked values (they are printed in the image)."""
     by_image: dict[str, dict[str, list]] = {}
     for key, e in values.items():
         for p in e.get("places") or []:
             if p.get("image") and p.get("in"):
                 by_image.setdefault(p["image"], {}).setdefault(p["in"], []).append((e["exact"].get("time"), key, p))
-    for image, curves in by_image.items():
-        lines = []
-        for what, items in curves.items():
-            cells = ", ".join(f'[{_md(p["printed"])}]{{.pg-value data-key="{key}"}} at {p["at"]}'
-                              for _, key, p in sorted(items, key=lambda t: (t[0] is None, t[0])))
-            lines.append(f"{what[0].upper()}{what[1:]}: {cells}.")
-        block = "::: {.pg-at-risk}\n" + "\\\n".join(lines) + "\n:::\n"
-        md = re.sub(r"(!\[.*\]\(" + re.escape(image) + r"\)(\{[^}\n]*\})?[^\n]*\n)", lambda m: m.group(1) + "\n" + block,
-                    md, count=1)
-    return md
+    rows = {image: _at_risk_div(curves) for image, curves in by_image.items()}
+    return {**ast, "blocks": _after_figures(ast["blocks"], rows)}
 
 
-def _md(text: str) -> str:
-    return MD_SPECIAL.sub(r"\\\1", text)
+def _at_risk_div(curves: dict[str, list]) -> dict:
+    """``Overall survival: 11 at 0 months, 9 at 12 months.`` (one line per curve), each count a marked value."""
+    inlines: list = []
+    for what, items in curves.items():
+        if inlines:
+            inlines.append({"t": "LineBreak"})
+        inlines += _words(f"{what[0].upper()}{what[1:]}:")
+        cells = sorted(items, key=lambda t: (t[0] is None, t[0]))
+        for i, (_, key, p) in enumerate(cells):
+            span = {"t": "Span", "c": [["", ["pg-value"], [["data-key", key]]], [{"t": "Str", "c": p["printed"]}]]}
+            end = "." if i == len(cells) - 1 else ","
+            inlines += [{"t": "Space"}, span, {"t": "Space"}, *_words(f"at {p['at']}{end}")]
+    return {"t": "Div", "c": [["", ["pg-at-risk"], []], [{"t": "Para", "c": inlines}]]}
 
 
-def to_html_fragment(md: str, out: Path, *, resource_path: Path, bibliography, csl) -> str:
-    """pandoc Markdown -> HTML body (citations resolved, value spans kept by the Lua filter)."""
+def _words(text: str) -> list:
+    out: list = []
+    for w in text.split():
+        out += [{"t": "Space"}, {"t": "Str", "c": w}] if out else [{"t": "Str", "c": w}]
+    return out
+
+
+def _after_figures(blocks: list, rows: dict) -> list:
+    """``blocks`` with rows[image] placed after the first figure showing ``image`` (searched in divs too)."""
+    out = []
+    for b in blocks:
+        if b.get("t") == "Div":
+            b = {"t": "Div", "c": [b["c"][0], _after_figures(b["c"][1], rows)]}
+        out.append(b)
+        image = _image_of(b)
+        if image in rows:
+            out.append(rows.pop(image))
+    return out
+
+
+def _image_of(block: dict) -> str | None:
+    """Target of the image a Figure block (or a paragraph holding only an image) shows."""
+    if block.get("t") == "Figure":
+        body = block["c"][2]
+        inlines = body[0]["c"] if len(body) == 1 and body[0].get("t") in ("Plain", "Para") else []
+    elif block.get("t") in ("Plain", "Para"):
+        inlines = block["c"]
+    else:
+        return None
+    images = [i for i in inlines if i.get("t") == "Image"]
+    return images[0]["c"][2][0] if len(images) == 1 else None
+
+
+def to_html_fragment(ast: dict, out: Path, *, resource_path: Path) -> str:
+    """pandoc AST -> HTML body (value spans and citation links kept by the Lua filter)."""
     from papergen import export
 
-    src = out.with_name(f".{out.name}.md")
+    src = out.with_name(f".{out.name}.json")
     frag = out.with_name(f".{out.name}.fragment")
-    src.write_text(md, encoding="utf-8")
+    src.write_text(json.dumps(ast), encoding="utf-8")
     try:
-        args = export._common_args(src, [Path(resource_path).resolve()], bibliography, csl)
-        args += ["--to=html5", "--wrap=none", "--metadata=link-citations:true", f"--output={frag}"]
+        args = export._common_args(src, [Path(resource_path).resolve()], None, None)
+        args += ["--to=html5", "--wrap=none", f"--output={frag}"]
         export._run_pandoc(args, out=frag, log_path=export._log_path(out, "pandoc"), cwd=out.parent,
                            epoch=None, strict=True)
         return frag.read_text(encoding="utf-8")

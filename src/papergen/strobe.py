@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from papergen.codebook import SAFE_LOADER
 from papergen.errors import TemplateError
 
 ITEMS_FILE = Path(__file__).resolve().parent / "resources" / "strobe_cohort.yaml"
@@ -30,7 +31,8 @@ class Item:
 
 
 def load_items(path: Path = ITEMS_FILE) -> list[Item]:
-    return [Item(str(d["item"]), d["topic"], d["text"]) for d in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    items = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    return [Item(str(d["item"]), d["topic"], d["text"]) for d in items]
 
 
 def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str = "templates"):

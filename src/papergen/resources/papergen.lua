@@ -13,6 +13,8 @@ Conventions it implements (study-agnostic):
   become their plain content in every non-HTML output (kept in HTML).
   Spans with an identifier, the class "mark" or a "custom-style" attribute
   (DOCX character style) are left alone.
+* Citations: links to the bibliography (link-citations) are kept in HTML
+  only; elsewhere a citation is its plain text.
 * Captions: a leading "Table N" / "Figure N" label is set in bold.
 * Typst only: relative image paths are resolved against --resource-path and
   rewritten relative to the output .typ file, so Typst finds them no matter
@@ -92,6 +94,17 @@ local function Span(el)
     return nil
   end
   return el.content
+end
+
+-- papergen.document resolves citations with link-citations on (the review edition
+-- links each citation to its reference). Every other output gets the resolved text
+-- without those links, and no Cite element: a writer run without --citeproc would
+-- otherwise emit the format's own citation command (Typst: #cite(<key>)).
+local function Cite(el)
+  if is_html() then return nil end
+  return el.content:walk({ Link = function(l)
+    if l.target:match("^#ref%-") then return l.content end
+  end })
 end
 
 -- Bold "Table 1" / "Figure 2" / "Supplementary Table S1" at the start of a caption.
@@ -199,6 +212,6 @@ local function Image(img)
 end
 
 return {
-  { RawBlock = RawBlock, Span = Span, Image = Image },
+  { RawBlock = RawBlock, Span = Span, Image = Image, Cite = Cite },
   { Div = Div, Table = Table, Figure = Figure },
 }
