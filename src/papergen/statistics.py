@@ -19,6 +19,7 @@ from papergen import formatting as fmt
 from papergen import survival as sv
 from papergen.errors import AnalysisError
 from papergen.values import Source, Value
+from papergen.versions import package_version
 
 ENGINE_ROOT = Path(__file__).resolve().parent
 
@@ -84,7 +85,10 @@ class Group:
 
 def version(package: str) -> str:
     """Installed version of a distribution, for the ledger and the methods section."""
-    return metadata.version(package)
+    found = package_version(package)
+    if found is None:
+        raise metadata.PackageNotFoundError(package)
+    return found
 
 
 def method_of(fn, library: str | None) -> dict:

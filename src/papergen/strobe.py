@@ -106,22 +106,23 @@ def to_markdown(items: list[Item], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_checklist(paths, settings: dict, out, epoch: int | None = None) -> list[str]:
+def write_checklist(paths, settings: dict, out, epoch: int | None = None, store=None) -> list[str]:
     """The build stage: strobe-checklist.md and .docx in ``out.dir``; returns a warning naming missing items.
 
-    The DOCX is reused from .papergen/ when its Markdown, style and pandoc are unchanged (most builds).
+    The DOCX is reused from .papergen/ when its Markdown, style and pandoc are unchanged (most builds);
+    ``store`` (papergen.cache.BuildCache) lends the Word styles the manuscript uses.
     """
     items = checklist(paths, settings)
     title = str(settings.get("facts", {}).get("title", {}).get("text", ""))
     text = to_markdown(items, title)
     out.strobe_md.write_text(text, encoding="utf-8")
-    _docx(paths, settings, out, text, epoch)
+    _docx(paths, settings, out, text, epoch, store)
     missing = [i.item for i in items if not i.places]
     return [f"STROBE: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
         if missing else []
 
 
-def _docx(paths, settings: dict, out, text: str, epoch: int | None) -> None:
+def _docx(paths, settings: dict, out, text: str, epoch: int | None, store=None) -> None:
     import hashlib
     import json
     import shutil
@@ -135,12 +136,15 @@ def _docx(paths, settings: dict, out, text: str, epoch: int | None) -> None:
     if cached.exists():
         shutil.copyfile(cached, out.strobe_docx)
         return
-    ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **settings.get("docx_style", {}))
+    style = settings.get("docx_style", {})
+    own = store is None
+    ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **style) if own else store.reference_docx(style)
     try:
         export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
                        reference_docx=ref, source_date_epoch=epoch)
     finally:
-        ref.unlink(missing_ok=True)
+        if own:
+            ref.unlink(missing_ok=True)
     shutil.rmtree(cached.parent, ignore_errors=True)  # keep only the latest
     cached.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out.strobe_docx, cached)
