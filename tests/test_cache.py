@@ -2,8 +2,8 @@
 
 Each kind of input is changed in turn in a copy of the study; the incremental
 build must give exactly what a full ``force`` build of the same inputs gives
-(numbers.json, the Markdown and the DOCX text), and differ from the build
-before the change.
+(numbers.json, the Markdown, the DOCX and PDF text and the review edition), and
+differ from the build before the change.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import docx_text
+from conftest import docx_text, pdf_text
 from studycopy import copy_study, set_cell
 
 from papergen.build import build_manuscript
@@ -34,7 +34,8 @@ def outputs(result) -> dict:
     out = result.outputs
     return {"numbers.json": json.loads(out.ledger.read_text(encoding="utf-8")),
             "markdown": out.markdown.read_text(encoding="utf-8"),
-            "docx": docx_text(out.docx)}
+            "docx": docx_text(out.docx), "pdf": pdf_text(out.pdf),
+            "review": out.review.read_text(encoding="utf-8")}
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +87,28 @@ def edit_references(s):
     bib.write_text(text.replace("One Hundred Years After", "A Century After"), encoding="utf-8")
 
 
+def edit_citation_style(s):
+    path = s / "study" / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("csl: baishideng-publishing-group") == 1
+    path.write_text(text.replace("csl: baishideng-publishing-group", "csl: american-medical-association"),
+                    encoding="utf-8")
+
+
 def _cell(s, row, column):
     from studycopy import cell
 
     return cell(s, "patients.csv", row, column)
 
 
-EDITS = {"data value": (edit_data, ["numbers.json", "markdown", "docx"]),
-         "codebook": (edit_codebook, ["numbers.json", "markdown", "docx"]),
-         "analysis plan": (edit_plan, ["numbers.json"]),
-         "template": (edit_template, ["markdown", "docx"]),
-         "study.yaml": (edit_settings, ["numbers.json", "markdown", "docx"]),
-         "references.bib": (edit_references, ["docx"])}
+EVERY_OUTPUT = ("numbers.json", "markdown", "docx", "pdf", "review")
+EDITS = {"data value": (edit_data, EVERY_OUTPUT),
+         "codebook": (edit_codebook, EVERY_OUTPUT),
+         "analysis plan": (edit_plan, ["numbers.json", "review"]),
+         "template": (edit_template, ["markdown", "docx", "pdf", "review"]),
+         "study.yaml": (edit_settings, EVERY_OUTPUT),
+         "references.bib": (edit_references, ["docx", "pdf", "review"]),
+         "citation style": (edit_citation_style, ["docx", "pdf", "review"])}
 
 
 @pytest.mark.parametrize("kind", list(EDITS))
@@ -108,7 +119,7 @@ def test_changed_input_gives_what_a_full_build_gives(study, kind):
     result, lines = build(study)
     incremental = outputs(result)
     full = outputs(build(study, force=True)[0])
-    for part in ("numbers.json", "markdown", "docx"):
+    for part in EVERY_OUTPUT:
         assert incremental[part] == full[part], f"{kind}: incremental {part} differs from a --force build"
     for part in changes:
         assert incremental[part] != before[part], f"{kind}: {part} did not change"
