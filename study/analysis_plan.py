@@ -61,7 +61,7 @@ def analysis(a):
 
     # --- lesions ------------------------------------------------------------------
     def per_patient(where, what):
-        counts = les.loc[where].groupby("patient_id").size().reindex(ids, fill_value=0)
+        counts = les.loc[where].groupby("patient_id", sort=False).size().reindex(ids, fill_value=0)
         return a.measure(counts, "lesions", ["patient_id", "treatment"], f"{what} per patient",
                          filter=f"lesion rows counted per patient ({what})")
 
@@ -77,7 +77,7 @@ def analysis(a):
                        "Median (range) number of lesions resected per patient.")
     ablated = a.value("lesions.ablated", st.median_range(ablated_pp),
                       "Median (range) number of lesions ablated per patient.")
-    largest = les.groupby("patient_id")["diameter_mm"].max().reindex(ids)
+    largest = les.groupby("patient_id", sort=False)["diameter_mm"].max().reindex(ids)
     size = a.value("lesions.largest", st.median_range(a.measure(largest, "lesions", ["patient_id", "diameter_mm"],
                                                                 "largest lesion diameter"), unit="mm"),
                    "Median (range) diameter of each patient's largest liver metastasis.")
@@ -109,7 +109,7 @@ def analysis(a):
                                                                       "bilirubin day 1", filter="total bilirubin on postoperative day 1"),
                                                             places=1, unit="µmol/L"),
                         "Median (range) serum total bilirubin on the first postoperative day.")
-    peak = post.groupby("patient_id")["value"].max().reindex(ids)
+    peak = post.groupby("patient_id", sort=False)["value"].max().reindex(ids)
     bili_peak = a.value("postop.bili_peak", st.median_range(a.measure(peak, "labs", ["patient_id", "postoperative_day", "value"],
                                                                       "peak bilirubin", filter="highest postoperative total bilirubin"),
                                                             places=1, unit="µmol/L"),
@@ -205,7 +205,7 @@ def analysis(a):
     t2.row("Raised total bilirubin after surgery, n (%)", raised.part("n_percent"))
     t2.heading("Worst complication, Clavien-Dindo grade, n (%)")
     worst = comp.assign(rank=comp["clavien_dindo"].map({g: i for i, g in enumerate(a.codebook_values("complications", "clavien_dindo"))}))
-    worst = worst.sort_values("rank").groupby("patient_id")["clavien_dindo"].last().reindex(ids)
+    worst = worst.sort_values("rank").groupby("patient_id", sort=False)["clavien_dindo"].last().reindex(ids)
     worst_n = {}
     for grade in a.codebook_values("complications", "clavien_dindo"):
         v = a.value(f"postop.worst_grade.{grade.lower()}",

@@ -88,7 +88,7 @@ class Analysis:
         return st.Measure(series=series, source=src, label=label)
 
     def survival(self, time: st.Measure, event: st.Measure) -> st.Survival:
-        if list(time.series.index) != list(event.series.index):
+        if time.series.index is not event.series.index and list(time.series.index) != list(event.series.index):
             raise AnalysisError(f"{time.label} and {event.label} are not for the same subjects")
         return st.Survival(time=time, event=event)
 
@@ -180,7 +180,8 @@ def _digest(series, label: str) -> str:
     """Fingerprint of a measure (its label, subjects and values): equal only for the same data."""
     import pandas as pd
 
-    data = pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes()
+    plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
+    data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
     index = _index_rows(series.index)[1]
     return hashlib.sha256(label.encode("utf-8") + b"\0" + data + b"\0" + index).hexdigest()[:16]
 
@@ -193,12 +194,29 @@ def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
     for known, rows, hashed in _INDEXES:
         if known is index:
             return rows, hashed
+    for known, rows, hashed in _INDEXES:  # an equal index made anew (ids.to_series()): same ids, same hash
+        if _same_ids(known, index):
+            _INDEXES.insert(0, (index, rows, hashed))
+            del _INDEXES[8:]
+            return rows, hashed
     import pandas as pd
 
-    rows, hashed = tuple(map(str, index)), pd.util.hash_pandas_object(index).to_numpy().tobytes()
+    # without missing ids, hashing each id (no factorising first) gives the same hashes, faster on unique ids
+    plain = index.dtype == object and index.nlevels == 1 and not index.hasnans
+    hashed = pd.util.hash_pandas_object(index, categorize=not plain).to_numpy().tobytes()
+    rows = tuple(map(str, index))
     _INDEXES.insert(0, (index, rows, hashed))
     del _INDEXES[8:]
     return rows, hashed
+
+
+def _same_ids(known, index) -> bool:
+    """Equal indexes of whole numbers or of strings (equal there means the same text, so the same ids)."""
+    if len(known) != len(index) or known.dtype != index.dtype:
+        return False
+    if known.dtype.kind not in "iu" and not (known.inferred_type == index.inferred_type == "string"):
+        return False
+    return bool(known.equals(index))
 
 
 def load_plan(path: Path):

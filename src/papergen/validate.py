@@ -5,6 +5,11 @@ found as DataError objects (file, spreadsheet row, column, value, rule), so the
 author sees every problem of every file at once, one line each. Values of
 direct identifiers are never shown. Only clean data become typed tables, and
 identifier columns are dropped from them, so no analysis can print one.
+
+Files are checked column-wise (colcheck.py): every distinct text of a column
+is judged once by check_cell, rules, keys and references run on whole arrays,
+and only a row that breaks something is walked cell by cell to word its
+problems, in the order the author reads the file.
 """
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from papergen import colcheck, colrules
 from papergen.codebook import Codebook, ColumnSpec, FileSpec, RuleSpec
 from papergen.errors import DataError, DataErrors
 from papergen.identifiers import header_kind, value_kind
@@ -44,7 +52,7 @@ def check_header(raw: RawTable, spec: FileSpec, skip: set[str] = frozenset()) ->
     """Every codebook column present once, no unknown column, the header in row 1, some data rows."""
     need = max(1, len(spec.columns) // 2)
     if len(set(raw.header) & set(spec.columns)) < need:
-        for rownum, cells in raw.rows[:10]:
+        for rownum, cells in ((raw.rownums[k], raw.row(k)) for k in range(min(10, raw.nrows))):
             if len({c.strip() for c in cells} & set(spec.columns)) >= need:
                 return [DataError(raw.shown_as, rownum, None, None,
                                   f"the header is in row {rownum}, not row 1; delete the row(s) above it "
@@ -64,7 +72,7 @@ def check_header(raw: RawTable, spec: FileSpec, skip: set[str] = frozenset()) ->
     for c in spec.columns:
         if c not in seen:
             errs.append(DataError(raw.shown_as, 1, c, None, "required column is missing from the header"))
-    if not raw.rows and not errs:
+    if not raw.nrows and not errs:
         errs.append(DataError(raw.shown_as, None, None, None, "file has a header but no data rows"))
     return errs
 
@@ -82,11 +90,14 @@ def check_row_width(raw: RawTable, rownum: int, cells: list[str]) -> DataError |
     return None
 
 
-def check_identifiers(raw: RawTable, spec: FileSpec) -> tuple[list[DataError], set[str]]:
+def check_identifiers(raw: RawTable, spec: FileSpec,
+                      columns: "colcheck.FileColumns") -> tuple[list[DataError], set[str]]:
     """A column that looks like a direct identifier must be declared ``role: identifier`` (or pseudonym).
 
     Returns the problems (one per column, never showing a value) and the names
     of the columns flagged, whose values are then withheld from every message.
+    The distinct values are looked at in order of first appearance, so the row
+    named is the first row holding a value that looks like an identifier.
     """
     errs, flagged = [], set()
     for i, h in enumerate(raw.header):
@@ -100,14 +111,11 @@ def check_identifiers(raw: RawTable, spec: FileSpec) -> tuple[list[DataError], s
                                   "with role: identifier (checked, never printed) or delete the column"))
             flagged.add(h)
             continue
-        seen = set()  # a value already looked at (most repeat) needs no second look
-        for rownum, cells in raw.rows:
-            text = cells[i] if i < len(cells) else None
-            if text is None or text in seen:
-                continue
-            seen.add(text)
-            kind = value_kind(text)
+        codes, uniques = columns.factorised(i)
+        for j in np.flatnonzero(colcheck.might_identify(uniques)):
+            kind = value_kind(uniques[j])
             if kind:
+                rownum = raw.rownums[int(np.argmax(codes == j))]
                 errs.append(DataError(raw.shown_as, rownum, h, None,
                                       f"value looks like {kind}, a direct identifier (not shown here); declare "
                                       "the column in the codebook with role: identifier or delete it"))
@@ -248,43 +256,42 @@ def check_range(value, col: ColumnSpec) -> str | None:
 
 # --- keys ---------------------------------------------------------------------------
 
-def check_primary_key(raw: RawTable, spec: FileSpec, typed: list[tuple[int, dict]]) -> list[DataError]:
-    """The primary key identifies one row."""
+def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns") -> list[DataError]:
+    """The primary key identifies one row (rows with an empty key cell, or a width error, are not compared)."""
     if not spec.primary_key:
         return []
-    errs, first = [], {}
     cols = spec.primary_key
-    for rownum, rec in typed:
-        k = tuple(rec.get(c) for c in cols)
-        if any(v is None for v in k):
-            continue
-        if k in first:
-            shown = str(k[0]) if len(k) == 1 else " / ".join(map(str, k))
-            what = f"duplicate {cols[0]}" if len(k) == 1 else f"duplicate {' + '.join(cols)}"
-            errs.append(DataError(raw.shown_as, rownum, cols[-1], shown,
-                                  f"{what}; first used in row {first[k]} (rule primary_key)"))
-        else:
-            first[k] = rownum
+    errs = []
+    for k, first in colrules.duplicate_keys([checked[c] for c in cols], checked.typed):
+        key = tuple(checked[c].value(k) for c in cols)
+        shown = str(key[0]) if len(key) == 1 else " / ".join(map(str, key))
+        what = f"duplicate {cols[0]}" if len(key) == 1 else f"duplicate {' + '.join(cols)}"
+        errs.append(DataError(raw.shown_as, raw.rownums[k], cols[-1], shown,
+                              f"{what}; first used in row {raw.rownums[first]} (rule primary_key)"))
     return errs
 
 
-def check_references(raw: RawTable, spec: FileSpec, typed: list[tuple[int, dict]],
+def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns", skip: np.ndarray,
                      known: dict[str, set], shown: dict[str, str]) -> list[DataError]:
     """Every foreign key (e.g. lesions.patient_id) names a row that exists in the file it references.
 
     ``known`` holds the values of every column that passed its own checks ("patients.patient_id" -> ids);
-    a reference into a column with problems is checked on the next run, not guessed at now.
+    a reference into a column with problems is checked on the next run, not guessed at now. Rows in
+    ``skip`` already have a problem reported.
     """
     errs = []
     for col in spec.columns.values():
         if not col.references or col.references not in known:
             continue
         target, _, tcol = col.references.partition(".")
-        for rownum, rec in typed:
-            v = rec.get(col.name)
-            if v is not None and v not in known[col.references]:
-                errs.append(DataError(raw.shown_as, rownum, col.name, v,
-                                      f"no such {tcol} in {shown[target]} (rule references)"))
+        column = checked[col.name]
+        found = np.fromiter(map(known[col.references].__contains__, column.values), dtype=bool,
+                            count=len(column.values))
+        missing = column.has_u & ~found
+        rows = missing[column.codes] & column.present() & checked.typed & ~skip
+        for k in np.flatnonzero(rows):
+            errs.append(DataError(raw.shown_as, raw.rownums[k], col.name, column.value(k),
+                                  f"no such {tcol} in {shown[target]} (rule references)"))
     return errs
 
 
@@ -348,19 +355,29 @@ ROW_RULES = {"before": check_before, "not_after": check_not_after, "present_iff"
              "equal_when": check_equal_when, "starts_with": check_starts_with}
 
 
-def check_covers(raw: RawTable, rule: RuleSpec, typed: list[tuple[int, dict]], keys: set) -> list[DataError]:
-    """Every key of the referenced file has rows with each listed value (e.g. bilirubin on days 0 and 1)."""
+def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns | None",
+                 keys: set) -> list[DataError]:
+    """Every key of the referenced file has rows with each listed value (e.g. bilirubin on days 0 and 1).
+
+    A file whose cells could not be read as columns (``checked`` None) has no rows, so no key is covered.
+    """
     key_col, col = rule.columns
-    have: dict = {}
-    for _, rec in typed:
-        have.setdefault(rec.get(key_col), set()).add(str(rec.get(col)))
+    have = {str(v): set() for v in rule.values}
+    if checked is not None:
+        keyc, valc = checked[key_col], checked[col]
+        texts = valc.texts()  # str() of each distinct typed value
+        for v in have:
+            rows = (texts == v)[valc.codes]
+            if valc.bad_rows is not None:  # a cell load reported has no value: str(None)
+                rows[valc.bad_rows] = v == "None"
+            have[v] = keyc.distinct_values(rows & checked.typed)
+    short = set().union(*(keys - h for h in have.values()))
     errs = []
-    for k in sorted(keys, key=str):
-        missing = [str(v) for v in rule.values if str(v) not in have.get(k, set())]
-        if missing:
-            errs.append(DataError(raw.shown_as, None, col, None,
-                                  f"{key_col} {k} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
-                                  f" (rule {rule.id})"))
+    for k in sorted(short, key=str):
+        missing = [str(v) for v in rule.values if k not in have[str(v)]]
+        errs.append(DataError(raw.shown_as, None, col, None,
+                              f"{key_col} {k} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
+                              f" (rule {rule.id})"))
     return errs
 
 
@@ -370,45 +387,61 @@ def _show(v) -> str:
 
 # --- one file, then the whole study --------------------------------------------------------
 
-def validate_file(raw: RawTable, spec: FileSpec) -> tuple[list[tuple[int, dict]], list[DataError]]:
-    """All checks of one file; typed records (spreadsheet row, values) plus every problem found."""
+def validate_file(raw: RawTable, spec: FileSpec) -> tuple[colcheck.FileColumns | None, list[DataError]]:
+    """All checks of one file; its checked columns plus every problem found, in the order of the file."""
     if not raw.usable:
-        return [], list(raw.problems)
-    ident_errs, flagged = check_identifiers(raw, spec)
+        return None, list(raw.problems)
+    columns = colcheck.FileColumns(raw)
+    ident_errs, flagged = check_identifiers(raw, spec, columns)
     header_errs = check_header(raw, spec, skip=flagged)
     errs = list(raw.problems) + ident_errs + header_errs
-    if set(spec.columns) - set(raw.header) or not raw.rows:
-        return [], errs  # cells cannot be matched to columns (or there are none)
+    if set(spec.columns) - set(raw.header) or not raw.nrows:
+        return None, errs  # cells cannot be matched to columns (or there are none)
     index = {h: i for i, h in enumerate(raw.header)}
-    typed = []
-    parsed = {name: {} for name in spec.columns}  # per column: cell text -> check_cell(text), which is pure
-    for rownum, cells in raw.rows:
-        width = check_row_width(raw, rownum, cells)
-        if width:
-            errs.append(width)
+    for name, col in spec.columns.items():
+        columns.checked[name] = colcheck.Column(name, col, *columns.factorised(index[name]), check_cell)
+    position = {r: k for k, r in enumerate(raw.rownums)} if raw.bad_cells else {}
+    for rownum, i in raw.bad_cells:  # a formula or Excel error, reported by load
+        name = raw.header[i] if i < len(raw.header) else None
+        if name in columns.checked and index[name] == i and rownum in position:
+            column = columns.checked[name]
+            if column.bad_rows is None:
+                column.bad_rows = np.zeros(raw.nrows, dtype=bool)
+            column.bad_rows[position[rownum]] = True
+    width_errs = {k: e for k in sorted(raw.ragged) if (e := check_row_width(raw, raw.rownums[k], raw.row(k)))}
+    columns.typed[list(width_errs)] = False
+    slow = ~columns.typed
+    for column in columns.checked.values():
+        slow |= column.problem_rows()
+    slow |= colrules.broken_rules(spec, columns.checked, ROW_RULES) & ~slow
+    for k in np.flatnonzero(slow):
+        if k in width_errs:
+            errs.append(width_errs[k])
             continue
-        rec, blamed = {}, set()
-        for name, col in spec.columns.items():
-            i = index[name]
-            text = cells[i] if i < len(cells) else ""
-            if (rownum, i) in raw.bad_cells:  # a formula or Excel error, reported by load
-                rec[name] = None
-                blamed.add(name)
-                continue
-            known = parsed[name].get(text)
-            if known is None:
-                known = parsed[name][text] = check_cell(text, col)
-            value, problem = known
-            if problem:
-                hidden = col.is_identifier or name in flagged
-                errs.append(DataError(raw.shown_as, rownum, name, None if hidden else text,
-                                      f"{problem} ({WITHHELD})" if hidden else problem))
-                blamed.add(name)
-            rec[name] = value
-        errs += _row_rules(raw, spec, rownum, rec, blamed)
-        typed.append((rownum, rec))
-    errs += check_primary_key(raw, spec, typed)
-    return typed, errs
+        errs += _row_problems(raw, spec, columns, int(k), flagged)
+    errs += check_primary_key(raw, spec, columns)
+    return columns, errs
+
+
+def _row_problems(raw: RawTable, spec: FileSpec, columns: colcheck.FileColumns, k: int,
+                  flagged: set) -> list[DataError]:
+    """The problems of one row that broke a check, worded cell by cell and rule by rule."""
+    rownum, errs, rec, blamed = raw.rownums[k], [], {}, set()
+    for name, col in spec.columns.items():
+        column = columns[name]
+        if column.bad_rows is not None and column.bad_rows[k]:
+            rec[name] = None
+            blamed.add(name)
+            continue
+        j = column.codes[k]
+        problem = column.problems[j]
+        if problem:
+            hidden = col.is_identifier or name in flagged
+            errs.append(DataError(raw.shown_as, rownum, name, None if hidden else column.uniques[j],
+                                  f"{problem} ({WITHHELD})" if hidden else problem))
+            blamed.add(name)
+        rec[name] = column.values[j]
+    return errs + _row_rules(raw, spec, rownum, rec, blamed)
 
 
 def _row_rules(raw: RawTable, spec: FileSpec, rownum: int, rec: dict, blamed: set) -> list[DataError]:
@@ -434,39 +467,42 @@ def _row_rules(raw: RawTable, spec: FileSpec, rownum: int, rec: dict, blamed: se
 
 def validate(book: Codebook, raws: dict[str, RawTable]) -> dict[str, Table]:
     """Validate every file; raise DataErrors listing all problems, else typed Tables."""
-    errs, typed = [], {}
+    errs, checked = [], {}
     for name, spec in book.files.items():
-        typed[name], file_errs = validate_file(raws[name], spec)
+        checked[name], file_errs = validate_file(raws[name], spec)
         errs += file_errs
     shown = {name: raws[name].shown_as for name in book.files}
-    known = {}  # "file.column" -> its values, for columns whose every cell passed
+    wanted = {col.references for spec in book.files.values() for col in spec.columns.values() if col.references}
+    known = {}  # "file.column" -> its values, for referenced columns whose every cell passed
     for name, spec in book.files.items():
         bad = {e.column for e in errs if e.file == shown[name]}
-        if typed[name] and None not in bad:
-            known.update({f"{name}.{c}": {rec[c] for _, rec in typed[name]} for c in spec.columns if c not in bad})
+        if checked[name] is not None and checked[name].typed.any() and None not in bad:
+            for c in spec.columns:
+                if c not in bad and f"{name}.{c}" in wanted:
+                    known[f"{name}.{c}"] = checked[name].values_of_typed_rows(c)
     for name, spec in book.files.items():
-        reported = {e.row for e in errs if e.file == shown[name]}  # one line per problem: a row once
-        errs += check_references(raws[name], spec, [(r, rec) for r, rec in typed[name] if r not in reported],
-                                 known, shown)
+        raw = raws[name]
+        if checked[name] is not None:
+            reported = {e.row for e in errs if e.file == shown[name]}  # one line per problem: a row once
+            rows = [r for r in reported if r is not None]
+            skip = np.isin(np.asarray(raw.rownums), rows) if rows else np.zeros(raw.nrows, dtype=bool)
+            errs += check_references(raw, spec, checked[name], skip, known, shown)
         bad = {e.column for e in errs if e.file == shown[name]}
         for rule in spec.rules:
             target = spec.columns[rule.columns[0]].references
             if rule.kind == "covers" and target in known and not bad & (set(rule.columns) | {None}):
-                errs += check_covers(raws[name], rule, typed[name], known[target])
+                errs += check_covers(raw, rule, checked[name], known[target])
     if errs:
         raise DataErrors(errs)
-    return {name: _table(raws[name], spec, [rec for _, rec in typed[name]]) for name, spec in book.files.items()}
+    return {name: _table(raws[name], spec, checked[name]) for name, spec in book.files.items()}
 
 
-def _table(raw: RawTable, spec: FileSpec, records: list[dict]) -> Table:
+def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Table:
     """Typed frame of a clean file, without its direct identifiers, indexed by a one-column key."""
     import pandas as pd  # only once the data are known to be clean
 
     columns = [c for c, col in spec.columns.items() if not col.is_identifier]
-    frame = pd.DataFrame([{c: r[c] for c in columns} for r in records], columns=columns)
-    for cname in columns:
-        if spec.columns[cname].type == "date":
-            frame[cname] = pd.to_datetime(frame[cname])
+    frame = pd.DataFrame({c: checked[c].frame_column() for c in columns}, columns=columns)
     if len(spec.primary_key) == 1:
         frame = frame.set_index(spec.primary_key[0], drop=False)
         frame.index.name = None

@@ -1,0 +1,280 @@
+"""Check a data column at once: each distinct text judged once, the verdicts spread over the rows by numpy.
+
+A 100,000-patient study has about five million cells but few distinct texts
+per column (dates, categories, small integers). Each column is factorised
+(its distinct texts, and each row's index into them); ``validate.check_cell``
+judges every distinct text once, so a problem is worded exactly as the
+row-by-row check words it. Columns with very many distinct texts (study ids,
+measured values) first pass a vectorised test that accepts the plainly valid
+texts, and only the rest go to ``check_cell``. Typed values and the typed
+frame are then built from the distinct values, not from per-row dicts.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from papergen.codebook import ColumnSpec
+from papergen.load import RawTable
+
+#: a column with more distinct texts than this first passes the vectorised acceptance test
+MANY = 2000
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_NUM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def factorise(texts: list[str]):
+    """(codes, distinct texts in order of first appearance) of one column."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.fromiter(texts, dtype=object, count=len(texts)))
+    return codes, uniques
+
+
+class Column:
+    """One codebook column of one file: per distinct text its typed value and problem, per row its code."""
+
+    def __init__(self, name: str, spec: ColumnSpec, codes: np.ndarray, uniques: np.ndarray, check_cell):
+        self.name, self.spec, self.codes, self.uniques = name, spec, codes, uniques
+        n = len(uniques)
+        values = np.empty(n, dtype=object)
+        problems: list[str | None] = [None] * n
+        self.ok_u = np.ones(n, dtype=bool)  # no problem
+        self.has_u = np.ones(n, dtype=bool)  # a typed value (accepted texts always have one)
+        todo = range(n)
+        if n > MANY:
+            accepted, typed = _accept(uniques, spec)
+            values[accepted] = typed
+            todo = np.flatnonzero(~accepted).tolist()
+        for j in todo:
+            values[j], problems[j] = check_cell(uniques[j], spec)
+            self.ok_u[j] = problems[j] is None
+            self.has_u[j] = values[j] is not None
+        self.values = values          # typed value of each distinct text (None: empty or a problem)
+        self.problems = problems      # problem of each distinct text, or None
+        self.bad_rows: np.ndarray | None = None  # rows whose cell load already reported (Excel formulas)
+        self._vector = None
+
+    def problem_rows(self) -> np.ndarray:
+        """Rows whose cell has a problem (or was reported by load)."""
+        bad = ~self.ok_u[self.codes]
+        if self.bad_rows is not None:
+            bad |= self.bad_rows
+        return bad
+
+    def value(self, k: int):
+        """The typed value of row k (None when empty, bad or reported by load)."""
+        if self.bad_rows is not None and self.bad_rows[k]:
+            return None
+        return self.values[self.codes[k]]
+
+    def row_values(self) -> np.ndarray:
+        """Typed value of every row as an object array (None where empty or bad)."""
+        out = self.values.take(self.codes)
+        if self.bad_rows is not None:
+            out[self.bad_rows] = None
+        return out
+
+    def present(self) -> np.ndarray:
+        """Rows with a typed value."""
+        out = self.has_u[self.codes]
+        if self.bad_rows is not None:
+            out &= ~self.bad_rows
+        return out
+
+    def distinct_values(self, rows: np.ndarray) -> set:
+        """The set of typed values in the given rows (None included when one of them has none)."""
+        good = rows if self.bad_rows is None else rows & ~self.bad_rows
+        out = set(self.values[np.bincount(self.codes[good], minlength=len(self.values)) > 0])
+        if self.bad_rows is not None and (rows & self.bad_rows).any():
+            out.add(None)
+        return out
+
+    def texts(self) -> np.ndarray:
+        """str() of each distinct typed value (what starts_with and covers compare)."""
+        if self.spec.type in ("string", "category"):  # the value is the text itself, or None
+            out = self.values.copy()
+            out[~self.has_u] = "None"
+            return out
+        return np.array([str(v) for v in self.values], dtype=object)
+
+    def vector(self):
+        """(array, present) for comparisons: datetime64 days, int64, float64, or objects."""
+        if self._vector is None:
+            self._vector = self._make_vector()
+        return self._vector
+
+    def _make_vector(self):
+        present = self.present()
+        kind = self.spec.type
+        vals = self.values
+        if kind == "date":
+            arr = np.array([np.datetime64(v, "D") if v is not None else np.datetime64("NaT", "D") for v in vals],
+                           dtype="datetime64[D]")
+        elif kind == "number":
+            arr = np.array([v if v is not None else np.nan for v in vals], dtype=np.float64)
+        elif kind in ("integer", "flag") and all(v is None or -2**62 < v < 2**62 for v in vals):
+            arr = np.array([v if v is not None else 0 for v in vals], dtype=np.int64)
+        else:
+            arr = vals
+        return arr.take(self.codes), present
+
+    def key_codes(self) -> np.ndarray:
+        """Per row, one code per typed value under Python equality (1 and "01" typed as 1 are one key)."""
+        if self.spec.type in ("string", "category"):  # the typed value is the text: distinct texts, distinct keys
+            ids = np.where(self.has_u, np.arange(len(self.values)), -1)
+        else:
+            seen: dict = {}
+            ids = np.fromiter((seen.setdefault(v, len(seen)) if v is not None else -1 for v in self.values),
+                              dtype=np.int64, count=len(self.values))
+        out = ids[self.codes]
+        if self.bad_rows is not None:
+            out[self.bad_rows] = -1
+        return out
+
+    def frame_column(self):
+        """The typed frame's column, built as pandas builds it from the per-row values."""
+        import pandas as pd
+
+        kind, vals = self.spec.type, self.values
+        if kind == "date":
+            return pd.to_datetime(pd.Series(vals, dtype=object)).to_numpy().take(self.codes)
+        missing = not self.has_u.all()
+        if self.has_u.any() and kind in ("string", "category"):
+            return vals.take(self.codes)  # texts, and None where empty
+        if self.has_u.any() and kind == "number":
+            return np.array([np.nan if v is None else v for v in vals], dtype=np.float64).take(self.codes)
+        if self.has_u.any() and kind in ("integer", "flag") and all(v is None or -2**63 <= v < 2**63 for v in vals):
+            if missing:  # pandas stores whole numbers with gaps as floats
+                return np.array([np.nan if v is None else float(v) for v in vals]).take(self.codes)
+            return np.array(list(vals), dtype=np.int64).take(self.codes)
+        return pd.Series(vals.take(self.codes).tolist()).to_numpy()  # anything else: pandas infers, as from records
+
+
+class FileColumns:
+    """One file's columns, factorised once; the codebook's columns checked (``[name]``), the typed rows."""
+
+    def __init__(self, raw: RawTable):
+        self.raw = raw
+        self._factorised: dict[int, tuple] = {}
+        self.checked: dict[str, Column] = {}
+        self.typed = np.ones(raw.nrows, dtype=bool)  # rows that become records (not a width error)
+
+    def factorised(self, i: int):
+        if i not in self._factorised:
+            self._factorised[i] = factorise(self.raw.columns[i])
+        return self._factorised[i]
+
+    def __getitem__(self, name: str) -> Column:
+        return self.checked[name]
+
+    def values_of_typed_rows(self, name: str) -> set:
+        """The set of a column's typed values over the typed rows (None included when a cell has none)."""
+        return self.checked[name].distinct_values(self.typed)
+
+
+def _accept(uniques: np.ndarray, spec: ColumnSpec):
+    """(mask, typed values) of the distinct texts that ``check_cell`` plainly accepts; the rest go to it."""
+    n = len(uniques)
+    no = np.zeros(n, dtype=bool), []
+    if spec.min is not None or spec.max is not None:
+        if spec.type not in ("integer", "number"):
+            return no
+    from papergen.validate import MISSING_MARKERS
+
+    if spec.type == "string":
+        ok, marker_like = _plain_text(uniques, MISSING_MARKERS)
+        for j in np.flatnonzero(ok & marker_like):
+            ok[j] = uniques[j].lower() not in MISSING_MARKERS
+        if spec.pattern:
+            idx = np.flatnonzero(ok)
+            match = re.compile(spec.pattern).match
+            ok[idx] = np.fromiter(map(bool, map(match, uniques[idx])), dtype=bool, count=len(idx))
+        return ok, list(uniques[ok])
+    if spec.type in ("integer", "number"):
+        full = (_INT if spec.type == "integer" else _NUM).fullmatch
+        ok = np.fromiter(map(bool, map(full, uniques)), dtype=bool, count=n)
+        texts = uniques[ok]
+        if spec.type == "integer":
+            typed = [int(u) for u in texts]
+        else:
+            typed = [float(u) for u in texts]
+        lo, hi = spec.min, spec.max  # check_range's comparisons, on Python numbers
+        inside = [(lo is None or not t < lo) and (hi is None or not t > hi) for t in typed]
+        idx = np.flatnonzero(ok)
+        ok[idx[~np.array(inside, dtype=bool)]] = False
+        return ok, [t for t, i in zip(typed, inside) if i]
+    return no
+
+
+# --- identifiers --------------------------------------------------------------------------
+
+_TEN_DIGITS = re.compile(r"(?:\D*\d){10}")
+
+
+def might_identify(uniques: np.ndarray) -> np.ndarray:
+    """Texts that ``identifiers.value_kind`` could flag: with "@" or "+", or ten digits or more.
+
+    A cheap superset of value_kind's patterns (every one needs "@", a leading
+    "+", or at least ten digits), so value_kind runs on a handful of texts. A
+    non-ASCII character counts as a digit (\\d matches other scripts' digits).
+    """
+    lines = _lines(uniques)
+    if lines is None:
+        return np.fromiter(("@" in u or "+" in u or _TEN_DIGITS.match(u) is not None for u in uniques),
+                           dtype=bool, count=len(uniques))
+    b, starts, ends = lines
+    digits = _count(((b >= 48) & (b <= 57)) | (b >= 128), starts, ends)
+    return (digits >= 10) | (_count((b == 64) | (b == 43), starts, ends) > 0)
+
+
+def _lines(texts: np.ndarray):
+    """(bytes, start, end) of each text in the UTF-8 of the texts joined by newlines; None if one has a newline."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or not len(texts):
+        return None
+    b = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero(b == 10), len(b))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    return b, starts, ends
+
+
+def _count(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many bytes of each text are in ``mask``."""
+    total = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    return total[ends] - total[starts]
+
+
+#: bytes a text may not start or end with to be plainly accepted: ASCII white space and any non-ASCII byte
+_EDGE = np.zeros(256, dtype=bool)
+_EDGE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_EDGE[128:] = True
+def _marker_bytes(markers) -> np.ndarray:
+    """Bytes of the missing-value markers in either case, and any non-ASCII byte (its lower case may be ASCII)."""
+    table = np.zeros(256, dtype=bool)
+    chars = "".join(markers)
+    table[list((chars + chars.upper()).encode("ascii"))] = True
+    table[128:] = True
+    return table
+
+
+def _plain_text(uniques: np.ndarray, markers) -> tuple[np.ndarray, np.ndarray]:
+    """(plain, marker_like): not empty, no line break, a visible ASCII character at each end; made of
+    the characters of a missing-value marker (those are then looked up one by one)."""
+    lines = _lines(uniques)
+    if lines is None:
+        plain = np.fromiter((bool(u) and u == u.strip() and "\r" not in u and "\n" not in u for u in uniques),
+                            dtype=bool, count=len(uniques))
+        return plain, np.ones(len(uniques), dtype=bool)
+    b, starts, ends = lines
+    first, last = b[np.minimum(starts, len(b) - 1)], b[np.maximum(ends - 1, 0)]
+    plain = (ends > starts) & ~_EDGE[first] & ~_EDGE[last]
+    if 13 in b:  # a carriage return inside a text
+        plain &= _count(b == 13, starts, ends) == 0
+    table = _marker_bytes(markers)
+    marker_like = table[first]  # a marker starts with one of its characters: look closer only then
+    closer = np.flatnonzero(marker_like)
+    if len(closer):
+        marker_like[closer] = (_count(~table[b], starts, ends) == 0)[closer]
+    return plain, marker_like
