@@ -8,7 +8,8 @@ child process and timed from start to exit; peak memory is the child's
 ru_maxrss (os.wait4). Floors, measured in the same run: a bare Python start,
 importing pandas, lifelines and matplotlib, and pandoc alone on the rendered
 Markdown (to DOCX; to Typst, then Typst to PDF). Scenarios: cold build
-(--force, fresh cache), no-op rebuild, prose-only edit, data edit; then cold
+(--force, fresh cache), no-op rebuild, prose-only edit, data edit, and a prose-only edit
+seen by a running ``python build.py watch``; then cold
 builds of synthetic cohorts (benchmarks/synthetic_cohort.py) of growing size.
 Prints Markdown tables; benchmarks/README.md explains them.
 """
@@ -19,6 +20,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -33,7 +35,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from synthetic_cohort import make_study  # noqa: E402
 
-TARGETS = {"cold build": 2.0, "no-op rebuild": 0.25, "prose-only edit": 0.5, "data edit": None}
+TARGETS = {"cold build": 2.0, "no-op rebuild": 0.25, "prose-only edit": 0.5, "data edit": None,
+           "prose-only edit, watch": 0.5}
 WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo",
          "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform")
 STAGE_LINE = re.compile(r"^  (\S.*?)\s+(\d+\.\d\d) s")
@@ -159,7 +162,46 @@ def scenarios(runs: int, study: Path) -> dict:
     out["no-op rebuild"] = series(runs, py, study)
     out["prose-only edit"] = series(runs, py, study, before=edit_prose)
     out["data edit"] = series(runs, py, study, before=edit_data)
+    out["prose-only edit, watch"] = watch_series(runs, study, lambda k: edit_prose(runs + k))
     return out
+
+
+def watch_series(runs: int, study: Path, before) -> dict:
+    """Like series(), for edits seen by a running ``python build.py watch``: from the edit to the build's
+    last line (the watch looks every 0.1 s, so half of that is waiting, on average)."""
+    proc = subprocess.Popen([sys.executable, "build.py", "watch"], cwd=study, env=child_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def until(text: str) -> list[str]:
+        lines = []
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                raise SystemExit(f"the watch stopped:\n" + "\n".join(lines[-20:]))
+            lines.append(line)
+            if text in line:
+                return lines
+
+    times, stages = [], {}
+    try:
+        until("waiting for a change")
+        for k in range(runs):
+            before(k)
+            t0 = time.perf_counter()
+            lines = until("built ")
+            times.append(time.perf_counter() - t0)
+            until("waiting for a change")
+            for line in lines:
+                m = STAGE_LINE.match(line)
+                if m:
+                    stages.setdefault(m.group(1), []).append(float(m.group(2)))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.stdout.read()
+        _, _, usage = os.wait4(proc.pid, 0)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "peak": usage.ru_maxrss / 1024, "stages": {name: statistics.median(v) for name, v in stages.items()},
+            "runs": runs}
 
 
 def scaling(runs: int, sizes: list[int], work: Path) -> dict:
@@ -225,7 +267,7 @@ def scenario_floors(fl: dict) -> dict:
     exports = max(m["pandoc Markdown -> DOCX"], m["pandoc Markdown -> Typst"] + m["Typst -> PDF (incl. Python start)"])
     heavy = m["import pandas, lifelines, matplotlib"]
     return {"no-op rebuild": m["python start"], "prose-only edit": m["python start"] + exports,
-            "cold build": heavy + exports, "data edit": heavy + exports}
+            "cold build": heavy + exports, "data edit": heavy + exports, "prose-only edit, watch": exports}
 
 
 def main(argv=None) -> int:

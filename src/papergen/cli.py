@@ -21,6 +21,7 @@ from papergen.paths import StudyPaths
 #: command -> (module with run(paths, args), one-line help)
 COMMANDS = {
     "build": ("papergen.cli", "build the manuscript into manuscript/ (the default)"),
+    "watch": ("papergen.watch", "rebuild whenever data, templates or settings change (Ctrl-C stops)"),
     "explain": ("papergen.explain", "trace a number: python build.py explain os.mean  (or \"34.1\")"),
     "check": ("papergen.checks", "lint templates and check the manuscript against the journal profile"),
     "pack": ("papergen.pack", "write the submission pack manuscript/submission/ and its zip"),

@@ -135,6 +135,7 @@ def reuse_splits(path: Path) -> None:
 def save_splits(path: Path) -> None:
     """Keep the splits this process used, for the next build (a prose edit re-splits only what it changed)."""
     used = {md: list(_splits[md]) for md in sorted(_used)}
+    _used.clear()  # the next build in this process (python build.py watch) saves only what it used
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_bytes(Path(path), json.dumps(used, ensure_ascii=False).encode("utf-8"))

@@ -1,0 +1,90 @@
+"""``python build.py watch``: rebuild whenever an input changes, in one process that stays running.
+
+An author rebuilds dozens of times a session. A process that stays running pays
+Python's start, the imports and Typst's font loading once; each rebuild is then
+build_manuscript() on a warm process, with the same stages, cache, output and
+one-line errors as ``python build.py`` (a failed build leaves manuscript/ as it
+was and the watch goes on). Inputs are polled: the size and modification time
+of every file under data/, study/ and templates/, the study's top-level files
+and the data files the codebook names elsewhere. When papergen's own code
+changes, the process starts itself again, so a rebuild never runs stale code.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from papergen.paths import StudyPaths
+
+ENGINE_DIR = Path(__file__).resolve().parent
+#: folders never looked into: caches, outputs, version control
+SKIP_DIRS = {"__pycache__", ".git", ".papergen", "manuscript"}
+
+
+def run(paths: StudyPaths, argv: list[str]) -> int:
+    """The watch command: build now, then again after every change, until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python build.py watch",
+                                     description="Rebuild the manuscript whenever data, templates or settings change.")
+    parser.add_argument("--interval", type=float, default=0.1, help="seconds between two looks at the inputs (0.1)")
+    parser.add_argument("--builds", type=int, default=0, help="stop after this many builds (0: until Ctrl-C)")
+    parser.add_argument("--out", help="write the manuscript here instead of manuscript/")
+    args = parser.parse_args(argv)
+    from papergen import cli
+
+    build_args = ["build"] + (["--out", args.out] if args.out else [])
+    engine, seen, builds = snapshot([ENGINE_DIR]), None, 0
+    print(f"papergen: watching {paths.root.name} (data/, study/, templates/); Ctrl-C stops", flush=True)
+    try:
+        while True:
+            now = snapshot(inputs(paths))
+            if now != seen:
+                seen = now
+                code = cli.main(build_args, root=paths.root)
+                builds += 1
+                if args.builds and builds >= args.builds:
+                    return code
+                print(f"watching: {'built' if code == 0 else 'build failed'}; waiting for a change", flush=True)
+            if snapshot([ENGINE_DIR]) != engine:
+                print("papergen itself changed: restarting the watch", flush=True)
+                os.execv(sys.executable, [sys.executable, *sys.argv])
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print("stopped watching", flush=True)
+        return 0
+
+
+def inputs(paths: StudyPaths) -> list[Path]:
+    """What a build reads: data/, study/, templates/, the study's top-level files, data files named elsewhere."""
+    found = [paths.data, paths.study, paths.templates]
+    found += [f for f in sorted(paths.root.iterdir()) if f.is_file()]
+    try:
+        from papergen.codebook import read_codebook
+
+        book = read_codebook(paths.codebook)
+        found += [(paths.data / spec.path).resolve() for spec in book.files.values()]
+    except Exception:  # a broken codebook is the build's to report; the folders are still watched
+        pass
+    return found
+
+
+def snapshot(places: list[Path]) -> dict[str, tuple[int, int]]:
+    """(size, modification time in ns) of every file in ``places`` (files, or folders walked)."""
+    out = {}
+    for place in places:
+        if place.is_file():
+            st = place.stat()
+            out[str(place)] = (st.st_size, st.st_mtime_ns)
+            continue
+        for dirpath, dirnames, filenames in os.walk(place):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            for name in filenames:
+                p = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(p)
+                except OSError:  # removed while we looked: the next look sees it gone
+                    continue
+                out[p] = (st.st_size, st.st_mtime_ns)
+    return out

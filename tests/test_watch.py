@@ -1,0 +1,101 @@
+"""``python build.py watch``: rebuilds in one running process give what a fresh build gives.
+
+The real command runs in a copy of the study as a child process; the test edits
+the copy as an author would and reads what the watch prints.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import docx_text
+from studycopy import copy_study
+
+from papergen.build import build_manuscript
+
+WAITING = "waiting for a change"
+
+
+class Watch:
+    """A running ``python build.py watch`` whose output is read line by line."""
+
+    def __init__(self, study, *args):
+        self.proc = subprocess.Popen([sys.executable, "build.py", "watch", *args], cwd=study, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+
+    def until(self, text: str, timeout: float = 120) -> list[str]:
+        """Lines printed up to and including the next one containing ``text``."""
+        start, seen = time.monotonic(), len(self.lines)
+        while time.monotonic() - start < timeout:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if text in line:
+                return self.lines[seen:]
+        raise AssertionError(f"no {text!r} within {timeout} s; printed:\n" + "\n".join(self.lines))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        rest, _ = self.proc.communicate(timeout=60)
+        self.lines += rest.splitlines()
+        return self.proc.returncode
+
+
+def append(study, text: str):
+    time.sleep(0.05)  # a new modification time even on coarse file systems
+    with open(study / "templates" / "discussion.md.j2", "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+@pytest.fixture
+def study(tmp_path):
+    return copy_study(tmp_path / "study")
+
+
+def test_rebuild_after_an_edit_equals_a_fresh_build(study, tmp_path):
+    watch = Watch(study)
+    try:
+        watch.until(WAITING)
+        append(study, "\nA sentence the watch must pick up.\n")
+        second = watch.until(WAITING)
+    finally:
+        assert watch.stop() == 0
+    assert any(line.startswith("built ") for line in second)
+    assert any("read and validate data" in line and "skipped (unchanged)" in line for line in second)
+    assert "stopped watching" in watch.lines
+    fresh = build_manuscript(study, out_dir=tmp_path / "fresh", echo=lambda *_: None, force=True).outputs
+    kept = study / "manuscript"
+    assert (kept / "manuscript.md").read_text(encoding="utf-8") == fresh.markdown.read_text(encoding="utf-8")
+    assert "A sentence the watch must pick up." in docx_text(kept / "manuscript.docx")
+    assert docx_text(kept / "manuscript.docx") == docx_text(fresh.docx)
+    values = lambda p: json.loads(p.read_text(encoding="utf-8"))["values"]  # noqa: E731
+    assert values(kept / "numbers.json") == values(fresh.ledger)
+
+
+def test_a_failed_build_is_one_line_and_the_watch_goes_on(study):
+    watch = Watch(study, "--builds", "3")
+    try:
+        watch.until(WAITING)
+        before = (study / "manuscript" / "manuscript.md").read_bytes()
+        append(study, "\nThere were 42 typed patients.\n")
+        failed = watch.until(WAITING)
+        assert any(line.startswith("error: templates/discussion.md.j2:") and "'42'" in line for line in failed)
+        assert "watching: build failed; waiting for a change" in failed
+        assert not any("Traceback" in line for line in failed)
+        assert (study / "manuscript" / "manuscript.md").read_bytes() == before  # the last good manuscript stays
+        text = (study / "templates" / "discussion.md.j2").read_text(encoding="utf-8")
+        time.sleep(0.05)
+        (study / "templates" / "discussion.md.j2").write_text(text.replace("There were 42 typed patients.",
+                                                                           "Fixed by the author."), encoding="utf-8")
+        assert watch.proc.wait(timeout=120) == 0  # the third build succeeded and --builds 3 ends the watch
+    finally:
+        watch.stop()
+    assert "Fixed by the author." in (study / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
