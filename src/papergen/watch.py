@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from papergen.paths import StudyPaths
@@ -61,13 +62,22 @@ def inputs(paths: StudyPaths) -> list[Path]:
     found = [paths.data, paths.study, paths.templates]
     found += [f for f in sorted(paths.root.iterdir()) if f.is_file()]
     try:
-        from papergen.codebook import read_codebook
-
-        book = read_codebook(paths.codebook)
-        found += [(paths.data / spec.path).resolve() for spec in book.files.values()]
-    except Exception:  # a broken codebook is the build's to report; the folders are still watched
+        st = paths.codebook.stat()
+        found += _named_files(paths.codebook, paths.data, st.st_size, st.st_mtime_ns)
+    except OSError:  # no codebook: the build will say so; the folders are still watched
         pass
     return found
+
+
+@lru_cache(maxsize=4)
+def _named_files(codebook: Path, data: Path, size: int, mtime_ns: int) -> list[Path]:
+    """Data files the codebook names, read again only when the codebook changes (size, mtime)."""
+    from papergen.codebook import read_codebook
+
+    try:
+        return [(data / spec.path).resolve() for spec in read_codebook(codebook).files.values()]
+    except Exception:  # a broken codebook is the build's to report
+        return []
 
 
 def snapshot(places: list[Path]) -> dict[str, tuple[int, int]]:
