@@ -311,3 +311,17 @@ def test_other_template_failures_are_one_line_template_errors(renderer, source, 
     with pytest.raises(TemplateError, match=re.escape(message)) as info:
         renderer(source)
     assert "\n" not in str(info.value)
+
+
+def test_failure_while_figures_are_drawn_leaves_no_staging_folder(study):
+    """Figures are drawn in a helper process beside the rendering: a build that fails meanwhile waits
+    for the drawing before it removes its staging folder, so no half folder is left behind."""
+    from papergen.build import build_manuscript
+
+    before = tree_hash(study / "manuscript")
+    _append(study / "templates" / "results.md.j2", "\n{{ no_such_value_anywhere }}\n")
+    with pytest.raises(TemplateError):
+        build_manuscript(study, echo=lambda *_: None, force=True)  # force: both figures are drawn again
+    time.sleep(1.0)  # a drawing that outlived the build would have written by now
+    assert not list(study.glob(".manuscript.staging-*"))
+    assert tree_hash(study / "manuscript") == before

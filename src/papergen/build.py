@@ -146,6 +146,7 @@ def build_manuscript(root: Path, out_dir: Path | None = None, echo=print, force:
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
+        c.figures.abandon()  # a figure still being drawn would write into the staging folder removed below
         kept = keep_diagnostics(staging, paths.cache / "last-failed")  # tool logs outlive the staging folder
         shutil.rmtree(staging, ignore_errors=True)
         if kept and isinstance(exc, ExportError) and exc.log_path:

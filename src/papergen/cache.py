@@ -503,6 +503,13 @@ class FigureStore:
                 self._pool.shutdown()
                 self._pool = None
 
+    def abandon(self) -> None:
+        """A failed build: let a drawing under way end (it writes into the staging folder), keep nothing."""
+        self._pending = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
 
 def _import_matplotlib() -> None:
     import matplotlib.backends.backend_agg  # noqa: F401 (the slow import, done before any figure is asked for)
