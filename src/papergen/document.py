@@ -99,7 +99,7 @@ def splice(raw: dict, done: dict) -> dict:
     """
     blocks = []
     for b in raw["blocks"]:
-        if _walk(b, "Cite") or _walk(b, "refs"):
+        if _holds_citation(b):
             b = done["blocks"][_canonical(b)]
         blocks.append(b)
     return {**raw, "meta": done["meta"], "blocks": blocks + done["appended"]}
@@ -107,6 +107,22 @@ def splice(raw: dict, done: dict) -> dict:
 
 def _canonical(block: dict) -> str:
     return json.dumps(block, sort_keys=True, ensure_ascii=False)
+
+
+def _holds_citation(block: dict) -> bool:
+    """Whether a block holds a Cite or a bibliography (``#refs``) Div (stops at the first found)."""
+    stack = [block]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            stack.extend(n)
+        elif isinstance(n, dict):
+            t = n.get("t")
+            if t == "Cite" or (t == "Div" and n["c"][0][0] == "refs"):
+                return True
+            if "c" in n:
+                stack.append(n["c"])
+    return False
 
 
 def _walk(node, what: str) -> list[dict]:
