@@ -28,9 +28,9 @@ def duplicate_keys(columns: list[Column], typed: np.ndarray):
         combined = codes if combined is None else combined * (int(codes.max()) + 1) + codes
         combined = pd.factorize(combined)[0]
     rows = np.flatnonzero(valid)
-    key_codes, uniques = pd.factorize(combined[rows])
-    first = np.full(len(uniques), -1, dtype=np.int64)
-    first[key_codes[::-1]] = np.arange(len(rows))[::-1]
+    key_codes, _ = pd.factorize(combined[rows])  # codes 0..k-1, each used
+    first = np.unique(key_codes, return_index=True)[1]  # where each key first occurs (numpy documents this;
+    # a fancy assignment with repeated indices would leave "which write wins" unspecified)
     repeated = np.flatnonzero(first[key_codes] != np.arange(len(rows)))
     return [(int(rows[p]), int(rows[first[key_codes[p]]])) for p in repeated]
 
