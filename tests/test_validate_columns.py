@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import reference_validate as ref
-from papergen import colcheck
+from papergen import colcheck, plaincsv
 from papergen.codebook import ColumnSpec, read_codebook
 from papergen.errors import DataErrors
 from papergen.identifiers import value_kind
@@ -134,6 +134,41 @@ def test_plain_csv_split_equals_the_csv_module():
     assert fast > 3000  # most texts took the fast path
 
 
+@pytest.mark.parametrize("limit", [plaincsv.CODE_LIMIT, 2])  # 2: the codes are renumbered after every word
+@pytest.mark.parametrize("plain", [True, False])  # ASCII without NUL: the texts are made from the words
+def test_lazy_split_gives_the_same_cells_and_factorises_as_pandas(limit, plain, monkeypatch):
+    monkeypatch.setattr(plaincsv, "CODE_LIMIT", limit)
+    """ByteColumns (cells kept as bytes of the file) read as the lists and factorise them: first appearance order."""
+    rnd = random.Random(12)
+    pieces = ["", "a", "b", "1", "12345678", "1234567", "P000001-L0", "total_bilirubin_x", " ", "\t", "x y"]
+    pieces += [] if plain else ["é", "\u3000", "\x00"] * 3
+    pieces += [","]
+    lazy = 0
+    for _ in range(3000):
+        width = rnd.randint(1, 4)
+        lines = [",".join(f"h{j}" for j in range(width))]
+        for _ in range(rnd.randint(0, 30)):
+            cells = ["".join(rnd.choice(pieces[:-1]) for _ in range(rnd.randint(0, 3))) for _ in range(width)]
+            lines.append(",".join(cells) if rnd.random() < 0.97 else ",".join(cells[:-1]))
+        text = "\n".join(lines) + rnd.choice(["", "\n"])
+        want = split_plain(text, text.encode("utf-8"))
+        got = split_plain(text, text.encode("utf-8"), lazy=True)
+        if want is None:
+            assert got is None
+            continue
+        assert (got[0], got[1], got[3]) == (want[0], want[1], want[3]) and len(got[2]) == len(want[2]), repr(text)
+        for column, texts in zip(got[2], want[2]):
+            assert list(column) == texts, repr(text)
+            if not hasattr(column, "factorise"):
+                continue
+            lazy += 1
+            codes, uniques = colcheck.factorise(column)
+            seen: dict = {}  # by hand, not pandas.factorize: its string table cuts a text at a NUL character
+            want_codes = [seen.setdefault(t, len(seen)) for t in texts]
+            assert codes.tolist() == want_codes and list(uniques) == list(seen), repr(text)
+    assert lazy > 3000
+
+
 def test_quoted_csv_is_read_by_the_csv_module(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text('id,note\nA,"x, y"\n', encoding="utf-8")
@@ -177,18 +212,37 @@ def test_identifier_prefilter_keeps_every_identifier():
     assert all(maybe[i] for i, s in enumerate(samples) if value_kind(s))
 
 
-def test_plan_fingerprints_hash_ids_as_before():
-    """plan._index_rows and _digest hash without factorising first: the same bytes as pandas' default."""
+def test_plan_fingerprints_tell_data_apart_and_hash_texts_at_once():
+    """plan._digest: equal for the same label, ids and values in new objects, different when any of them differs.
+
+    Texts are hashed joined (sha256 of the NUL-joined UTF-8, by hand here); other
+    data, and texts holding a NUL or a missing value, by pandas' hashes as before.
+    """
     from papergen import plan
 
     ids = pd.Index([f"P{i:05d}" for i in range(3000)], dtype=object)
+    joined = hashlib.sha256("\0".join(ids).encode("utf-8")).digest()
+    assert plan._index_rows(ids) == (tuple(ids), b"texts\0" + b"3000\0" + joined)
     values = pd.Series(["a", "b"] * 1500, index=ids, dtype=object)
     with_gap = pd.Series(["a", None] * 1500, index=ids, dtype=object)
-    for s in (values, with_gap, pd.Series(np.arange(3000.0), index=ids)):
-        want_index = pd.util.hash_pandas_object(s.index).to_numpy().tobytes()
+    with_nul = pd.Series(["a\0", "b"] * 1500, index=ids, dtype=object)
+    numbers = pd.Series(np.arange(3000.0), index=ids)
+    index_bytes = plan._index_rows(ids)[1]
+    for s in (with_gap, with_nul, numbers):  # not all plain texts: pandas' hashes, as before
         data = pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes()
-        want = hashlib.sha256(b"x\0" + data + b"\0" + want_index).hexdigest()[:16]
-        assert plan._digest(s, "x") == want
+        assert plan._digest(s, "x") == hashlib.sha256(b"x\0" + data + b"\0" + index_bytes).hexdigest()[:16]
+    digests = {plan._digest(s, "x") for s in (values, with_gap, with_nul, numbers)}
+    assert len(digests) == 4
+    same = pd.Series(list(values), index=pd.Index(list(ids), dtype=object), dtype=object)  # new objects, same data
+    assert plan._digest(same, "x") == plan._digest(values, "x") != plan._digest(values, "y")
+    changed = values.copy()
+    changed.iloc[1234] = "c"
+    moved = pd.Series(list(values), index=pd.Index([f"Q{i:05d}" for i in range(3000)], dtype=object), dtype=object)
+    split = pd.Series(["a\0b"] + ["b"] * 2999, index=ids, dtype=object)  # NUL inside: cannot pass for two texts
+    assert len({plan._digest(s, "x") for s in (values, changed, moved, split)}) == 4
     copy = ids.copy()  # equal ids in a new object: the same row ids and hash, found without hashing again
-    assert plan._index_rows(copy) == (tuple(ids), pd.util.hash_pandas_object(ids).to_numpy().tobytes())
+    assert plan._index_rows(copy) == (tuple(ids), index_bytes)
     assert not plan._same_ids(ids, pd.Index([1.0] * 3000)) and plan._same_ids(ids, copy)
+    numbered = pd.Index(range(3000))
+    assert plan._index_rows(numbered) == (tuple(map(str, range(3000))),
+                                          pd.util.hash_pandas_object(numbered).to_numpy().tobytes())

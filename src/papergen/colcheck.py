@@ -25,7 +25,9 @@ _NUM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def factorise(texts: list[str]):
-    """(codes, distinct texts in order of first appearance) of one column."""
+    """(codes, distinct texts in order of first appearance) of one column (a list, or plaincsv's ByteColumn)."""
+    if hasattr(texts, "factorise"):
+        return texts.factorise()
     import pandas as pd
 
     codes, uniques = pd.factorize(np.fromiter(texts, dtype=object, count=len(texts)))

@@ -8,8 +8,8 @@ RawTable, so that every problem of every file can be reported at once.
 
 Cells are kept column by column (one list of texts per header column), so
 that a 100,000-patient file is checked with vectorised operations; a CSV
-without quotes is split at once by plaincsv.py, any other CSV goes through
-the csv module.
+without quotes is split at once by plaincsv.py (its cells kept as bytes of
+the file until asked for), any other CSV goes through the csv module.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class RawTable:
     """A data file as text cells, column by column, with each row's spreadsheet row number.
 
     ``columns[j]`` holds the text of header column j in every row ("" where a
-    short row has no such cell); ``ragged`` keeps the full cell list of each
+    short row has no such cell), as a list or a plaincsv.ByteColumn; ``ragged`` keeps the full cell list of each
     row (by position) whose width differs from the header's. ``problems`` are
     the file's own defects; ``usable`` is False when the file could not be
     read at all (then header and rows are empty).
@@ -96,7 +96,7 @@ def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
             from papergen.plaincsv import split_plain  # numpy: only when data are really read
 
             text, data = _csv_text(path, shown_as)
-            fast = split_plain(text, data)
+            fast = split_plain(text, data, lazy=True)
             if fast is None:
                 header, rows = _read_csv_records(text, shown_as)
                 return from_rows(name, path, shown_as, header, rows)

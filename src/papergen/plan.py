@@ -180,8 +180,10 @@ def _digest(series, label: str) -> str:
     """Fingerprint of a measure (its label, subjects and values): equal only for the same data."""
     import pandas as pd
 
-    plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
-    data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
+    data = _text_hash(series)
+    if data is None:
+        plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
+        data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
     index = _index_rows(series.index)[1]
     return hashlib.sha256(label.encode("utf-8") + b"\0" + data + b"\0" + index).hexdigest()[:16]
 
@@ -201,13 +203,39 @@ def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
             return rows, hashed
     import pandas as pd
 
-    # without missing ids, hashing each id (no factorising first) gives the same hashes, faster on unique ids
-    plain = index.dtype == object and index.nlevels == 1 and not index.hasnans
-    hashed = pd.util.hash_pandas_object(index, categorize=not plain).to_numpy().tobytes()
-    rows = tuple(map(str, index))
+    hashed = _text_hash(index)
+    if hashed is None:
+        # without missing ids, hashing each id (no factorising first) gives the same hashes, faster on unique ids
+        plain = index.dtype == object and index.nlevels == 1 and not index.hasnans
+        hashed = pd.util.hash_pandas_object(index, categorize=not plain).to_numpy().tobytes()
+        rows = tuple(map(str, index))
+    else:
+        rows = tuple(index.tolist())  # all texts already: str() would give each back
     _INDEXES.insert(0, (index, rows, hashed))
     del _INDEXES[8:]
     return rows, hashed
+
+
+def _text_hash(data) -> bytes | None:
+    """sha256 of a Series' or Index's texts joined by NUL, when every item is a text without NUL; else None.
+
+    One join and one hash instead of pandas hashing each object; the count and
+    the joined texts pin the items down, and the marker keeps these bytes apart
+    from pandas' hashes of other data.
+    """
+    import pandas as pd
+
+    if data.dtype != object or isinstance(data, pd.MultiIndex) or not len(data):
+        return None
+    items = data.to_numpy()  # not the Series itself: numpy's probe of its attributes builds pandas' index lookup
+    if pd.api.types.infer_dtype(items, skipna=False) != "string":
+        return None
+    texts = items.tolist()
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:
+        return None
+    digest = hashlib.sha256(joined.encode("utf-8", "surrogatepass")).digest()
+    return b"texts\0" + str(len(texts)).encode("ascii") + b"\0" + digest
 
 
 def _same_ids(known, index) -> bool:
