@@ -110,24 +110,13 @@ def _canonical(block: dict) -> str:
 
 
 def _holds_citation(block: dict) -> bool:
-    """Whether a block holds a Cite or a bibliography (``#refs``) Div (stops at the first found)."""
-    stack = [block]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, list):
-            stack.extend(n)
-        elif isinstance(n, dict):
-            t = n.get("t")
-            if t == "Cite" or (t == "Div" and n["c"][0][0] == "refs"):
-                return True
-            if "c" in n:
-                stack.append(n["c"])
-    return False
+    """Whether a block holds a Cite or a bibliography (``#refs``) Div."""
+    return bool(_walk(block, "either", first=True))
 
 
-def _walk(node, what: str) -> list[dict]:
-    """Every Cite (``what="Cite"``) or every Div with the identifier refs (``"refs"``), in document order,
-    without looking inside a Cite."""
+def _walk(node, what: str, first: bool = False) -> list[dict]:
+    """Every Cite (``what="Cite"``), every Div with the identifier refs (``"refs"``) or both (``"either"``),
+    in document order, without looking inside a Cite; ``first``: stop at the first one found."""
     out: list[dict] = []
     stack = [node]
     while stack:
@@ -136,12 +125,13 @@ def _walk(node, what: str) -> list[dict]:
             stack.extend(reversed(n))
         elif isinstance(n, dict):
             t = n.get("t")
-            if t == "Cite":
-                if what == "Cite":
-                    out.append(n)
-                continue
-            if what == "refs" and t == "Div" and n["c"][0][0] == "refs":
+            cite, refs = t == "Cite", t == "Div" and n["c"][0][0] == "refs"
+            if (cite and what != "refs") or (refs and what != "Cite"):
                 out.append(n)
+                if first:
+                    return out
+            if cite:
+                continue
             if "c" in n:
                 stack.append(n["c"])
             elif "blocks" in n:
