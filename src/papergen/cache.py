@@ -10,6 +10,7 @@ numpy, lifelines or matplotlib. ``force=True`` recomputes everything.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -32,7 +33,7 @@ HEAVY = frozenset({"pandas", "numpy", "lifelines", "matplotlib", "scipy"})
 #: entries kept per kind of result (older ones are removed after a build)
 KEEP = 24
 ENGINE_DIR = Path(__file__).resolve().parent
-_SKIP_DIRS = {"__pycache__", ".git", ".papergen", "manuscript"}
+SKIP_DIRS = {"__pycache__", ".git", ".papergen", "manuscript"}
 
 
 # --- content hashes ------------------------------------------------------------------
@@ -52,7 +53,7 @@ def tree_hashes(folder: Path, base: Path) -> dict[str, str]:
     if not folder.is_dir():
         return out
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             p = Path(dirpath, name)
             out[p.relative_to(base).as_posix()] = file_hash(p)
@@ -210,12 +211,12 @@ class BuildCache:
         """data/, study/, templates/ and submissions/, top-level files, and data files the codebook names elsewhere."""
         p = self.paths
         out = {}
-        for folder in (p.data, p.study, p.templates, p.root / "submissions"):
+        for folder in input_folders(p):
             out.update(tree_hashes(folder, p.root))
         for f in sorted(p.root.iterdir()):
             if f.is_file():
                 out[f.name] = file_hash(f)
-        for f in _codebook_files(p):
+        for f in codebook_files(p):
             rel = p.rel(f)
             if rel not in out and f.is_file():
                 out["@" + rel] = file_hash(f)
@@ -524,15 +525,30 @@ def _draw(curves: list[dict], stem: Path, options: dict) -> dict:
 
 # --- files --------------------------------------------------------------------------------
 
-def _codebook_files(paths) -> list[Path]:
-    """Data files the codebook lists (they may live outside data/)."""
+def input_folders(paths) -> list[Path]:
+    """Folders whose every file a build may read (with the study's top-level files and codebook_files())."""
+    return [paths.data, paths.study, paths.templates, paths.root / "submissions"]
+
+
+def codebook_files(paths) -> list[Path]:
+    """Data files the codebook lists (they may live outside data/); the codebook is read again only when
+    its size or modification time changes (python build.py watch asks ten times a second)."""
+    try:
+        st = paths.codebook.stat()
+    except OSError:  # no codebook: the data stage says so
+        return []
+    return list(_named_files(paths.codebook, paths.data, st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _named_files(codebook: Path, data: Path, size: int, mtime_ns: int) -> tuple[Path, ...]:
     try:
         from papergen.codebook import read_codebook
 
-        book = read_codebook(paths.codebook)
+        book = read_codebook(codebook)
     except Exception:  # the data stage reports a broken codebook; here it only changes a key
-        return []
-    return [(paths.data / spec.path).resolve() for spec in book.files.values()]
+        return ()
+    return tuple((data / spec.path).resolve() for spec in book.files.values())
 
 
 def _mkdir(p: Path) -> Path:

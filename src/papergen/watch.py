@@ -5,8 +5,9 @@ Python's start, the imports and Typst's font loading once; each rebuild is then
 build_manuscript() on a warm process, with the same stages, cache, output and
 one-line errors as ``python build.py`` (a failed build leaves manuscript/ as it
 was and the watch goes on). Inputs are polled: the size and modification time
-of every file under data/, study/ and templates/, the study's top-level files
-and the data files the codebook names elsewhere. When papergen's own code
+of every file the build cache hashes (papergen.cache: data/, study/,
+templates/, submissions/, the study's top-level files, data files the
+codebook names elsewhere). When papergen's own code
 changes, the process starts itself again, so a rebuild never runs stale code.
 """
 from __future__ import annotations
@@ -15,14 +16,12 @@ import argparse
 import os
 import sys
 import time
-from functools import lru_cache
 from pathlib import Path
 
+from papergen.cache import SKIP_DIRS, codebook_files, input_folders
 from papergen.paths import StudyPaths
 
 ENGINE_DIR = Path(__file__).resolve().parent
-#: folders never looked into: caches, outputs, version control
-SKIP_DIRS = {"__pycache__", ".git", ".papergen", "manuscript"}
 
 
 def run(paths: StudyPaths, argv: list[str]) -> int:
@@ -58,26 +57,9 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
 
 
 def inputs(paths: StudyPaths) -> list[Path]:
-    """What a build reads: data/, study/, templates/, the study's top-level files, data files named elsewhere."""
-    found = [paths.data, paths.study, paths.templates]
-    found += [f for f in sorted(paths.root.iterdir()) if f.is_file()]
-    try:
-        st = paths.codebook.stat()
-        found += _named_files(paths.codebook, paths.data, st.st_size, st.st_mtime_ns)
-    except OSError:  # no codebook: the build will say so; the folders are still watched
-        pass
-    return found
-
-
-@lru_cache(maxsize=4)
-def _named_files(codebook: Path, data: Path, size: int, mtime_ns: int) -> list[Path]:
-    """Data files the codebook names, read again only when the codebook changes (size, mtime)."""
-    from papergen.codebook import read_codebook
-
-    try:
-        return [(data / spec.path).resolve() for spec in read_codebook(codebook).files.values()]
-    except Exception:  # a broken codebook is the build's to report
-        return []
+    """What a build reads, as the build cache counts it: its folders, the study's top-level files, and
+    data files the codebook names elsewhere."""
+    return [*input_folders(paths), *(f for f in sorted(paths.root.iterdir()) if f.is_file()), *codebook_files(paths)]
 
 
 def snapshot(places: list[Path]) -> dict[str, tuple[int, int]]:
