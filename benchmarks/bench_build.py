@@ -177,7 +177,7 @@ def watch_series(runs: int, study: Path, before) -> dict:
         while True:
             line = proc.stdout.readline()
             if not line:
-                raise SystemExit(f"the watch stopped:\n" + "\n".join(lines[-20:]))
+                raise SystemExit("the watch stopped:\n" + "\n".join(lines[-20:]))
             lines.append(line)
             if text in line:
                 return lines
