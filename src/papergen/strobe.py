@@ -109,42 +109,44 @@ def to_markdown(items: list[Item], title: str) -> str:
 def write_checklist(paths, settings: dict, out, epoch: int | None = None, store=None) -> list[str]:
     """The build stage: strobe-checklist.md and .docx in ``out.dir``; returns a warning naming missing items.
 
-    The DOCX is reused from .papergen/ when its Markdown, style and pandoc are unchanged (most builds);
-    ``store`` (papergen.cache.BuildCache) lends the Word styles the manuscript uses.
+    With ``store`` (papergen.cache.BuildCache) the DOCX is reused while its Markdown, style and the
+    engine are unchanged (most builds), and made with the Word styles the manuscript uses.
     """
     items = checklist(paths, settings)
     title = str(settings.get("facts", {}).get("title", {}).get("text", ""))
     text = to_markdown(items, title)
     out.strobe_md.write_text(text, encoding="utf-8")
-    _docx(paths, settings, out, text, epoch, store)
+    _docx(settings, out, text, epoch, store)
     missing = [i.item for i in items if not i.places]
     return [f"STROBE: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
         if missing else []
 
 
-def _docx(paths, settings: dict, out, text: str, epoch: int | None, store=None) -> None:
+def _docx(settings: dict, out, text: str, epoch: int | None, store=None) -> None:
+    """strobe-checklist.docx; with ``store`` (papergen.cache.BuildCache) kept by its Markdown, style and
+    epoch in a folder of the build cache, which a change anywhere in the engine empties."""
     import hashlib
     import json
     import shutil
 
     from papergen import export
 
-    key = hashlib.sha256(json.dumps([text, settings.get("docx_style", {}), epoch, str(export.pandoc_path()),
-                                     Path(export.__file__).stat().st_size], sort_keys=True, default=str)
-                         .encode("utf-8")).hexdigest()[:20]
-    cached = paths.cache / "strobe" / f"{key}.docx"
-    if cached.exists():
+    style = settings.get("docx_style", {})
+    if store is None:
+        ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **style)
+        try:
+            export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
+                           reference_docx=ref, source_date_epoch=epoch)
+        finally:
+            ref.unlink(missing_ok=True)
+        return
+    key = hashlib.sha256(json.dumps([text, style, epoch], sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    cached = store.folder("strobe") / f"{key[:20]}.docx"
+    if cached.exists() and not store.force:
         shutil.copyfile(cached, out.strobe_docx)
         return
-    style = settings.get("docx_style", {})
-    own = store is None
-    ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **style) if own else store.reference_docx(style)
-    try:
-        export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
-                       reference_docx=ref, source_date_epoch=epoch)
-    finally:
-        if own:
-            ref.unlink(missing_ok=True)
-    shutil.rmtree(cached.parent, ignore_errors=True)  # keep only the latest
-    cached.parent.mkdir(parents=True, exist_ok=True)
+    export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
+                   reference_docx=store.reference_docx(style), source_date_epoch=epoch)
+    for old in cached.parent.glob("*.docx"):  # keep only the latest
+        old.unlink(missing_ok=True)
     shutil.copyfile(out.strobe_docx, cached)
