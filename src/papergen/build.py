@@ -221,9 +221,13 @@ def software_values() -> list[Value]:
 
 
 def _pandoc_version() -> str:
-    import pypandoc
+    """The version the bundled pandoc prints ("pandoc 3.9" -> "3.9"), asked of the binary the exports run."""
+    import subprocess
 
-    return pypandoc.get_pandoc_version()
+    from papergen.export import pandoc_path
+
+    first = subprocess.run([str(pandoc_path()), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return first.split()[-1] if first.startswith("pandoc") else "unknown"
 
 
 def draw_figures(analysis, out: OutputPaths, store=None) -> None:
