@@ -98,9 +98,9 @@ def floors(runs: int, built: Path, tmp: Path) -> dict:
     shutil.copy(md, tmp / "manuscript.md")
     pandoc = [py, "-c", "import pypandoc, sys; print(pypandoc.get_pandoc_path())"]
     pandoc = subprocess.run(pandoc, capture_output=True, text=True, env=child_env(), check=True).stdout.strip()
-    from papergen import export
-    from papergen.build import citation_style, read_settings
-    from papergen.paths import StudyPaths
+    from papergen.publish import export
+    from papergen.pipeline.build import citation_style, read_settings
+    from papergen.study import StudyPaths
 
     paths = StudyPaths(built)
     settings = read_settings(paths)

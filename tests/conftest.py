@@ -17,7 +17,7 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Build the study once into a temporary folder (manuscript/ is not touched)."""
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     out = tmp_path_factory.mktemp("build") / "manuscript"
     return build_manuscript(ROOT, out_dir=out, echo=lambda *_: None)

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papergen import load
+from papergen.ingest import load
 from papergen.codebook import Codebook, FileSpec, RuleSpec
 from papergen.errors import DataError, DataErrors
-from papergen.identifiers import header_kind, value_kind
-from papergen.load import _csv_text, _read_csv_records
-from papergen.validate import WITHHELD, Table, _row_rules, check_cell, check_header, check_row_width
+from papergen.ingest.identifiers import header_kind, value_kind
+from papergen.ingest.load import _csv_text, _read_csv_records
+from papergen.ingest.validate import WITHHELD, Table, _row_rules, check_cell, check_header, check_row_width
 
 
 @dataclass

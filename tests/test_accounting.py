@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import ROOT, copy_study, docx_text
-from papergen import accounting as acc
+from papergen.trace import accounting as acc
 
 
 def journal_texts(outputs) -> dict[str, str]:
@@ -55,8 +55,8 @@ def test_a_typed_number_in_a_template_or_the_plan_is_reported(tmp_path, monkeypa
                     encoding="utf-8")
     # The template lint would stop this build first (as it should); switch it off to show that
     # accounting alone still catches the typed numbers, including the one in the plan no lint reads.
-    from papergen import checks
-    from papergen.build import build_manuscript
+    from papergen.write import lint as checks
+    from papergen.pipeline.build import build_manuscript
 
     monkeypatch.setattr(checks, "assert_no_typed_numbers", lambda *a, **k: None)
     result = build_manuscript(study, out_dir=tmp_path / "out", echo=lambda *_: None)

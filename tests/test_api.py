@@ -109,9 +109,9 @@ def test_logrank_needs_two_groups():
 
 @pytest.fixture()
 def analysis(tmp_path):
-    from papergen.build import load_data, read_settings
-    from papergen.plan import Analysis
-    from papergen.scaffold import create_study
+    from papergen.pipeline.build import load_data, read_settings
+    from papergen.analysis.plan import Analysis
+    from papergen.commands.new import create_study
 
     paths = create_study(tmp_path / "study")
     tables = load_data(paths)
@@ -152,7 +152,7 @@ def test_stratified_passes_options_to_survival_statistics(analysis):
 # --- tables: text and values in one cell ---------------------------------------------
 
 def test_table_cell_can_mix_text_and_values():
-    from papergen.tables import TableBuilder
+    from papergen.analysis.tables import TableBuilder
     from papergen.values import Value
 
     n = Value(key="n.a", text="12", exact={"n": 12}, parts={"n_equals": "n = 12"})
@@ -167,7 +167,7 @@ def test_table_cell_can_mix_text_and_values():
 # --- the journal profile's citation style ---------------------------------------------
 
 def test_csl_style_names_and_files(tmp_path):
-    from papergen.export import csl_style
+    from papergen.publish.export import csl_style
 
     assert csl_style("american-medical-association").name == "american-medical-association.csl"
     (tmp_path / "mine.csl").write_text("<style/>", encoding="utf-8")

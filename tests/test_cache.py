@@ -19,7 +19,7 @@ import yaml
 from conftest import docx_text, pdf_text
 from studycopy import copy_study, set_cell
 
-from papergen.build import build_manuscript
+from papergen.pipeline.build import build_manuscript
 
 HEAVY = ("pandas", "numpy", "lifelines", "matplotlib")
 
@@ -167,7 +167,7 @@ def test_cached_build_imports_no_scientific_library(study):
     build(study)
     with open(study / "templates" / "methods.md.j2", "a", encoding="utf-8") as fh:
         fh.write("\nA methods sentence from the cache test.\n")
-    code = ("import sys, pathlib\nfrom papergen.build import build_manuscript\n"
+    code = ("import sys, pathlib\nfrom papergen.pipeline.build import build_manuscript\n"
             f"r = build_manuscript(pathlib.Path({str(study)!r}), echo=lambda *_: None)\n"
             "assert 'analysis plan' in r.skipped, r.skipped\n"
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n")

@@ -1,7 +1,7 @@
 """The change report's word-level diff: old text struck through, new text highlighted."""
 from __future__ import annotations
 
-from papergen.changes import diff_markdown, prose_sections, tokens
+from papergen.trace.changes import diff_markdown, prose_sections, tokens
 
 
 def span(text: str, key: str) -> str:

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_study
-from papergen import checks, cli
+from papergen.write import lint as checks
+from papergen import cli
 from papergen.errors import ConsistencyError, HandTypedNumberError
-from papergen.plan import Identity
-from papergen.statistics import Measure
+from papergen.analysis.plan import Identity
+from papergen.analysis.statistics import Measure
 from papergen.values import Source, Value
 
 
@@ -93,7 +94,7 @@ def test_check_fails_on_a_typed_number_and_passes_once_it_is_removed(tmp_path, c
 
 
 def test_build_fails_on_a_typed_number_before_reading_data(tmp_path):
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     root = copy_study(tmp_path)
     _type_into_results(root, "twelve")
@@ -172,7 +173,7 @@ def _add_to_plan(root, code: str) -> None:
 
 
 def test_build_stops_on_a_broken_sum_naming_both_declarations(tmp_path):
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     root = copy_study(tmp_path)
     _add_to_plan(root, '    a.require_sum(n, [male], "every patient is a man (deliberately wrong)")\n')
@@ -185,7 +186,7 @@ def test_build_stops_on_a_broken_sum_naming_both_declarations(tmp_path):
 
 
 def test_build_stops_on_a_statistic_declared_twice(tmp_path):
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     root = copy_study(tmp_path)
     _add_to_plan(root, '    a.value("cohort_size", st.count(a.column("patients", "patient_id", "patients")), "Again.")\n')

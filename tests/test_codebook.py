@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from papergen import validate
+from papergen.ingest import validate
 from papergen.codebook import RULE_KINDS, read_codebook
 from papergen.errors import CodebookError
 from studycopy import ROOT

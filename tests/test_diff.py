@@ -21,9 +21,10 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 from num2words import num2words
 
-from papergen import cli, diff
+from papergen import cli
+from papergen.trace import diff
 from papergen.errors import RevisionError
-from papergen.paths import StudyPaths
+from papergen.study import StudyPaths
 from studycopy import copy_study
 
 DAYS_PER_MONTH = 30.4375

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from papergen import document, export
+from papergen.publish import document, export
 from papergen.errors import ExportError
 from tests.conftest import ROOT
 

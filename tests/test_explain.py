@@ -49,8 +49,8 @@ def test_os_mean_names_file_columns_rows_code_and_library(ledger, tmp_path):
         cells = line.split()
         assert cells[1:5] == [r_["operation_date"], r_["death_date"] or "—", r_["last_followup_date"],
                               r_["vital_status"]], line
-    assert f"src/papergen/statistics.py:{_line_of('src/papergen/statistics.py', 'def km_mean(')}" in out
-    assert f"src/papergen/survival.py:{_line_of('src/papergen/survival.py', 'def km_mean(')}" in out
+    assert f"src/papergen/analysis/statistics.py:{_line_of('src/papergen/analysis/statistics.py', 'def km_mean(')}" in out
+    assert f"src/papergen/analysis/survival.py:{_line_of('src/papergen/analysis/survival.py', 'def km_mean(')}" in out
     assert f"numpy {metadata.version('numpy')}" in out
     assert "templates/abstract.md.j2:" in out and "Figure 1" in out
 

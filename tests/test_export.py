@@ -12,7 +12,7 @@ from docx.shared import Pt
 from pypdf import PdfReader
 
 from papergen.errors import ExportError, PapergenError
-from papergen.export import (
+from papergen.publish.export import (
     build_reference_docx,
     csl_style,
     normalize_docx,
@@ -367,7 +367,7 @@ def test_pagebreak_inside_div_and_newpage_compile_in_typst(sample, tmp_path):
 def test_html_keeps_value_spans():
     import subprocess
 
-    from papergen.export import LUA_FILTER, pandoc_path
+    from papergen.publish.export import LUA_FILTER, pandoc_path
 
     html = subprocess.run(
         [str(pandoc_path()), "--from=markdown", "--to=html", f"--lua-filter={LUA_FILTER}"],

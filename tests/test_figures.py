@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from papergen import figures
-from papergen.figures import km_figure
+from papergen.publish import figures
+from papergen.publish.figures import km_figure
 
 # Hand example: at-risk = number with time >= tick.
 # tick 0: all 5; tick 3: {3, 5, 8} = 3; tick 6: {8} = 1; tick 9: none = 0.

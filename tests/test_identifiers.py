@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from papergen.identifiers import header_kind, value_kind
+from papergen.ingest.identifiers import header_kind, value_kind
 
 
 @pytest.mark.parametrize("header, kind", [

@@ -4,7 +4,8 @@ from __future__ import annotations
 import yaml
 
 from conftest import ROOT, copy_study
-from papergen import cli, journal
+from papergen import cli
+from papergen.publish import journal
 
 PROFILE = {
     "sections": [{"name": "Title page", "label": "Name of journal"}, {"name": "Abstract", "heading": "Abstract"},
@@ -86,7 +87,7 @@ def test_figure_resolution_is_read_from_the_image(tmp_path):
 
 
 def test_the_study_meets_its_profile(built, root):
-    from papergen.paths import StudyPaths
+    from papergen.study import StudyPaths
 
     rules = journal.check(StudyPaths(root), built.outputs)
     assert {r.rule for r in rules} >= {"required sections", "title", "abstract", "core tip", "key words",
@@ -97,7 +98,7 @@ def test_the_study_meets_its_profile(built, root):
 
 
 def test_overlong_core_tip_prints_in_the_build_table_and_fails_check(tmp_path, capsys):
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     root = copy_study(tmp_path)
     core = root / "templates" / "core_tip.md.j2"

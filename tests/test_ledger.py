@@ -147,7 +147,7 @@ def test_os_mean_traces_to_the_eleven_patients_and_their_survival_times(values):
 
 def test_method_points_at_the_code_and_names_the_library(values):
     m = values["os.mean"]["method"]
-    assert m["module"] == "papergen.statistics" and m["function"] == "papergen.statistics.km_mean"
+    assert m["module"] == "papergen.analysis.statistics" and m["function"] == "papergen.analysis.statistics.km_mean"
     for ref in (m["code"], re.search(r"\((.+)\)", m["maths"]).group(1)):
         file, line = ref.rsplit(":", 1)
         source = (ROOT / file).read_text(encoding="utf-8").splitlines()
@@ -169,7 +169,7 @@ def test_build_metadata_hashes_versions_and_commit(ledger):
 
 
 def test_a_large_row_set_is_summarised_and_a_small_one_listed():
-    from papergen import explain, review
+    from papergen.trace import explain, review
     from papergen.ledger import ledger_dict
     from papergen.values import ROW_LIST_LIMIT, Registry, Source, Value
 

@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 
 from papergen.codebook import read_codebook
-from papergen.load import read_raw
-from papergen.validate import validate
+from papergen.ingest.load import read_raw
+from papergen.ingest.validate import validate
 from studycopy import ROOT, copy_study, csv_to_xlsx, run_build
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from papergen.codebook import ColumnSpec, FileSpec
 from papergen.errors import AnalysisError, PapergenError
-from papergen.plan import run_plan
-from papergen.validate import Table
+from papergen.analysis.plan import run_plan
+from papergen.ingest.validate import Table
 
 
 def tables():

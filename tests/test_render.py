@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from papergen.errors import TemplateError
-from papergen.render import Renderer
+from papergen.write.render import Renderer
 from papergen.values import Registry, Value
 
 

@@ -74,7 +74,7 @@ def test_index_card_and_ledger_are_embedded(page, ledger):
     assert embedded == ledger
     cards = json.loads(doc.xpath('//script[@id="pg-cards"]')[0].text)
     assert set(cards) == set(ledger["values"])
-    assert "data/patients.csv" in cards["os.mean"] and "src/papergen/statistics.py:" in cards["os.mean"]
+    assert "data/patients.csv" in cards["os.mean"] and "src/papergen/analysis/statistics.py:" in cards["os.mean"]
     items = doc.xpath('//aside[@id="pg-index"]//li/@data-key')
     assert sorted(items) == sorted(ledger["values"])
     assert doc.xpath('//input[@id="pg-search"]') and doc.xpath('//label[@for="pg-search"]')

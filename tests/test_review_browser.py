@@ -71,7 +71,7 @@ def test_clicking_the_os_mean_shows_its_trace(page, os_mean):
     assert "data/patients.csv" in text
     for col in ("operation_date", "death_date", "last_followup_date", "vital_status"):
         assert col in text
-    assert f"src/papergen/statistics.py:{_def_line('src/papergen/statistics.py', 'def km_mean(')}" in text
+    assert f"src/papergen/analysis/statistics.py:{_def_line('src/papergen/analysis/statistics.py', 'def km_mean(')}" in text
     assert "P11" in text and "numpy" in text
     page.screenshot(path=str(SCREENSHOT))
     page.mouse.click(5, 300)  # outside the card

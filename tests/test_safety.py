@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from papergen import atomic
-from papergen.build import source_date_epoch
+from papergen.pipeline.build import source_date_epoch
 from papergen.errors import TemplateError
-from papergen.paths import StudyPaths
-from papergen.render import Renderer
+from papergen.study import StudyPaths
+from papergen.write.render import Renderer
 from papergen.values import Registry, Value
 from studycopy import ROOT, add_column, copy_study, run_build, tree_hash
 
@@ -224,8 +224,8 @@ def test_declared_identifiers_never_reach_any_output(tmp_path):
 
 def test_identifier_columns_are_not_given_to_the_analysis(tmp_path):
     from papergen.codebook import read_codebook
-    from papergen.load import read_raw
-    from papergen.validate import validate
+    from papergen.ingest.load import read_raw
+    from papergen.ingest.validate import validate
 
     study = copy_study(tmp_path / "study")
     add_column(study, "patients.csv", "patient_name", FAKE_NAMES)
@@ -316,7 +316,7 @@ def test_other_template_failures_are_one_line_template_errors(renderer, source, 
 def test_failure_while_figures_are_drawn_leaves_no_staging_folder(study):
     """Figures are drawn in a helper process beside the rendering: a build that fails meanwhile waits
     for the drawing before it removes its staging folder, so no half folder is left behind."""
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     before = tree_hash(study / "manuscript")
     _append(study / "templates" / "results.md.j2", "\n{{ no_such_value_anywhere }}\n")

@@ -10,7 +10,7 @@ import pytest
 
 from papergen.cli import main
 from papergen.errors import StudyLayoutError
-from papergen.scaffold import FILES_TO_EDIT, create_study
+from papergen.commands.new import FILES_TO_EDIT, create_study
 
 
 def papergen_script() -> str:
@@ -37,7 +37,7 @@ def test_new_study_prints_its_numbers(tmp_path):
     import csv
 
     from conftest import docx_text
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     paths = create_study(tmp_path / "s")
     result = build_manuscript(paths.root, echo=lambda *_: None)

@@ -1,7 +1,7 @@
 """Sentences around printed values: splitting, block syntax, and the contexts stored in ledger places."""
 from __future__ import annotations
 
-from papergen.sentences import attach_contexts, occurrences, plain, sentences, unit_text
+from papergen.write.sentences import attach_contexts, occurrences, plain, sentences, unit_text
 
 
 def span(text: str, key: str, at: int | None = None) -> str:

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from papergen import statistics as st
+from papergen.analysis import statistics as st
 from papergen.errors import AnalysisError
 from papergen.values import Source
 
@@ -97,9 +97,9 @@ def test_survival_at_with_interval():
 
 def test_method_points_at_the_code():
     v = st.median_range(measure([1, 2, 3]))
-    assert v.method["function"] == "papergen.statistics.median_range"
+    assert v.method["function"] == "papergen.analysis.statistics.median_range"
     path, line = v.method["code"].rsplit(":", 1)
-    assert path.endswith("src/papergen/statistics.py") and int(line) > 0
+    assert path.endswith("src/papergen/analysis/statistics.py") and int(line) > 0
     assert v.method["library"].startswith("numpy ")
 
 

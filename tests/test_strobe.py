@@ -7,7 +7,7 @@ import docx
 import pytest
 
 from conftest import ROOT
-from papergen import strobe
+from papergen.publish import strobe
 from papergen.errors import TemplateError
 
 COHORT_ITEMS = ["1a", "1b", "2", "3", "4", "5", "6a", "6b", "7", "8", "9", "10", "11", "12a", "12b", "12c",
@@ -68,7 +68,7 @@ def test_build_writes_the_checklist_as_a_real_table(built):
 
 def test_missing_items_are_in_the_build_report(tmp_path):
     from conftest import copy_study
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     study = copy_study(tmp_path / "study")
     methods = study / "templates" / "methods.md.j2"

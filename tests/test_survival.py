@@ -13,7 +13,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
 from papergen.errors import AnalysisError
-from papergen.survival import (
+from papergen.analysis.survival import (
     km_mean, km_median, km_table, numbers_at_risk, reverse_km_median_followup, survival_at,
 )
 

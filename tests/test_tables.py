@@ -1,7 +1,7 @@
 """Manuscript tables: pipe-table Markdown with caption above, indented rows and footnotes."""
 from __future__ import annotations
 
-from papergen.tables import TableBuilder
+from papergen.analysis.tables import TableBuilder
 from papergen.values import Value
 
 

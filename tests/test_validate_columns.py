@@ -21,13 +21,13 @@ import pandas as pd
 import pytest
 
 import reference_validate as ref
-from papergen import colcheck, plaincsv
+from papergen.ingest import colcheck, plaincsv
 from papergen.codebook import ColumnSpec, read_codebook
 from papergen.errors import DataErrors
-from papergen.identifiers import value_kind
-from papergen.load import _read_csv_records, from_rows, read_raw
-from papergen.plaincsv import split_plain
-from papergen.validate import check_cell, validate
+from papergen.ingest.identifiers import value_kind
+from papergen.ingest.load import _read_csv_records, from_rows, read_raw
+from papergen.ingest.plaincsv import split_plain
+from papergen.ingest.validate import check_cell, validate
 from studycopy import ROOT, copy_study
 from test_validate import CASES
 
@@ -218,7 +218,7 @@ def test_plan_fingerprints_tell_data_apart_and_hash_texts_at_once():
     Texts are hashed joined (sha256 of the NUL-joined UTF-8, by hand here); other
     data, and texts holding a NUL or a missing value, by pandas' hashes as before.
     """
-    from papergen import plan
+    from papergen.analysis import plan
 
     ids = pd.Index([f"P{i:05d}" for i in range(3000)], dtype=object)
     joined = hashlib.sha256("\0".join(ids).encode("utf-8")).digest()

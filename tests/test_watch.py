@@ -16,7 +16,7 @@ import pytest
 from conftest import docx_text
 from studycopy import copy_study
 
-from papergen.build import build_manuscript
+from papergen.pipeline.build import build_manuscript
 
 WAITING = "waiting for a change"
 

@@ -12,7 +12,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "papergen.statistics": (
+    "papergen.analysis.statistics": (
         "Measure", "Survival", "Group",
         "count", "category_count", "most_common", "parameter", "mean_sd", "median_range",
         "date_range", "listing", "date_value",
@@ -23,30 +23,34 @@ _EXPORTS = {
         "fmt_p", "fmt_ci", "fmt_date", "fmt_month_year", "number_to_words", "spell_out", "count_phrase",
         "join_and", "capitalize_first",
     ),
-    "papergen.figures": ("km_figure",),
-    "papergen.tables": ("TableBuilder",),
-    "papergen.plan": ("Analysis", "run_plan"),
-    "papergen.build": ("build_manuscript",),
+    "papergen.publish.figures": ("km_figure",),
+    "papergen.analysis.tables": ("TableBuilder",),
+    "papergen.analysis.plan": ("Analysis", "run_plan"),
+    "papergen.pipeline.build": ("build_manuscript",),
     "papergen.values": ("Value", "Source", "Registry"),
-    "papergen.render": ("literal",),
+    "papergen.write.render": ("literal",),
     "papergen.errors": ("PapergenError",),
-    "papergen.paths": ("StudyPaths",),
-    "papergen.scaffold": ("create_study",),
+    "papergen.study": ("StudyPaths",),
+    "papergen.commands.new": ("create_study",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+#: engine modules that study code imports by their short name: ``from papergen import statistics as st``
+_MODULES = {"statistics": "papergen.analysis.statistics"}
 
 __all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str):
-    """Import a public name from its module on first use (PEP 562)."""
-    module = _WHERE.get(name)
-    if module is None:
+    """Import a public name (or module) from its module on first use (PEP 562)."""
+    if name in _MODULES:
+        value = import_module(_MODULES[name])
+    elif name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+    else:
         raise AttributeError(f"module 'papergen' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_MODULES))

@@ -16,17 +16,17 @@ import warnings
 from pathlib import Path
 
 from papergen.errors import PapergenError
-from papergen.paths import StudyPaths
+from papergen.study import StudyPaths
 
 #: command -> (module with run(paths, args), one-line help)
 COMMANDS = {
     "build": ("papergen.cli", "build the manuscript into manuscript/ (the default)"),
-    "watch": ("papergen.watch", "rebuild whenever data, templates or settings change (Ctrl-C stops)"),
-    "explain": ("papergen.explain", "trace a number: python build.py explain os.mean  (or \"34.1\")"),
-    "check": ("papergen.checks", "lint templates and check the manuscript against the journal profile"),
-    "pack": ("papergen.pack", "write the submission pack manuscript/submission/ and its zip"),
-    "diff": ("papergen.diff", "numbers that changed against a git revision or a saved numbers.json"),
-    "new": ("papergen.scaffold", "create a new study folder that builds at once"),
+    "watch": ("papergen.commands.watch", "rebuild whenever data, templates or settings change (Ctrl-C stops)"),
+    "explain": ("papergen.trace.explain", "trace a number: python build.py explain os.mean  (or \"34.1\")"),
+    "check": ("papergen.write.lint", "lint templates and check the manuscript against the journal profile"),
+    "pack": ("papergen.commands.pack", "write the submission pack manuscript/submission/ and its zip"),
+    "diff": ("papergen.trace.diff", "numbers that changed against a git revision or a saved numbers.json"),
+    "new": ("papergen.commands.new", "create a new study folder that builds at once"),
 }
 
 
@@ -73,7 +73,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     parser.add_argument("--force", action="store_true", help="run every stage, even those whose inputs are unchanged")
     args = parser.parse_args(argv)
     from papergen.atomic import recover_interrupted
-    from papergen.build import build_manuscript
+    from papergen.pipeline.build import build_manuscript
 
     t0 = time.perf_counter()
     final = args.out.resolve() if args.out else paths.manuscript
@@ -94,7 +94,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
         for line in result.warnings:
             print(f"  {line}")
     if result.changes is not None:
-        from papergen.diff import summary_lines
+        from papergen.trace.diff import summary_lines
 
         for line in summary_lines(result.changes, report=_rel(result.outputs.changes_html, paths.root)):
             print(line)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from papergen import colcheck, colrules
+from papergen.ingest import colcheck, colrules
 from papergen.codebook import Codebook, ColumnSpec, FileSpec, RuleSpec
 from papergen.errors import DataError, DataErrors
-from papergen.identifiers import header_kind, value_kind
-from papergen.load import RawTable
+from papergen.ingest.identifiers import header_kind, value_kind
+from papergen.ingest.load import RawTable
 
 INT_RE = re.compile(r"^[+-]?\d+$")
 NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from papergen.colcheck import Column
+from papergen.ingest.colcheck import Column
 
 
 # --- keys ---------------------------------------------------------------------------------

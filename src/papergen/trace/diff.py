@@ -27,7 +27,7 @@ from pathlib import Path
 
 from papergen.errors import LedgerError, RevisionError
 from papergen.ledger import read_ledger
-from papergen.paths import OutputPaths, StudyPaths
+from papergen.study import OutputPaths, StudyPaths
 
 LEDGER = "numbers.json"
 MARKDOWN = "manuscript.md"   # name of the rendered text kept next to an archived or cached ledger
@@ -116,7 +116,7 @@ def summary_lines(diff: Diff, report: str | None = None) -> list[str]:
 
 
 def _places(value: dict) -> list[str]:
-    from papergen.changes import place_section, place_text
+    from papergen.trace.changes import place_section, place_text
 
     out = []
     for p in value.get("places") or []:
@@ -143,7 +143,7 @@ def compare_with_last(previous: Path, out: OutputPaths, *, docx_style: dict | No
         warnings.warn(f"not compared with the last build: {exc}", stacklevel=2)
         return None
     diff = compare(old, load_version(out.ledger, "this build", out.markdown))
-    from papergen.changes import write_report
+    from papergen.trace.changes import write_report
 
     write_report(diff, out.changes_html, out.changes_docx, docx_style=docx_style, source_date_epoch=source_date_epoch,
                  store=store)
@@ -169,7 +169,7 @@ def archive_ledger(paths: StudyPaths, label: str, manuscript_dir: Path | None = 
         raise RevisionError(f"{paths.rel(dest / LEDGER)} already holds another ledger; choose a new label")
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src / LEDGER, dest / LEDGER)
-    from papergen.build import read_settings
+    from papergen.pipeline.build import read_settings
 
     md = OutputPaths(src, read_settings(paths)["output_name"]).markdown
     if md.is_file():
@@ -270,7 +270,7 @@ def _first_error(stderr: str, stdout: str) -> str:
 
 def current_version(paths: StudyPaths, settings: dict) -> Version:
     """manuscript/ as the new side; built first when missing or older than data/, study/ or templates/."""
-    from papergen.build import build_metadata
+    from papergen.pipeline.build import build_metadata
 
     out = OutputPaths(paths.manuscript, settings["output_name"])
     stale = True
@@ -298,8 +298,8 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     parser.add_argument("--no-report", action="store_true", help="do not write manuscript/changes.html and .docx")
     parser.add_argument("--rebuild", action="store_true", help="rebuild a git revision even if its ledger is cached")
     args = parser.parse_args(argv)
-    from papergen.build import read_settings, source_date_epoch
-    from papergen.changes import write_report
+    from papergen.pipeline.build import read_settings, source_date_epoch
+    from papergen.trace.changes import write_report
 
     settings = read_settings(paths)
     new = current_version(paths, settings)

@@ -93,7 +93,7 @@ def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
             header, rows, problems, bad_cells = _read_xlsx(path, shown_as)
             return from_rows(name, path, shown_as, header, rows, problems=problems, bad_cells=bad_cells)
         if path.suffix.lower() in (".csv", ".txt", ""):
-            from papergen.plaincsv import split_plain  # numpy: only when data are really read
+            from papergen.ingest.plaincsv import split_plain  # numpy: only when data are really read
 
             text, data = _csv_text(path, shown_as)
             fast = split_plain(text, data, lazy=True)

@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from papergen.codebook import ColumnSpec
-from papergen.load import RawTable
+from papergen.ingest.load import RawTable
 
 #: a column with more distinct texts than this first passes the vectorised acceptance test
 MANY = 2000
@@ -183,7 +183,7 @@ def _accept(uniques: np.ndarray, spec: ColumnSpec):
     if spec.min is not None or spec.max is not None:
         if spec.type not in ("integer", "number"):
             return no
-    from papergen.validate import MISSING_MARKERS
+    from papergen.ingest.validate import MISSING_MARKERS
 
     if spec.type == "string":
         ok, marker_like = _plain_text(uniques, MISSING_MARKERS)

@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path
 
 from papergen.errors import StudyLayoutError
-from papergen.paths import StudyPaths
+from papergen.study import StudyPaths
 
-TEMPLATE = Path(__file__).resolve().parent / "resources" / "new_study"
+TEMPLATE = Path(__file__).resolve().parents[1] / "resources" / "new_study"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "manuscript", ".papergen", ".manuscript.*")
 GITIGNORE = "manuscript/\n.manuscript.*\n.papergen/\n__pycache__/\n"
 
@@ -56,7 +56,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     study = create_study(args.dir)
     shown = str(args.dir).rstrip("/")
     if not args.no_build:
-        from papergen.build import build_manuscript
+        from papergen.pipeline.build import build_manuscript
 
         print(f"papergen: building the new study in {shown}/")
         result = build_manuscript(study.root, echo=print)

@@ -46,7 +46,7 @@ class Part:
 
 def read_ast(markdown: Path) -> dict:
     """The pandoc AST of the rendered manuscript."""
-    from papergen.export import pandoc_path
+    from papergen.publish.export import pandoc_path
 
     proc = subprocess.run([str(pandoc_path()), str(markdown), "--from=markdown", "--to=json"],
                           capture_output=True, check=False)
@@ -235,7 +235,7 @@ def _dpi(path: Path) -> float:
 
 def used_csl(paths, settings: dict) -> str:
     """File name of the citation style the build gives pandoc."""
-    from papergen.build import citation_style
+    from papergen.pipeline.build import citation_style
 
     csl = citation_style(paths, settings)
     return Path(csl).name if csl else "pandoc default (none set)"
@@ -246,7 +246,7 @@ def check(paths, out, settings: dict | None = None, ast: dict | None = None) -> 
 
     ``ast``: the manuscript already read by papergen.document (the build passes it; ``check`` reads the Markdown).
     """
-    from papergen.build import read_settings
+    from papergen.pipeline.build import read_settings
 
     profile = load_profile(paths.journal)
     if profile is None:

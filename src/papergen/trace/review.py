@@ -16,11 +16,11 @@ import mimetypes
 import re
 from pathlib import Path
 
-from papergen import explain
+from papergen.trace import explain
 from papergen.errors import ExportError
 from papergen.ledger import read_ledger
 
-RESOURCES = Path(__file__).resolve().parent / "resources"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
@@ -98,7 +98,7 @@ def _image_of(block: dict) -> str | None:
 
 def to_html_fragment(ast: dict, out: Path, *, resource_path: Path) -> str:
     """pandoc AST -> HTML body (value spans and citation links kept by the Lua filter)."""
-    from papergen import export
+    from papergen.publish import export
 
     src = out.with_name(f".{out.name}.json")
     frag = out.with_name(f".{out.name}.fragment")

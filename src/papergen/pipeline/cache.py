@@ -32,7 +32,7 @@ CACHE_VERSION = "2"
 HEAVY = frozenset({"pandas", "numpy", "lifelines", "matplotlib", "scipy"})
 #: entries kept per kind of result (older ones are removed after a build)
 KEEP = 24
-ENGINE_DIR = Path(__file__).resolve().parent
+ENGINE_DIR = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {"__pycache__", ".git", ".papergen", "manuscript"}
 
 
@@ -373,7 +373,7 @@ class BuildCache:
             return path
         self._made.add(path)
         if self.force or not path.is_file():
-            from papergen import export
+            from papergen.publish import export
 
             with tempfile.TemporaryDirectory(dir=_mkdir(self.dir)) as tmp:
                 made = export.build_reference_docx(Path(tmp) / "reference.docx", **style)
@@ -464,8 +464,8 @@ class FigureStore:
                         "at_risk": {label: [tuple(x) for x in rows] for label, rows in kept["at_risk"]}}
             except (OSError, ValueError, KeyError):
                 pass
-        from papergen.figures import at_risk
-        from papergen.statistics import method_of, version
+        from papergen.publish.figures import at_risk
+        from papergen.analysis.statistics import method_of, version
 
         ticks, counts = at_risk(curves, xmax=options.get("xmax"), xstep=options.get("xstep", 12))
         result = {"png": png, "pdf": pdf, "at_risk": counts, "ticks": ticks,
@@ -518,7 +518,7 @@ def _import_matplotlib() -> None:
 
 
 def _draw(curves: list[dict], stem: Path, options: dict) -> dict:
-    from papergen.figures import km_figure
+    from papergen.publish.figures import km_figure
 
     return km_figure(curves, stem, **options)
 

@@ -18,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from papergen.cache import SKIP_DIRS, codebook_files, input_folders
-from papergen.paths import StudyPaths
+from papergen.pipeline.cache import SKIP_DIRS, codebook_files, input_folders
+from papergen.study import StudyPaths
 
-ENGINE_DIR = Path(__file__).resolve().parent
+ENGINE_DIR = Path(__file__).resolve().parents[1]
 
 
 def run(paths: StudyPaths, argv: list[str]) -> int:

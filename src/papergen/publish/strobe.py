@@ -17,7 +17,7 @@ import yaml
 from papergen.codebook import SAFE_LOADER
 from papergen.errors import TemplateError
 
-ITEMS_FILE = Path(__file__).resolve().parent / "resources" / "strobe_cohort.yaml"
+ITEMS_FILE = Path(__file__).resolve().parents[1] / "resources" / "strobe_cohort.yaml"
 _DECLARATION = re.compile(r"^\s*strobe\s*:\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$")
 
@@ -37,7 +37,7 @@ def load_items(path: Path = ITEMS_FILE) -> list[Item]:
 
 def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str = "templates"):
     """Every ``{## strobe: ... ##}`` comment: (item ids as written, section name, template:line)."""
-    from papergen.checks import template_env, tokens
+    from papergen.write.lint import template_env, tokens
 
     env = template_env()
     out = []
@@ -87,7 +87,7 @@ def checklist(paths, settings: dict) -> list[Item]:
 
 
 def missing_items(paths, settings: dict | None = None) -> list[str]:
-    from papergen.build import read_settings
+    from papergen.pipeline.build import read_settings
 
     return [i.item for i in checklist(paths, settings or read_settings(paths)) if not i.places]
 
@@ -129,7 +129,7 @@ def _docx(settings: dict, out, text: str, epoch: int | None, store=None) -> None
     import json
     import shutil
 
-    from papergen import export
+    from papergen.publish import export
 
     style = settings.get("docx_style", {})
     if store is None:

@@ -29,9 +29,9 @@ _ZIP_MIN_EPOCH = 315532800  # zip dates start in 1980
 
 def run(paths, argv: list[str]) -> int:
     """Build if stale, refuse on journal-profile errors, then write the pack and its zip."""
-    from papergen import journal
-    from papergen.build import read_settings, source_date_epoch
-    from papergen.checks import ensure_built
+    from papergen.publish import journal
+    from papergen.pipeline.build import read_settings, source_date_epoch
+    from papergen.write.lint import ensure_built
 
     parser = argparse.ArgumentParser(prog="python build.py pack",
                                      description="Write manuscript/submission/ and manuscript/submission.zip.")
@@ -112,7 +112,7 @@ def to_tiff(png: Path, tif: Path, dpi: int = TIFF_DPI) -> Path:
 
 def tables_markdown(markdown: Path) -> str:
     """Only the manuscript's tables (with captions and notes), one per page, as pandoc Markdown."""
-    from papergen.export import pandoc_path
+    from papergen.publish.export import pandoc_path
 
     pandoc = str(pandoc_path())
     ast = json.loads(_pandoc([pandoc, str(markdown), "--from=markdown", "--to=json"]))
@@ -130,7 +130,7 @@ def tables_markdown(markdown: Path) -> str:
 
 
 def tables_docx(out, settings: dict, target: Path, epoch: int) -> Path:
-    from papergen import export
+    from papergen.publish import export
 
     md = target.with_suffix(".md")
     md.write_text(tables_markdown(out.markdown), encoding="utf-8")

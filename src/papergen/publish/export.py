@@ -38,7 +38,7 @@ from pathlib import Path
 from papergen.atomic import write_bytes
 from papergen.errors import ExportError, StudyLayoutError
 
-RESOURCES = Path(__file__).resolve().parent / "resources"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 LUA_FILTER = RESOURCES / "papergen.lua"
 TYPST_TEMPLATE = RESOURCES / "papergen.typst"
 

@@ -79,7 +79,7 @@ class Finding:
 
 def template_env():
     """A Jinja environment with the renderer's delimiters ({## ##} comments), for lexing only."""
-    from papergen.render import Renderer
+    from papergen.write.render import Renderer
 
     return Renderer(Path("."), {}).env
 
@@ -203,7 +203,7 @@ def duplicate_values(registry) -> list[str]:
 
 def identity_violations(identities) -> list[str]:
     """Every declared sum (Analysis.require_sum) that does not hold, one line each."""
-    from papergen.statistics import Measure
+    from papergen.analysis.statistics import Measure
 
     out = []
     for ident in identities:
@@ -265,8 +265,8 @@ def check_consistency(analysis) -> list[str]:
 
 def stale_reason(paths, settings: dict | None = None) -> str:
     """Why manuscript/ must be rebuilt ("" if it is up to date with data/, study/ and templates/)."""
-    from papergen.build import build_metadata, read_settings
-    from papergen.paths import OutputPaths
+    from papergen.pipeline.build import build_metadata, read_settings
+    from papergen.study import OutputPaths
 
     settings = settings or read_settings(paths)
     out = OutputPaths(paths.manuscript, settings["output_name"])
@@ -284,8 +284,8 @@ def stale_reason(paths, settings: dict | None = None) -> str:
 
 def ensure_built(paths, echo=print) -> tuple[object, bool]:
     """manuscript/'s OutputPaths, building it first when it is missing or stale; and whether it built."""
-    from papergen.build import build_manuscript, read_settings
-    from papergen.paths import OutputPaths
+    from papergen.pipeline.build import build_manuscript, read_settings
+    from papergen.study import OutputPaths
 
     settings = read_settings(paths)
     reason = stale_reason(paths, settings)
@@ -300,7 +300,7 @@ def ensure_built(paths, echo=print) -> tuple[object, bool]:
 
 def run(paths, argv: list[str]) -> int:
     """``python build.py check``: lint, build if stale, then the journal profile and STROBE report."""
-    from papergen import journal, strobe
+    from papergen.publish import journal, strobe
     from papergen.errors import JournalProfileError
 
     parser = argparse.ArgumentParser(prog="python build.py check",

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from papergen import formatting as fmt
-from papergen import survival as sv
+from papergen.analysis import survival as sv
 from papergen.errors import AnalysisError
 from papergen.values import Source, Value
 from papergen.versions import package_version
 
-ENGINE_ROOT = Path(__file__).resolve().parent
+ENGINE_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

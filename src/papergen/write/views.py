@@ -7,7 +7,7 @@ printed in the image), and the values of its legend are labelled with it.
 """
 from __future__ import annotations
 
-from papergen.render import Block, Renderer
+from papergen.write.render import Block, Renderer
 from papergen.values import Printed, Value
 
 

@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from papergen.render import MD_SPECIAL
-from papergen.sentences import occurrences, plain, segments, unit_text, units
+from papergen.write.render import MD_SPECIAL
+from papergen.write.sentences import occurrences, plain, segments, unit_text, units
 
 NOT_PRINTED = "Not printed in the text"
 
@@ -298,7 +298,7 @@ def _yaml(text: str) -> str:
 def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None,
                  source_date_epoch: int | None = None, store=None) -> tuple[Path, Path]:
     """Write changes.html (standalone) and changes.docx (the manuscript's Word styles) with pandoc."""
-    from papergen import export
+    from papergen.publish import export
 
     with tempfile.TemporaryDirectory(prefix="papergen-changes-") as tmp:
         md = Path(tmp) / "changes.md"

@@ -18,12 +18,13 @@ from pathlib import Path
 import yaml
 
 from papergen.atomic import keep_diagnostics, staging_dir, swap_in
-from papergen import checks, journal, strobe
-from papergen.cache import BuildCache, git_commit
+from papergen.write import lint as checks
+from papergen.publish import journal, strobe
+from papergen.pipeline.cache import BuildCache, git_commit
 from papergen.codebook import SAFE_LOADER, read_codebook
 from papergen.errors import ExportError, PapergenError, StudyLayoutError
-from papergen.load import read_raw
-from papergen.paths import OutputPaths, StudyPaths
+from papergen.ingest.load import read_raw
+from papergen.study import OutputPaths, StudyPaths
 from papergen.values import Source, Value
 
 DEFAULT_SOURCE_DATE_EPOCH = 946_684_800  # 2000-01-01T00:00:00Z, when the codebook gives no cut-off
@@ -173,7 +174,7 @@ def read_settings(paths: StudyPaths) -> dict:
 
 def load_data(paths: StudyPaths) -> dict:
     """Read every file the codebook lists and validate it; typed tables or DataErrors."""
-    from papergen.validate import validate
+    from papergen.ingest.validate import validate
 
     book = read_codebook(paths.codebook)
     raws = {name: read_raw(name, paths.data / spec.path, paths.rel(paths.data / spec.path))
@@ -185,7 +186,7 @@ def load_data(paths: StudyPaths) -> dict:
 
 def run_analysis(paths: StudyPaths, tables: dict, settings: dict):
     """Run the study's analysis plan, then add the study facts and software versions."""
-    from papergen.plan import run_plan
+    from papergen.analysis.plan import run_plan
 
     book = tables.pop("_codebook")
     shown = paths.rel(paths.settings)
@@ -224,7 +225,7 @@ def _pandoc_version() -> str:
     """The version the bundled pandoc prints ("pandoc 3.9" -> "3.9"), asked of the binary the exports run."""
     import subprocess
 
-    from papergen.export import pandoc_path
+    from papergen.publish.export import pandoc_path
 
     first = subprocess.run([str(pandoc_path()), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     return first.split()[-1] if first.startswith("pandoc") else "unknown"
@@ -236,7 +237,7 @@ def draw_figures(analysis, out: OutputPaths, store=None) -> None:
     ``store`` (papergen.cache.FigureStore) redraws a figure only when its curves or options changed, and
     may still be drawing when this returns (its finish() waits); without one, figures are drawn here.
     """
-    from papergen.cache import FigureStore
+    from papergen.pipeline.cache import FigureStore
 
     own = store is None
     store = store or FigureStore(None)
@@ -268,9 +269,9 @@ def render_manuscript(paths: StudyPaths, analysis, settings: dict, out: OutputPa
     stores each value's sentence in its places). ``store`` (papergen.cache.BuildCache) keeps
     compiled templates between builds.
     """
-    from papergen.render import Renderer
-    from papergen.sentences import strip_places
-    from papergen.views import FigureView, TableView
+    from papergen.write.render import Renderer
+    from papergen.write.sentences import strip_places
+    from papergen.write.views import FigureView, TableView
 
     sections = {s["template"]: s["title"] for s in settings["sections"]}
     r = Renderer(paths.templates, sections, track_places=True, compiled=store.folder("templates") if store else None)
@@ -301,7 +302,7 @@ def read_manuscript(paths: StudyPaths, out: OutputPaths, settings: dict, store=N
 
     ``store`` (papergen.cache.BuildCache) keeps resolved citations: citeproc runs only when they change.
     """
-    from papergen.document import read_manuscript as read
+    from papergen.publish.document import read_manuscript as read
 
     return read(out.markdown, out.ast, bibliography=paths.bibliography, csl=citation_style(paths, settings),
                 citations=store.folder("citations") if store else None)
@@ -309,7 +310,7 @@ def read_manuscript(paths: StudyPaths, out: OutputPaths, settings: dict, store=N
 
 def export_docx(paths: StudyPaths, out: OutputPaths, settings: dict, store=None) -> Path:
     """DOCX with the journal's styles; ``store`` (papergen.cache.BuildCache) keeps the reference.docx."""
-    from papergen import export
+    from papergen.publish import export
 
     epoch = source_date_epoch(paths)
     style = settings.get("docx_style", {})
@@ -321,14 +322,14 @@ def export_docx(paths: StudyPaths, out: OutputPaths, settings: dict, store=None)
 
 
 def export_pdf(out: OutputPaths) -> Path:
-    from papergen import export
+    from papergen.publish import export
 
     return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None)
 
 
 def citation_style(paths: StudyPaths, settings: dict) -> Path | None:
     """The journal profile's citation style (``csl:`` in study.yaml); None: pandoc's default style."""
-    from papergen import export
+    from papergen.publish import export
 
     name = settings.get("csl")
     return export.csl_style(name, base=paths.study) if name else None
@@ -340,7 +341,7 @@ def write_numbers(paths: StudyPaths, analysis, out: OutputPaths, rendered: tuple
     ``rendered`` is what render_manuscript returned; ``store`` (papergen.cache.BuildCache) keeps
     sentence splits between builds (pysbd takes 0.3 s a manuscript).
     """
-    from papergen import sentences
+    from papergen.write import sentences
     from papergen.ledger import write_ledger
 
     splits = store.folder("sentences") / "splits.json" if store else None
@@ -354,14 +355,14 @@ def write_numbers(paths: StudyPaths, analysis, out: OutputPaths, rendered: tuple
 
 def write_review(ast: dict, out: OutputPaths) -> Path:
     """manuscript/<name>.review.html: the manuscript with every number clickable to its trace."""
-    from papergen.review import write_review as write
+    from papergen.trace.review import write_review as write
 
     return write(ast, out.ledger, out.review, resource_path=out.dir)
 
 
 def compare_with_last(paths: StudyPaths, previous: Path, out: OutputPaths, settings: dict, store=None):
     """Numbers changed since the manuscript this build replaces; writes changes.html and .docx."""
-    from papergen import diff
+    from papergen.trace import diff
 
     return diff.compare_with_last(previous, out, docx_style=settings.get("docx_style"),
                                   source_date_epoch=source_date_epoch(paths), store=store)

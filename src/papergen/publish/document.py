@@ -21,7 +21,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from papergen import export
+from papergen.publish import export
 from papergen.atomic import write_bytes
 
 #: metadata pandoc adds for the options of the read (a DOCX would list them as custom properties)

@@ -12,10 +12,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from papergen import statistics as st
+from papergen.analysis import statistics as st
 from papergen.errors import AnalysisError, StudyLayoutError
-from papergen.provenance import row_values
-from papergen.tables import TableBuilder
+from papergen.analysis.provenance import row_values
+from papergen.analysis.tables import TableBuilder
 from papergen.values import Registry, Source, Value
 
 
@@ -171,7 +171,7 @@ class Analysis:
     def _ref(self, key: str, text: str, number: int, kind: str) -> Value:
         v = Value(key=key, text=text, exact={"number": number},
                   definition=f"Cross-reference: {kind}s are numbered in the order the analysis plan declares them.",
-                  method={"function": "papergen.plan.Analysis." + kind})
+                  method={"function": f"{__name__}.Analysis.{kind}"})
         v.declared_at = self._caller()
         return self.registry.add(v)
 
