@@ -98,16 +98,16 @@ def floors(runs: int, built: Path, tmp: Path) -> dict:
     shutil.copy(md, tmp / "manuscript.md")
     pandoc = [py, "-c", "import pypandoc, sys; print(pypandoc.get_pandoc_path())"]
     pandoc = subprocess.run(pandoc, capture_output=True, text=True, env=child_env(), check=True).stdout.strip()
-    from papergen.publish import export
-    from papergen.pipeline.build import citation_style, read_settings
-    from papergen.study import StudyPaths
+    from papergen.publish.export import TYPST_TEMPLATE
+    from papergen.publish.pandoc import LUA_FILTER
+    from papergen.publish.reference_docx import build_reference_docx
+    from papergen.study import Study
 
-    paths = StudyPaths(built)
-    settings = read_settings(paths)
-    ref = export.build_reference_docx(tmp / "reference.docx", **settings.get("docx_style", {}))
+    study = Study(built)
+    ref = build_reference_docx(tmp / "reference.docx", **study.docx_style)
     common = [pandoc, "manuscript.md", "--from=markdown", "--citeproc", "--resource-path=.",
-              f"--lua-filter={export.LUA_FILTER}", f"--bibliography={paths.bibliography}"]
-    csl = citation_style(paths, settings)
+              f"--lua-filter={LUA_FILTER}", f"--bibliography={study.paths.bibliography}"]
+    csl = study.citation_style
     if csl:
         common.append(f"--csl={csl}")
     read = [a for a in common if not a.startswith(("--lua-filter", "--resource-path"))]
@@ -121,7 +121,7 @@ def floors(runs: int, built: Path, tmp: Path) -> dict:
         "pandoc reads the Markdown with citeproc (-> JSON)": series(runs, read + ["--to=json", "-o", "x.json"], tmp),
         "pandoc Markdown -> DOCX": series(runs, common + ["--to=docx", f"--reference-doc={ref}", "-o", "x.docx"], tmp),
         "pandoc Markdown -> Typst": series(runs, common + ["--to=typst", "--standalone",
-                                                         f"--template={export.TYPST_TEMPLATE}", "-o", str(tmp / "manuscript.typ")],
+                                                         f"--template={TYPST_TEMPLATE}", "-o", str(tmp / "manuscript.typ")],
                                            tmp),
         "Typst -> PDF (incl. Python start)": series(runs, [py, "-c", typst], tmp),
     }

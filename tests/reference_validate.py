@@ -18,7 +18,8 @@ from papergen.codebook import Codebook, FileSpec, RuleSpec
 from papergen.errors import DataError, DataErrors
 from papergen.ingest.identifiers import header_kind, value_kind
 from papergen.ingest.load import _csv_text, _read_csv_records
-from papergen.ingest.validate import WITHHELD, Table, _row_rules, check_cell, check_header, check_row_width
+from papergen.ingest.cells import check_cell
+from papergen.ingest.validate import WITHHELD, Table, _row_rules, check_header, check_row_width
 
 
 @dataclass

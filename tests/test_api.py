@@ -109,14 +109,15 @@ def test_logrank_needs_two_groups():
 
 @pytest.fixture()
 def analysis(tmp_path):
-    from papergen.pipeline.build import load_data, read_settings
     from papergen.analysis.plan import Analysis
     from papergen.commands.new import create_study
+    from papergen.pipeline.stages import load_data
+    from papergen.study import Study
 
-    paths = create_study(tmp_path / "study")
-    tables = load_data(paths)
+    study = Study(create_study(tmp_path / "study"))
+    tables = load_data(study)
     book = tables.pop("_codebook")
-    return Analysis(tables, paths.plan, paths.root, read_settings(paths), book)
+    return Analysis(tables, study.paths.plan, study.root, study.settings, book)
 
 
 def test_groups_follow_the_codebook_order_with_labels_and_keys(analysis):
@@ -167,7 +168,7 @@ def test_table_cell_can_mix_text_and_values():
 # --- the journal profile's citation style ---------------------------------------------
 
 def test_csl_style_names_and_files(tmp_path):
-    from papergen.publish.export import csl_style
+    from papergen.study import csl_style
 
     assert csl_style("american-medical-association").name == "american-medical-association.csl"
     (tmp_path / "mine.csl").write_text("<style/>", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Hand-typed number lint and consistency checks (papergen.checks)."""
+"""Hand-typed number lint (papergen.write.lint) and consistency checks (papergen.analysis.consistency)."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_study
+from papergen.analysis import consistency
 from papergen.write import lint as checks
 from papergen import cli
 from papergen.errors import ConsistencyError, HandTypedNumberError
@@ -123,7 +124,7 @@ def test_duplicate_declaration_is_reported_with_both_places():
                   method={"function": "papergen.statistics.parameter"}, declared_at="plan.py:3"))
     reg.add(Value(key="method.b", text="95", exact={"value": 95}, inputs=[Source("x", ())],
                   method={"function": "papergen.statistics.parameter"}, declared_at="plan.py:4"))
-    assert checks.duplicate_values(reg) == [
+    assert consistency.duplicate_values(reg) == [
         "plan.py:50: value 'table.n' is the same statistic of the same data as 'n_patients' (plan.py:10); "
         "declare it once and print that value everywhere"]
 
@@ -131,11 +132,11 @@ def test_duplicate_declaration_is_reported_with_both_places():
 def test_count_identity_violation_names_both_places():
     src = Source("data/patients.csv", ("sex",))
     n, male, female = _value("n_patients", 11, 11, src, 37), _value("male", 6, 11, src, 46), _value("female", 4, 11, src, 48)
-    assert checks.identity_violations([Identity(n, [male, female], "every patient is male or female", "plan.py:99")]) == [
+    assert consistency.identity_violations([Identity(n, [male, female], "every patient is male or female", "plan.py:99")]) == [
         "plan.py:99: n_patients = 11 (plan.py:37) but male + female = 10 (plan.py:46, plan.py:48): "
         "every patient is male or female"]
     female.count = 5
-    assert checks.identity_violations([Identity(n, [male, female], "every patient is male or female", "plan.py:99")]) == []
+    assert consistency.identity_violations([Identity(n, [male, female], "every patient is male or female", "plan.py:99")]) == []
 
 
 def test_per_subject_identity_names_the_first_subject_that_breaks_it():
@@ -143,7 +144,7 @@ def test_per_subject_identity_names_the_first_subject_that_breaks_it():
     m = lambda values, label, file: Measure(pd.Series(values, index=ids), Source(file, ("treatment",)), label)  # noqa: E731
     total = m([4, 2, 5], "all lesions", "data/lesions.csv")
     res, abl = m([1, 1, 2], "resected", "data/lesions.csv"), m([3, 1, 2], "ablated", "data/lesions.csv")
-    [line] = checks.identity_violations([Identity(total, [res, abl], "resected plus ablated", "plan.py:70")])
+    [line] = consistency.identity_violations([Identity(total, [res, abl], "resected plus ablated", "plan.py:70")])
     assert line.startswith("plan.py:70: all lesions (data/lesions.csv treatment) differs from resected + ablated")
     assert "for 1 of 3 subjects, first P03: 5 vs 4: resected plus ablated" in line
 

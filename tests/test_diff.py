@@ -22,9 +22,10 @@ from lifelines.utils import restricted_mean_survival_time
 from num2words import num2words
 
 from papergen import cli
+from papergen.commands import diff as diff_command
 from papergen.trace import diff
 from papergen.errors import RevisionError
-from papergen.study import StudyPaths
+from papergen.study import Study, StudyPaths
 from studycopy import copy_study
 
 DAYS_PER_MONTH = 30.4375
@@ -78,7 +79,7 @@ def scenario(tmp_path_factory):
     with contextlib.redirect_stdout(out):
         assert cli.main([], root=root) == 0
     paths = StudyPaths(root)
-    kept = diff.archive_ledger(paths, "first")
+    kept = diff.archive_ledger(Study(paths), "first")
     old_ledger = json.loads((root / "manuscript" / "numbers.json").read_text(encoding="utf-8"))
     changed_rows = extend_follow_up(root)
     out = io.StringIO()
@@ -233,14 +234,14 @@ def test_report_lists_the_prose_that_changed(scenario):
 
 def test_diff_against_a_kept_submission_needs_no_build(scenario, capsys):
     assert scenario["kept"] == scenario["root"] / "submissions" / "first" / "numbers.json"
-    assert diff.run(scenario["paths"], ["first", "--no-report"]) == 0
+    assert diff_command.run(scenario["paths"], ["first", "--no-report"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("numbers changed since submission first:")
     assert _listed(out) == _listed(scenario["terminal"])
 
 
 def test_diff_against_a_git_revision_builds_it(scenario, capsys):
-    assert diff.run(scenario["paths"], [scenario["first"], "--no-report"]) == 0
+    assert diff_command.run(scenario["paths"], [scenario["first"], "--no-report"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"numbers changed since {scenario['first']} ({scenario['first'][:7]}):")
     assert _listed(out) == _listed(scenario["terminal"])
@@ -254,7 +255,7 @@ def test_a_revision_that_cannot_build_is_one_clear_line(scenario):
     broken = _git(root, "commit", "-q", "-am", "broken template")
     results.write_text(good, encoding="utf-8")
     with pytest.raises(RevisionError) as exc:
-        diff.resolve(scenario["paths"], broken)
+        diff_command.resolve(scenario["paths"], broken)
     msg = str(exc.value)
     assert "\n" not in msg
     assert msg.startswith(f"{broken} ({broken[:7]}) could not be built with its own code: templates/results.md.j2:")
@@ -263,8 +264,8 @@ def test_a_revision_that_cannot_build_is_one_clear_line(scenario):
 
 def test_unknown_ref_and_refused_label(scenario):
     with pytest.raises(RevisionError, match="not a numbers.json, a submission in submissions/ or a git revision"):
-        diff.resolve(scenario["paths"], "no-such-thing")
+        diff_command.resolve(scenario["paths"], "no-such-thing")
     with pytest.raises(RevisionError, match="already holds another ledger"):
-        diff.archive_ledger(scenario["paths"], "first")
+        diff.archive_ledger(Study(scenario["paths"]), "first")
     with pytest.raises(RevisionError, match="use letters, digits"):
-        diff.archive_ledger(scenario["paths"], "../x")
+        diff.archive_ledger(Study(scenario["paths"]), "../x")

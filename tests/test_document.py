@@ -13,17 +13,19 @@ import subprocess
 
 import pytest
 
-from papergen.publish import document, export
+from papergen.publish import document, export, pandoc
+from papergen.publish.reference_docx import build_reference_docx
+from papergen.study import csl_style
 from papergen.errors import ExportError
 from tests.conftest import ROOT
 
 BIB = ROOT / "study" / "references.bib"
-CSL = export.csl_style("baishideng-publishing-group")
+CSL = csl_style("baishideng-publishing-group")
 
 
 def pandoc_citeproc(md_path, bib=BIB, csl=CSL) -> dict:
     """The AST pandoc makes of the Markdown in one run with citeproc (link-citations as the build asks)."""
-    out = subprocess.run([str(export.pandoc_path()), str(md_path), "--from=markdown", "--to=json", "--citeproc",
+    out = subprocess.run([str(pandoc.pandoc_path()), str(md_path), "--from=markdown", "--to=json", "--citeproc",
                           "--metadata=link-citations:true", f"--bibliography={bib}", f"--csl={csl}"],
                          capture_output=True, check=True)
     doc = json.loads(out.stdout)
@@ -109,7 +111,7 @@ def test_anything_citeproc_reads_changes_the_key(manuscript, tmp_path, change):
         text = BIB.read_text(encoding="utf-8")
         bib.write_text(re.sub(r"title\s*=\s*\{", "title = {Edited ", text, count=1), encoding="utf-8")
     else:
-        csl = export.csl_style("american-medical-association")
+        csl = csl_style("american-medical-association")
     doc = read(md, cache, bib=bib, csl=csl)
     assert len(list(cache.iterdir())) == 2  # a new entry, not the old one
     assert doc == pandoc_citeproc(md, bib=bib, csl=csl)
@@ -140,7 +142,7 @@ def test_docx_and_typst_from_the_ast_equal_pandoc_on_the_markdown(manuscript, bu
     read(manuscript)
     ast = manuscript.with_suffix(".ast.json")
     figures = built.outputs.dir
-    ref = export.build_reference_docx(tmp_path / "reference.docx")
+    ref = build_reference_docx(tmp_path / "reference.docx")
     for source, name in ((manuscript, "direct"), (ast, "via-ast")):
         kw = dict(bibliography=BIB, csl=CSL) if source == manuscript else dict(bibliography=None, csl=None)
         export.to_docx(source, tmp_path / f"{name}.docx", resource_path=figures, reference_docx=ref,

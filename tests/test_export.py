@@ -12,13 +12,9 @@ from docx.shared import Pt
 from pypdf import PdfReader
 
 from papergen.errors import ExportError, PapergenError
-from papergen.publish.export import (
-    build_reference_docx,
-    csl_style,
-    normalize_docx,
-    to_docx,
-    to_pdf,
-)
+from papergen.publish.export import normalize_docx, to_docx, to_pdf
+from papergen.publish.reference_docx import build_reference_docx
+from papergen.study import csl_style
 
 BIB = r"""
 @article{kaplan1958,
@@ -367,7 +363,7 @@ def test_pagebreak_inside_div_and_newpage_compile_in_typst(sample, tmp_path):
 def test_html_keeps_value_spans():
     import subprocess
 
-    from papergen.publish.export import LUA_FILTER, pandoc_path
+    from papergen.publish.pandoc import LUA_FILTER, pandoc_path
 
     html = subprocess.run(
         [str(pandoc_path()), "--from=markdown", "--to=html", f"--lua-filter={LUA_FILTER}"],

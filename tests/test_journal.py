@@ -87,9 +87,9 @@ def test_figure_resolution_is_read_from_the_image(tmp_path):
 
 
 def test_the_study_meets_its_profile(built, root):
-    from papergen.study import StudyPaths
+    from papergen.study import Study
 
-    rules = journal.check(StudyPaths(root), built.outputs)
+    rules = journal.check(Study(root), built.outputs)
     assert {r.rule for r in rules} >= {"required sections", "title", "abstract", "core tip", "key words",
                                        "figure resolution", "reference style"}
     assert [r.message() for r in rules if not r.ok] == []

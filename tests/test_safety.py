@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from papergen import atomic
-from papergen.pipeline.build import source_date_epoch
 from papergen.errors import TemplateError
-from papergen.study import StudyPaths
+from papergen.study import Study
 from papergen.write.render import Renderer
 from papergen.values import Registry, Value
 from studycopy import ROOT, add_column, copy_study, run_build, tree_hash
@@ -183,14 +182,14 @@ def test_two_clean_builds_are_byte_identical(tmp_path):
 
 def test_source_date_epoch_comes_from_the_data_cutoff(tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    assert source_date_epoch(StudyPaths(ROOT)) == 1_604_102_400  # `date -u -d 2020-10-31 +%s`
+    assert Study(ROOT).source_date_epoch == 1_604_102_400  # `date -u -d 2020-10-31 +%s`
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    assert source_date_epoch(StudyPaths(ROOT)) == 1_700_000_000
+    assert Study(ROOT).source_date_epoch == 1_700_000_000
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     study = copy_study(tmp_path / "study")
     book = study / "data" / "codebook.yaml"
     book.write_text(book.read_text(encoding="utf-8").replace("  cutoff_date: '2020-10-31'\n", ""), encoding="utf-8")
-    assert source_date_epoch(StudyPaths(study)) == 946_684_800  # 2000-01-01, documented default
+    assert Study(study).source_date_epoch == 946_684_800  # 2000-01-01, documented default
 
 
 # --- identifiers ----------------------------------------------------------------------------------

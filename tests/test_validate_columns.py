@@ -27,7 +27,8 @@ from papergen.errors import DataErrors
 from papergen.ingest.identifiers import value_kind
 from papergen.ingest.load import _read_csv_records, from_rows, read_raw
 from papergen.ingest.plaincsv import split_plain
-from papergen.ingest.validate import check_cell, validate
+from papergen.ingest.cells import check_cell
+from papergen.ingest.validate import validate
 from studycopy import ROOT, copy_study
 from test_validate import CASES
 

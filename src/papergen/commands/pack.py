@@ -21,29 +21,30 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from papergen.commands.check import ensure_built
 from papergen.errors import ExportError, JournalProfileError
+from papergen.publish import export, journal
+from papergen.publish.pandoc import pandoc_path
+from papergen.publish.reference_docx import build_reference_docx
+from papergen.study import Study, StudyPaths
 
 TIFF_DPI = 300
 _ZIP_MIN_EPOCH = 315532800  # zip dates start in 1980
 
 
-def run(paths, argv: list[str]) -> int:
+def run(paths: StudyPaths, argv: list[str]) -> int:
     """Build if stale, refuse on journal-profile errors, then write the pack and its zip."""
-    from papergen.publish import journal
-    from papergen.pipeline.build import read_settings, source_date_epoch
-    from papergen.write.lint import ensure_built
-
     parser = argparse.ArgumentParser(prog="python build.py pack",
                                      description="Write manuscript/submission/ and manuscript/submission.zip.")
     parser.parse_args(argv)
     print(f"papergen: packing {paths.root.name}")
-    out, _ = ensure_built(paths, echo=print)
-    errors = [r for r in journal.check(paths, out) if not r.ok and r.level == "error"]
+    study = Study(paths)
+    out, _ = ensure_built(study, echo=print)
+    errors = [r for r in journal.check(study, out) if not r.ok and r.level == "error"]
     if errors:
         raise JournalProfileError("\n".join(r.message() for r in errors))
-    settings = read_settings(paths)
-    folder = write_pack(out, settings, source_date_epoch(paths))
-    archive = write_zip(folder, out.submission_zip, source_date_epoch(paths))
+    folder = write_pack(out, study.docx_style, study.source_date_epoch)
+    archive = write_zip(folder, out.submission_zip, study.source_date_epoch)
     names = manifest_names(folder)
     print(f"packed {len(names)} files and MANIFEST.txt -> {_rel(folder, paths.root)}/ and {_rel(archive, paths.root)} "
           f"(sha256 {sha256(archive)[:12]})")
@@ -54,7 +55,7 @@ def run(paths, argv: list[str]) -> int:
 
 # --- the pack ---------------------------------------------------------------------
 
-def write_pack(out, settings: dict, epoch: int) -> Path:
+def write_pack(out, docx_style: dict, epoch: int) -> Path:
     """Fill ``out.submission`` (replaced as a whole) from a built manuscript folder."""
     tmp = out.dir / ".submission.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -72,7 +73,7 @@ def write_pack(out, settings: dict, epoch: int) -> Path:
             name = f"figure-{number}-{stem}"
             to_tiff(png, tmp / "figures" / f"{name}.tif")
             shutil.copyfile(vector, tmp / "figures" / f"{name}.pdf")
-        tables_docx(out, settings, tmp / "tables.docx", epoch)
+        tables_docx(out, docx_style, tmp / "tables.docx", epoch)
         write_manifest(tmp)
         shutil.rmtree(out.submission, ignore_errors=True)
         os.replace(tmp, out.submission)
@@ -112,8 +113,6 @@ def to_tiff(png: Path, tif: Path, dpi: int = TIFF_DPI) -> Path:
 
 def tables_markdown(markdown: Path) -> str:
     """Only the manuscript's tables (with captions and notes), one per page, as pandoc Markdown."""
-    from papergen.publish.export import pandoc_path
-
     pandoc = str(pandoc_path())
     ast = json.loads(_pandoc([pandoc, str(markdown), "--from=markdown", "--to=json"]))
     blocks = []
@@ -129,12 +128,10 @@ def tables_markdown(markdown: Path) -> str:
     return _pandoc([pandoc, "--from=json", "--to=markdown"], json.dumps(ast).encode("utf-8"))
 
 
-def tables_docx(out, settings: dict, target: Path, epoch: int) -> Path:
-    from papergen.publish import export
-
+def tables_docx(out, docx_style: dict, target: Path, epoch: int) -> Path:
     md = target.with_suffix(".md")
     md.write_text(tables_markdown(out.markdown), encoding="utf-8")
-    ref = export.build_reference_docx(target.parent / "tables-reference.docx", **settings.get("docx_style", {}))
+    ref = build_reference_docx(target.parent / "tables-reference.docx", **docx_style)
     try:
         export.to_docx(md, target, resource_path=out.dir, bibliography=None, csl=None,
                        reference_docx=ref, source_date_epoch=epoch)

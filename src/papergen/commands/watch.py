@@ -3,9 +3,9 @@
 An author rebuilds dozens of times a session. A process that stays running pays
 Python's start, the imports and Typst's font loading once; each rebuild is then
 build_manuscript() on a warm process, with the same stages, cache, output and
-one-line errors as ``python build.py`` (a failed build leaves manuscript/ as it
+one-line errors as ``python build.py`` (papergen.commands.terminal) (a failed build leaves manuscript/ as it
 was and the watch goes on). Inputs are polled: the size and modification time
-of every file the build cache hashes (papergen.cache: data/, study/,
+of every file the build cache hashes (papergen.pipeline.keys: data/, study/,
 templates/, submissions/, the study's top-level files, data files the
 codebook names elsewhere). When papergen's own code
 changes, the process starts itself again, so a rebuild never runs stale code.
@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from papergen.pipeline.cache import SKIP_DIRS, codebook_files, input_folders
+from papergen.commands import build
+from papergen.commands.terminal import run_command
+from papergen.pipeline.keys import SKIP_DIRS, codebook_files, input_folders
 from papergen.study import StudyPaths
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
@@ -32,9 +34,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     parser.add_argument("--builds", type=int, default=0, help="stop after this many builds (0: until Ctrl-C)")
     parser.add_argument("--out", help="write the manuscript here instead of manuscript/")
     args = parser.parse_args(argv)
-    from papergen import cli
-
-    build_args = ["build"] + (["--out", args.out] if args.out else [])
+    build_args = ["--out", args.out] if args.out else []
     engine, seen, builds = snapshot([ENGINE_DIR]), None, 0
     print(f"papergen: watching {paths.root.name} (data/, study/, templates/); Ctrl-C stops", flush=True)
     try:
@@ -42,7 +42,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
             now = snapshot(inputs(paths))
             if now != seen:
                 seen = now
-                code = cli.main(build_args, root=paths.root)
+                code = run_command("build", build.run, paths, build_args)
                 builds += 1
                 if args.builds and builds >= args.builds:
                     return code

@@ -2,7 +2,7 @@
 
 A 100,000-patient study has about five million cells but few distinct texts
 per column (dates, categories, small integers). Each column is factorised
-(its distinct texts, and each row's index into them); ``validate.check_cell``
+(its distinct texts, and each row's index into them); ``cells.check_cell``
 judges every distinct text once, so a problem is worded exactly as the
 row-by-row check words it. Columns with very many distinct texts (study ids,
 measured values) first pass a vectorised test that accepts the plainly valid
@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from papergen.codebook import ColumnSpec
+from papergen.ingest.cells import MISSING_MARKERS
 from papergen.ingest.load import RawTable
 
 #: a column with more distinct texts than this first passes the vectorised acceptance test
@@ -183,8 +184,6 @@ def _accept(uniques: np.ndarray, spec: ColumnSpec):
     if spec.min is not None or spec.max is not None:
         if spec.type not in ("integer", "number"):
             return no
-    from papergen.ingest.validate import MISSING_MARKERS
-
     if spec.type == "string":
         ok, marker_like = _plain_text(uniques, MISSING_MARKERS)
         for j in np.flatnonzero(ok & marker_like):

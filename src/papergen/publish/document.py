@@ -21,7 +21,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from papergen.publish import export
+from papergen.publish import pandoc
 from papergen.atomic import write_bytes
 
 #: metadata pandoc adds for the options of the read (a DOCX would list them as custom properties)
@@ -38,7 +38,7 @@ def read_manuscript(markdown: Path, ast: Path, *, bibliography: Path | None, csl
     A citation key missing from the bibliography is an ExportError naming it.
     """
     markdown, ast = Path(markdown).resolve(), Path(ast).resolve()
-    log = export._log_path(markdown, "pandoc")
+    log = pandoc.log_path_for(markdown, "pandoc")
     raw = _pandoc_json([str(markdown), "--from=markdown"], ast, log)
     entry = Path(citations) / f"{citation_key(raw, bibliography, csl)}.json" if citations else None
     try:
@@ -60,7 +60,7 @@ def read_manuscript(markdown: Path, ast: Path, *, bibliography: Path | None, csl
 
 
 def _pandoc_json(args: list[str], ast: Path, log: Path) -> dict:
-    export._run_pandoc([*args, "--to=json", f"--output={ast}"], out=ast, log_path=log, cwd=ast.parent,
+    pandoc.run_pandoc([*args, "--to=json", f"--output={ast}"], out=ast, log_path=log, cwd=ast.parent,
                        epoch=None, strict=True)
     return json.loads(ast.read_text(encoding="utf-8"))
 

@@ -1,4 +1,4 @@
-"""Check the rendered manuscript against the journal profile (study/journal.yaml).
+"""Check the rendered manuscript against the journal profile (study/journal.yaml, read by papergen.study).
 
 The manuscript Markdown is read with pandoc (``-t json``), so headings, bold
 labels ("**Core Tip:**"), citations and tables are what pandoc says they are.
@@ -13,10 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from papergen.codebook import SAFE_LOADER
-from papergen.errors import JournalProfileError, StudyLayoutError
+from papergen.errors import JournalProfileError
+from papergen.study import Study
 
 
 @dataclass
@@ -46,7 +44,7 @@ class Part:
 
 def read_ast(markdown: Path) -> dict:
     """The pandoc AST of the rendered manuscript."""
-    from papergen.publish.export import pandoc_path
+    from papergen.publish.pandoc import pandoc_path
 
     proc = subprocess.run([str(pandoc_path()), str(markdown), "--from=markdown", "--to=json"],
                           capture_output=True, check=False)
@@ -126,19 +124,6 @@ def outline(ast: dict, labels: set[str]) -> list[Part]:
 
 
 # --- the rules ------------------------------------------------------------------------
-
-def load_profile(path: Path) -> dict | None:
-    """The journal profile, or None when the study has none."""
-    if not path.exists():
-        return None
-    try:
-        profile = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
-    except yaml.YAMLError as exc:
-        raise StudyLayoutError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(profile, dict):
-        raise StudyLayoutError(f"{path}: expected a mapping of rules")
-    return profile
-
 
 def _find(parts: list[Part], spec: dict) -> int | None:
     for i, p in enumerate(parts):
@@ -233,32 +218,17 @@ def _dpi(path: Path) -> float:
 
 # --- build stage and command helpers --------------------------------------------------
 
-def used_csl(paths, settings: dict) -> str:
-    """File name of the citation style the build gives pandoc."""
-    from papergen.pipeline.build import citation_style
-
-    csl = citation_style(paths, settings)
-    return Path(csl).name if csl else "pandoc default (none set)"
-
-
-def check(paths, out, settings: dict | None = None, ast: dict | None = None) -> list[Rule]:
+def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     """The profile's rules applied to a built manuscript folder (OutputPaths); [] without a profile.
 
-    ``ast``: the manuscript already read by papergen.document (the build passes it; ``check`` reads the Markdown).
+    ``ast``: the manuscript already read by papergen.publish.document (the build passes it; ``check`` reads
+    the Markdown).
     """
-    from papergen.pipeline.build import read_settings
-
-    profile = load_profile(paths.journal)
+    profile = study.journal_profile
     if profile is None:
         return []
-    settings = settings or read_settings(paths)
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
-    return evaluate(profile, ast or read_ast(out.markdown), figures, used_csl(paths, settings))
-
-
-def profile_name(paths) -> str:
-    profile = load_profile(paths.journal) or {}
-    return f"{profile.get('journal', 'journal')} ({paths.rel(paths.journal)})"
+    return evaluate(profile, ast or read_ast(out.markdown), figures, study.csl_name)
 
 
 def format_table(rules: list[Rule], title: str) -> str:
@@ -274,10 +244,10 @@ def format_table(rules: list[Rule], title: str) -> str:
     return "\n".join(lines)
 
 
-def report(paths, out, settings: dict, ast: dict, echo=print) -> list[str]:
+def report(study: Study, out, ast: dict, echo=print) -> list[str]:
     """The build stage: print the table (and keep it in the output); return every broken rule as a line."""
-    rules = check(paths, out, settings, ast)
-    table = format_table(rules, profile_name(paths))
+    rules = check(study, out, ast)
+    table = format_table(rules, study.journal_name)
     out.journal_table.write_text(table + "\n", encoding="utf-8")
     echo(table)
     return [("" if r.level == "error" else "advisory: ") + r.message() for r in rules if not r.ok]

@@ -16,6 +16,8 @@ import yaml
 
 from papergen.codebook import SAFE_LOADER
 from papergen.errors import TemplateError
+from papergen.study import Study
+from papergen.write.lint import template_env, tokens
 
 ITEMS_FILE = Path(__file__).resolve().parents[1] / "resources" / "strobe_cohort.yaml"
 _DECLARATION = re.compile(r"^\s*strobe\s*:\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
@@ -37,8 +39,6 @@ def load_items(path: Path = ITEMS_FILE) -> list[Item]:
 
 def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str = "templates"):
     """Every ``{## strobe: ... ##}`` comment: (item ids as written, section name, template:line)."""
-    from papergen.write.lint import template_env, tokens
-
     env = template_env()
     out = []
     for path in sorted(Path(template_dir).rglob("*.j2")):
@@ -81,15 +81,12 @@ def fill(items: list[Item], decls) -> list[Item]:
     return items
 
 
-def checklist(paths, settings: dict) -> list[Item]:
-    sections = {s["template"]: s["title"] for s in settings["sections"]}
-    return fill(load_items(), declarations(paths.templates, sections))
+def checklist(study: Study) -> list[Item]:
+    return fill(load_items(), declarations(study.paths.templates, study.sections))
 
 
-def missing_items(paths, settings: dict | None = None) -> list[str]:
-    from papergen.pipeline.build import read_settings
-
-    return [i.item for i in checklist(paths, settings or read_settings(paths)) if not i.places]
+def missing_items(study: Study) -> list[str]:
+    return [i.item for i in checklist(study) if not i.places]
 
 
 def to_markdown(items: list[Item], title: str) -> str:
@@ -106,34 +103,34 @@ def to_markdown(items: list[Item], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_checklist(paths, settings: dict, out, epoch: int | None = None, store=None) -> list[str]:
+def write_checklist(study: Study, out, store=None) -> list[str]:
     """The build stage: strobe-checklist.md and .docx in ``out.dir``; returns a warning naming missing items.
 
-    With ``store`` (papergen.cache.BuildCache) the DOCX is reused while its Markdown, style and the
+    With ``store`` (papergen.pipeline.cache.BuildCache) the DOCX is reused while its Markdown, style and the
     engine are unchanged (most builds), and made with the Word styles the manuscript uses.
     """
-    items = checklist(paths, settings)
-    title = str(settings.get("facts", {}).get("title", {}).get("text", ""))
+    items = checklist(study)
+    title = str(study.settings.get("facts", {}).get("title", {}).get("text", ""))
     text = to_markdown(items, title)
     out.strobe_md.write_text(text, encoding="utf-8")
-    _docx(settings, out, text, epoch, store)
+    _docx(study.docx_style, out, text, study.source_date_epoch, store)
     missing = [i.item for i in items if not i.places]
     return [f"STROBE: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
         if missing else []
 
 
-def _docx(settings: dict, out, text: str, epoch: int | None, store=None) -> None:
-    """strobe-checklist.docx; with ``store`` (papergen.cache.BuildCache) kept by its Markdown, style and
+def _docx(style: dict, out, text: str, epoch: int | None, store=None) -> None:
+    """strobe-checklist.docx; with ``store`` (papergen.pipeline.cache.BuildCache) kept by its Markdown, style and
     epoch in a folder of the build cache, which a change anywhere in the engine empties."""
     import hashlib
     import json
     import shutil
 
     from papergen.publish import export
+    from papergen.publish.reference_docx import build_reference_docx
 
-    style = settings.get("docx_style", {})
     if store is None:
-        ref = export.build_reference_docx(out.dir / "strobe-reference.docx", **style)
+        ref = build_reference_docx(out.dir / "strobe-reference.docx", **style)
         try:
             export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
                            reference_docx=ref, source_date_epoch=epoch)

@@ -110,7 +110,7 @@ def literals_in_templates(template_dir: Path) -> list[str]:
 
 def reference_list(bibliography: Path, template_dir: Path) -> ReferenceList:
     """Heading of the template holding ``{#refs}``, entry count and digit runs of the bibliography (read by pandoc)."""
-    from papergen.publish.export import pandoc_path
+    from papergen.publish.pandoc import pandoc_path
 
     heading = "REFERENCES"
     for path in sorted(Path(template_dir).rglob("*.j2")):

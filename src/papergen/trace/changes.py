@@ -298,15 +298,16 @@ def _yaml(text: str) -> str:
 def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None,
                  source_date_epoch: int | None = None, store=None) -> tuple[Path, Path]:
     """Write changes.html (standalone) and changes.docx (the manuscript's Word styles) with pandoc."""
-    from papergen.publish import export
+    from papergen.publish import export, pandoc
+    from papergen.publish.reference_docx import build_reference_docx
 
     with tempfile.TemporaryDirectory(prefix="papergen-changes-") as tmp:
         md = Path(tmp) / "changes.md"
         md.write_text(report_markdown(diff), encoding="utf-8")
-        export._run_pandoc([str(md), "--from=markdown", "--to=html5", "--standalone", f"--output={html}"],
-                           out=html, log_path=export._log_path(html, "pandoc"), cwd=Path(tmp), epoch=None, strict=True)
+        pandoc.run_pandoc([str(md), "--from=markdown", "--to=html5", "--standalone", f"--output={html}"],
+                          out=html, log_path=pandoc.log_path_for(html, "pandoc"), cwd=Path(tmp), epoch=None, strict=True)
         style = docx_style or {}
-        ref = store.reference_docx(style) if store else export.build_reference_docx(Path(tmp) / "reference.docx", **style)
+        ref = store.reference_docx(style) if store else build_reference_docx(Path(tmp) / "reference.docx", **style)
         export.to_docx(md, docx, resource_path=Path(tmp), bibliography=None, csl=None, reference_docx=ref,
                        source_date_epoch=source_date_epoch)
     return html, docx

@@ -1,20 +1,14 @@
-"""``python build.py explain KEY`` (or a printed text, e.g. ``"34.1"``): a number's trace.
+"""A number's trace in words, from its ledger entry: what ``python build.py explain`` prints.
 
-Reads manuscript/numbers.json only, so it answers at once without loading
-data or refitting anything. The helpers that turn a ledger entry into readable
-parts (inputs merged per file, row values, places) are shared with the review
-edition, so the terminal and the browser show the same trace.
+The helpers that turn a ledger entry (numbers.json) into readable parts (inputs
+merged per file, row values, places) are shared by the command
+(papergen.commands.explain) and the review edition, so the terminal and the
+browser show the same trace.
 """
 from __future__ import annotations
 
-import argparse
-import difflib
 import re
-import sys
-from pathlib import Path
 
-from papergen.errors import LedgerError
-from papergen.ledger import read_ledger
 
 #: list the rows' input values when a value rests on at most this many rows
 MAX_ROWS_SHOWN = 20
@@ -184,25 +178,3 @@ def render_list(values: dict, keys: list[str], query: str) -> str:
         e = values[k]
         lines.append(f"  {k:<{width}}  {e.get('text', '')}  — {e.get('definition', '')}")
     return "\n".join(lines)
-
-
-def run(paths, argv: list[str]) -> int:
-    """The explain command; exit 0 when something matched, 2 (one-line error) when nothing did."""
-    parser = argparse.ArgumentParser(prog="python build.py explain",
-                                     description="Trace a generated number: by key (os.mean) or printed text (\"34.1\").")
-    parser.add_argument("query", nargs="?", help="a value key, a printed text, or a key prefix such as os")
-    parser.add_argument("--ledger", type=Path, help="read this numbers.json instead of manuscript/numbers.json")
-    args = parser.parse_args(argv)
-    path = args.ledger or paths.manuscript / "numbers.json"
-    values = read_ledger(path)["values"]
-    if not args.query:
-        print(render_list(values, sorted(values), "anything"))
-        return 0
-    keys = find(values, args.query)
-    if not keys:
-        close = difflib.get_close_matches(args.query, list(values), n=3, cutoff=0.5)
-        hint = f"; closest keys: {', '.join(close)}" if close else "; run python build.py explain to list them"
-        raise LedgerError(f"no generated number with key or printed text {args.query!r} in {path.name}{hint}")
-    out = render_text(values[keys[0]]) if len(keys) == 1 else render_list(values, keys, args.query)
-    sys.stdout.write(out + "\n")
-    return 0

@@ -1,6 +1,6 @@
 """The review edition: manuscript/<name>.review.html, one self-contained page.
 
-The whole manuscript (the AST papergen.document read, citations linked to the
+The whole manuscript (the AST papergen.publish.document read, citations linked to the
 bibliography, written by pandoc as HTML; the value spans survive in HTML) with
 every generated number marked. Clicking a number, or
 Tab + Enter on it, opens a card with its trace; a searchable side index lists
@@ -25,7 +25,7 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 
 
 
 def write_review(ast: dict, ledger_path: Path, out: Path, *, resource_path: Path) -> Path:
-    """Render the review edition of the manuscript ``ast`` (papergen.document), tracing numbers with ``ledger_path``."""
+    """Render the review edition of the manuscript ``ast`` (papergen.publish.document), tracing numbers with ``ledger_path``."""
     ledger = read_ledger(ledger_path)
     values = ledger["values"]
     body = to_html_fragment(with_at_risk_rows(ast, values), out, resource_path=resource_path)
@@ -98,15 +98,15 @@ def _image_of(block: dict) -> str | None:
 
 def to_html_fragment(ast: dict, out: Path, *, resource_path: Path) -> str:
     """pandoc AST -> HTML body (value spans and citation links kept by the Lua filter)."""
-    from papergen.publish import export
+    from papergen.publish import pandoc
 
     src = out.with_name(f".{out.name}.json")
     frag = out.with_name(f".{out.name}.fragment")
     src.write_text(json.dumps(ast), encoding="utf-8")
     try:
-        args = export._common_args(src, [Path(resource_path).resolve()], None, None)
+        args = pandoc.common_args(src, [Path(resource_path).resolve()], None, None)
         args += ["--to=html5", "--wrap=none", f"--output={frag}"]
-        export._run_pandoc(args, out=frag, log_path=export._log_path(out, "pandoc"), cwd=out.parent,
+        pandoc.run_pandoc(args, out=frag, log_path=pandoc.log_path_for(out, "pandoc"), cwd=out.parent,
                            epoch=None, strict=True)
         return frag.read_text(encoding="utf-8")
     finally:

@@ -1,8 +1,8 @@
-"""Guardrails for authors: no hand-typed numbers in templates, and numbers that must agree do.
+"""The lint of the templates: no hand-typed number in the prose or in an expression.
 
-Run on every build (the lint before any data is read, the consistency checks
-right after the analysis plan) and alone with ``python build.py check``, which
-also checks the manuscript against the journal profile (papergen.journal).
+Run on every build before any data is read, and by ``python build.py check``
+(papergen.commands.check). The numbers that must agree are checked after the
+analysis plan (papergen.analysis.consistency).
 
 The lint reads each template with Jinja's own lexer, so prose, ``{{ }}``
 expressions, ``{% %}`` statements and ``{## ##}`` comments are told apart as
@@ -24,13 +24,13 @@ not data (``{{ literal("Ki-67") }}``).
 """
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from papergen.errors import ConsistencyError, HandTypedNumberError
+from papergen.errors import HandTypedNumberError, LedgerError
+from papergen.formatting import number_to_words
+from papergen.ledger import read_ledger
 
 _CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -79,7 +79,7 @@ class Finding:
 
 def template_env():
     """A Jinja environment with the renderer's delimiters ({## ##} comments), for lexing only."""
-    from papergen.write.render import Renderer
+    from papergen.write.render import Renderer  # Jinja: only once a template is lexed (not on a no-op build)
 
     return Renderer(Path("."), {}).env
 
@@ -143,11 +143,6 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
     "{{ tables.baseline.ref }}" for "Table 1". Text that more than one value prints (a small
     count, "eleven") gets no hint: a guess would mislead.
     """
-    from papergen.formatting import number_to_words
-
-    from papergen.errors import LedgerError
-    from papergen.ledger import read_ledger
-
     try:
         values = read_ledger(ledger_path)["values"]
     except LedgerError:  # no usable last build: the error simply gives no hint
@@ -177,151 +172,3 @@ def assert_no_typed_numbers(template_dir: Path, ledger_path: Path | None = None,
         found = lint_templates(template_dir, shown_prefix, hints_from_ledger(ledger_path))
     if found:
         raise HandTypedNumberError("\n".join(str(f) for f in found))
-
-
-# --- consistency -----------------------------------------------------------------
-
-def duplicate_values(registry) -> list[str]:
-    """Two keys for one statistic: same function, same exact numbers, same data (a duplicate declaration).
-
-    Only values computed from measured data (every input carries a data fingerprint)
-    are compared, so two parameters that happen to be equal are not reported.
-    """
-    seen: dict[tuple, object] = {}
-    out = []
-    for v in registry:
-        if not v.inputs or not all(s.digest for s in v.inputs) or "function" not in v.method:
-            continue
-        sig = (v.method["function"], json.dumps(v.exact, sort_keys=True, default=str),
-               tuple((s.file, s.columns, s.rows, s.filter, s.digest) for s in v.inputs))
-        first = seen.setdefault(sig, v)
-        if first is not v:
-            out.append(f"{v.declared_at}: value {v.key!r} is the same statistic of the same data as "
-                       f"{first.key!r} ({first.declared_at}); declare it once and print that value everywhere")
-    return out
-
-
-def identity_violations(identities) -> list[str]:
-    """Every declared sum (Analysis.require_sum) that does not hold, one line each."""
-    from papergen.analysis.statistics import Measure
-
-    out = []
-    for ident in identities:
-        items = [ident.total] + list(ident.parts)
-        if all(isinstance(x, Measure) for x in items):
-            out += _measure_violation(ident)
-        elif any(isinstance(x, Measure) for x in items):
-            out.append(f"{ident.declared_at}: require_sum mixes per-subject measures and counts; "
-                       "compare counts with counts or measures with measures")
-        else:
-            out += _count_violation(ident)
-    return out
-
-
-def _count(x):
-    v = getattr(x, "value", x)  # Printed text -> the Value it came from
-    n = v.count if v.count is not None else (v.exact or {}).get("n")
-    return v, n
-
-
-def _count_violation(ident) -> list[str]:
-    total, t = _count(ident.total)
-    parts = [_count(p) for p in ident.parts]
-    for v, n in [(total, t)] + parts:
-        if not isinstance(n, int):
-            return [f"{ident.declared_at}: require_sum: value {v.key!r} ({v.declared_at}) is not a count"]
-    s = sum(n for _, n in parts)
-    if t == s:
-        return []
-    names = " + ".join(v.key for v, _ in parts) or "nothing"
-    places = ", ".join(dict.fromkeys(v.declared_at for v, _ in parts))
-    return [f"{ident.declared_at}: {total.key} = {t} ({total.declared_at}) but {names} = {s} ({places}): "
-            f"{ident.description}"]
-
-
-def _measure_violation(ident) -> list[str]:
-    total = ident.total.series
-    parts = sum(p.series.reindex(total.index).fillna(0) for p in ident.parts)
-    bad = total.index[(total.fillna(0) - parts).abs().to_numpy() > 1e-9]
-    if len(bad) == 0:
-        return []
-    first = bad[0]
-    where = lambda m: f"{m.source.file} {', '.join(m.source.columns)}"  # noqa: E731
-    names = " + ".join(p.label for p in ident.parts)
-    return [f"{ident.declared_at}: {ident.total.label} ({where(ident.total)}) differs from {names} "
-            f"({'; '.join(dict.fromkeys(where(p) for p in ident.parts))}) for {len(bad)} of {len(total)} subjects, "
-            f"first {first}: {total[first]:g} vs {parts[first]:g}: {ident.description}"]
-
-
-def check_consistency(analysis) -> list[str]:
-    """The build stage after the analysis plan: raise ConsistencyError listing every problem."""
-    problems = duplicate_values(analysis.registry) + identity_violations(getattr(analysis, "identities", []))
-    if problems:
-        raise ConsistencyError("\n".join(problems))
-    return problems
-
-
-# --- freshness (shared by check and pack) ---------------------------------------
-
-def stale_reason(paths, settings: dict | None = None) -> str:
-    """Why manuscript/ must be rebuilt ("" if it is up to date with data/, study/ and templates/)."""
-    from papergen.pipeline.build import build_metadata, read_settings
-    from papergen.study import OutputPaths
-
-    settings = settings or read_settings(paths)
-    out = OutputPaths(paths.manuscript, settings["output_name"])
-    for f in (out.docx, out.pdf, out.ledger, out.strobe_docx):
-        if not f.exists():
-            return f"{paths.rel(f)} is missing"
-    try:
-        built = json.loads(out.ledger.read_text(encoding="utf-8"))["build"]["inputs"]
-    except (OSError, ValueError, KeyError):
-        return "numbers.json is unreadable"
-    now = build_metadata(paths)["inputs"]
-    changed = sorted(k for k in set(built) | set(now) if built.get(k) != now.get(k))
-    return f"{changed[0]} changed since the last build" if changed else ""
-
-
-def ensure_built(paths, echo=print) -> tuple[object, bool]:
-    """manuscript/'s OutputPaths, building it first when it is missing or stale; and whether it built."""
-    from papergen.pipeline.build import build_manuscript, read_settings
-    from papergen.study import OutputPaths
-
-    settings = read_settings(paths)
-    reason = stale_reason(paths, settings)
-    if not reason:
-        return OutputPaths(paths.manuscript, settings["output_name"]), False
-    echo(f"building first: {reason}")
-    result = build_manuscript(paths.root, echo=echo)
-    return result.outputs, True
-
-
-# --- the command -----------------------------------------------------------------
-
-def run(paths, argv: list[str]) -> int:
-    """``python build.py check``: lint, build if stale, then the journal profile and STROBE report."""
-    from papergen.publish import journal, strobe
-    from papergen.errors import JournalProfileError
-
-    parser = argparse.ArgumentParser(prog="python build.py check",
-                                     description="Lint the templates and check the manuscript against the journal profile.")
-    parser.parse_args(argv)
-    print(f"papergen: checking {paths.root.name}")
-    assert_no_typed_numbers(paths.templates, paths.manuscript / "numbers.json")
-    print("  templates: no hand-typed numbers")
-    out, built = ensure_built(paths, echo=print)
-    rows = journal.check(paths, out)
-    if not built:  # a build prints the table itself
-        print(journal.format_table(rows, journal.profile_name(paths)))
-    errors = [r for r in rows if not r.ok and r.level == "error"]
-    advisories = [r for r in rows if not r.ok and r.level != "error"]
-    for r in advisories:
-        print(f"  advisory: {r.message()}")
-    missing = strobe.missing_items(paths)
-    if missing:
-        print(f"  advisory: STROBE items no template declares: {', '.join(missing)}")
-    if errors:
-        raise JournalProfileError("\n".join(r.message() for r in errors))
-    notes = len(advisories) + bool(missing)
-    print(f"check passed: no errors ({len(rows)} journal rules checked, {notes} advisories)")
-    return 0

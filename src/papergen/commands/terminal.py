@@ -1,0 +1,66 @@
+"""One command on the terminal: a failure is one clear message and a non-zero exit; the traceback goes to a log.
+
+papergen.cli runs every command through run_command(), and so does ``watch``
+for each rebuild, so a rebuild fails exactly as ``python build.py`` does.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+from papergen.errors import PapergenError
+from papergen.study import StudyPaths
+
+
+def run_command(command: str, run, paths: StudyPaths, argv: list[str]) -> int:
+    """``run(paths, argv)`` with one-line errors; its log is .papergen/build.log (build) or .papergen/COMMAND.log.
+
+    Each command keeps its own log, so ``explain`` after a failed build keeps the build's traceback.
+    """
+    paths.cache.mkdir(exist_ok=True)
+    log_path = paths.log if command == "build" else paths.cache / f"{command}.log"
+    log = _logger(log_path)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = run(paths, argv)
+        for w in caught:
+            log.warning("%s: %s", w.category.__name__, w.message)
+        return code
+    except PapergenError as exc:
+        log.error("%s", traceback.format_exc())
+        for line in str(exc).splitlines() or [type(exc).__name__]:  # DataErrors: one line per problem
+            print(f"error: {line}", file=sys.stderr)
+        if command == "build":  # other commands do not touch manuscript/: their error is one line
+            print(f"(manuscript/ was left as it was; details in {shown(log_path, paths.root)})", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; manuscript/ was left as it was", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in papergen or a study's plan: still no traceback on the terminal
+        log.error("%s", traceback.format_exc())
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"(manuscript/ was left as it was; the traceback is in {shown(log_path, paths.root)})", file=sys.stderr)
+        return 1
+
+
+def shown(p: Path, root: Path) -> str:
+    """A path as the author sees it: relative to the study folder when it is inside it."""
+    try:
+        return str(Path(p).resolve().relative_to(root))
+    except ValueError:
+        return str(p)
+
+
+def _logger(path: Path) -> logging.Logger:
+    log = logging.getLogger("papergen")
+    log.handlers.clear()
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log

@@ -1,0 +1,146 @@
+"""Figures by content: a Kaplan-Meier figure is drawn (matplotlib, in a helper process) only when its curves change.
+
+The figures stage's cache (papergen.pipeline.cache.BuildCache.figures).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import weakref
+from pathlib import Path
+
+from papergen.pipeline.keys import digest
+from papergen.pipeline.store import mkdir, store_dir, touch
+
+
+def curves_key(curves: list[dict], options: dict) -> str:
+    """Hash of a figure's curve data (exact floats) and drawing options."""
+    rows = [[c["label"], [float(x) for x in c["time"]], [int(x) for x in c["event"]]] for c in curves]
+    return digest(rows, options)
+
+class FigureStore:
+    """Figures by content: drawn (with matplotlib) only when their curves, options or engine changed.
+
+    The numbers at risk are counted here at once (numpy only) and registered every
+    build; a figure to draw goes to a helper process (prepare()) while the build
+    renders and reads the manuscript, and finish() waits for it before the exports.
+    As a stage's cache it never skips the stage but reports "skipped (unchanged)"
+    when no figure had to be drawn. ``FigureStore(None)`` draws every figure and keeps none.
+    """
+
+    hit = False
+
+    def __init__(self, cache) -> None:
+        self.cache, self.drawn, self.reused, self._pool, self._pending = cache, 0, 0, None, []
+
+    def prepare(self) -> None:
+        """Import matplotlib in a helper process now, while this one reads the data (2 cores: both work)."""
+        import multiprocessing
+
+        if self._pool is not None or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        if threading.active_count() > 1:  # a fork copies locks another thread may hold: draw here instead
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_import_matplotlib)
+        self._pool.submit(int)  # starts the process
+        weakref.finalize(self, self._pool.shutdown, wait=False)
+
+    def save(self, out):
+        return out
+
+    @property
+    def pending(self) -> int:
+        """Figures asked for and not yet finished."""
+        return len(self._pending)
+
+    @property
+    def note(self) -> str:
+        if self.drawn == 0 and self.reused:
+            return "skipped (unchanged)"
+        waiting = " in a helper process" if self._pool is not None and self.drawn else ""
+        return f"({self.drawn} drawing{waiting}, {self.reused} unchanged)" if self.drawn else ""
+
+    def km_figure(self, curves: list[dict], stem: Path, **options) -> dict:
+        """The numbers at risk of papergen.publish.figures.km_figure now; the figure from the cache or drawn.
+
+        The result also has ``method``: the code and library that counted the numbers at risk.
+        Drawing may still be under way when this returns: finish() waits for it.
+        """
+        stem = Path(stem)
+        png, pdf = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
+        c = self.cache
+        entry = c._entry("figures", c._key("figure", curves_key(curves, options))) if c else None
+        if c and not c.force:
+            try:  # numbers at risk as counted when the figure was drawn: no numpy needed
+                kept = json.loads((entry / "figure.json").read_text(encoding="utf-8"))
+                stem.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(entry / "figure.png", png)
+                shutil.copyfile(entry / "figure.pdf", pdf)
+                touch(entry)
+                self.reused += 1
+                return {**kept, "png": png, "pdf": pdf,
+                        "at_risk": {label: [tuple(x) for x in rows] for label, rows in kept["at_risk"]}}
+            except (OSError, ValueError, KeyError):
+                pass
+        from papergen.publish.figures import at_risk
+        from papergen.analysis.statistics import method_of, version
+
+        ticks, counts = at_risk(curves, xmax=options.get("xmax"), xstep=options.get("xstep", 12))
+        result = {"png": png, "pdf": pdf, "at_risk": counts, "ticks": ticks,
+                  "method": method_of(at_risk, f"numpy {version('numpy')}")}
+        if self._pool is not None:
+            drawing = self._pool.submit(_draw, curves, stem, options)
+        else:
+            from concurrent.futures import Future
+
+            drawing = Future()
+            drawing.set_result(_draw(curves, stem, options))
+        self._pending.append((drawing, result, entry))
+        self.drawn += 1
+        return result
+
+    def finish(self) -> None:
+        """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered."""
+        try:
+            for drawing, result, entry in self._pending:
+                drawn, png, pdf = drawing.result(), result["png"], result["pdf"]
+                if drawn["at_risk"] != result["at_risk"]:  # one counting for the image and the ledger, or a bug
+                    raise RuntimeError(f"{png.name}: at-risk table drawn {drawn['at_risk']} != counted "
+                                       f"{result['at_risk']}")
+                if entry is None:
+                    continue
+                record = {"at_risk": [[label, [list(x) for x in rows]] for label, rows in result["at_risk"].items()],
+                          "ticks": list(result["ticks"]), "method": result["method"]}
+                with tempfile.TemporaryDirectory(dir=mkdir(self.cache.dir)) as tmp:
+                    for src, name in ((png, "figure.png"), (pdf, "figure.pdf")):
+                        shutil.copyfile(src, Path(tmp) / name)
+                    (Path(tmp) / "figure.json").write_text(json.dumps(record), encoding="utf-8")
+                    store_dir(entry, sorted(Path(tmp).iterdir()), replace=self.cache.force)
+        finally:
+            self._pending = []
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+    def abandon(self) -> None:
+        """A failed build: let a drawing under way end (it writes into the staging folder), keep nothing."""
+        self._pending = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _import_matplotlib() -> None:
+    import matplotlib.backends.backend_agg  # noqa: F401 (the slow import, done before any figure is asked for)
+    import matplotlib.figure  # noqa: F401
+
+
+def _draw(curves: list[dict], stem: Path, options: dict) -> dict:
+    from papergen.publish.figures import km_figure
+
+    return km_figure(curves, stem, **options)

