@@ -3,7 +3,7 @@
 The reference is tests/reference_validate.py, a frozen copy of the per-row
 path (csv module, one dict per row, one check per cell). Both run on the
 demonstration data, a synthetic 1,000-patient cohort, and every mistake of
-the bad-input corpus (tests/test_validate.py), on the small study and on the
+the bad-input corpus (tests/ingest/test_validate.py), on the small study and on the
 cohort; frames must be equal value for value and dtype for dtype, error lists
 line for line. Random texts then check the two shortcuts the column path
 takes (splitting quote-free CSV at once, accepting plainly valid cells

@@ -1,6 +1,6 @@
 """The review edition as a file: self-contained, every number marked and traced, the journal files clean.
 
-(tests/test_review_browser.py clicks through it in a real Chromium.)
+(tests/trace/test_review_browser.py clicks through it in a real Chromium.)
 """
 from __future__ import annotations
 
