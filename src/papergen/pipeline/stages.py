@@ -18,7 +18,6 @@ from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
 from papergen.study import OutputPaths, Study
 from papergen.values import Source, Value
-from papergen.versions import package_version
 
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
 
@@ -57,6 +56,8 @@ def run_analysis(study: Study, tables: dict):
 
 def software_values() -> list[Value]:
     """Versions of Python and the packages that did the work, for the methods section."""
+    from papergen.versions import package_version  # importlib.metadata: 20 ms, not for a no-op build
+
     pyver = ".".join(map(str, sys.version_info[:3]))
     out = [Value(key="software.python", text=f"Python {pyver}", exact={"version": pyver},
                  definition="Python version that ran the analysis.", method={"function": "sys.version_info"})]
@@ -210,6 +211,8 @@ def compare_with_last(study: Study, previous: Path, out: OutputPaths, store=None
 
 def build_metadata(study: Study) -> dict:
     """Input hashes, package versions and git commit: enough to reproduce this build."""
+    from papergen.versions import package_version
+
     paths = study.paths
     inputs = {}
     for folder in (paths.data, paths.study, paths.templates):

@@ -30,7 +30,6 @@ from pathlib import Path
 
 from papergen.errors import HandTypedNumberError, LedgerError
 from papergen.formatting import number_to_words
-from papergen.ledger import read_ledger
 
 _CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -143,6 +142,8 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
     "{{ tables.baseline.ref }}" for "Table 1". Text that more than one value prints (a small
     count, "eleven") gets no hint: a guess would mislead.
     """
+    from papergen.ledger import read_ledger  # only when there is something to fix
+
     try:
         values = read_ledger(ledger_path)["values"]
     except LedgerError:  # no usable last build: the error simply gives no hint
