@@ -11,6 +11,7 @@ from papergen import statistics as st
 DAYS_PER_MONTH = 365.25 / 12   # times in the data are days; the paper reports months
 TAU_MONTHS = 60                # restricted mean survival time up to 5 years
 LANDMARK_MONTHS = 60           # 5-year recurrence-free survival
+KM_CI = "log-log"        # scale of Kaplan-Meier CIs (R survfit conf.type; R's default is "log")
 CI_LEVEL = 95                  # percent, for every confidence interval
 ARM_LABELS = {"no": "No hormonal therapy", "yes": "Hormonal therapy"}
 ARM_KEYS = {"no": "no_ht", "yes": "ht"}   # value keys: rfs.median.no_ht, rfs.median.ht
@@ -25,6 +26,7 @@ def analysis(a):
             "Days per month used to convert the survival times (365.25 / 12).")
     a.value("method.ci_level", st.parameter(CI_LEVEL, f"{CI_LEVEL}%", a.source("patients", [])),
             "Confidence level of every interval reported.")
+    a.km_ci_transform(KM_CI)  # the methods text prints it: {{ method.km_ci.part("words") }}
     a.value("method.tau", st.parameter(TAU_MONTHS, f"{TAU_MONTHS} months", a.source("patients", ["time"])),
             "Time horizon of the restricted mean survival time.")
 

@@ -8,6 +8,7 @@ EDIT: replace the demonstration analysis with yours (see the papergen guide).
 from papergen import statistics as st
 
 # --- parameters: fixed choices of this analysis, not results -----------------
+KM_CI = "log-log"        # scale of Kaplan-Meier CIs (R survfit conf.type; R's default is "log")
 CI_LEVEL = 95            # percent, for every confidence interval
 TAU_MONTHS = 24          # horizon of the restricted mean survival time
 GROUP_LABELS = {"standard": "Standard treatment", "new": "New treatment"}
@@ -18,6 +19,7 @@ def analysis(a):
 
     a.value("method.ci_level", st.parameter(CI_LEVEL, f"{CI_LEVEL}%", a.source("patients", [])),
             "Confidence level of every interval reported.")
+    a.km_ci_transform(KM_CI)  # the methods text prints it: {{ method.km_ci.part("words") }}
     a.value("method.tau", st.parameter(TAU_MONTHS, f"{TAU_MONTHS} months", a.source("patients", ["time_months"])),
             "Time horizon of the restricted mean survival time.")
 
