@@ -244,3 +244,12 @@ def test_km_values_record_and_use_the_declared_ci_transform():
     loglog, log = st.km_median(s), st.km_median(st.Survival(s.time, s.event, conf_type="log"))
     assert loglog.exact["conf_type"] == "log-log" and log.exact["conf_type"] == "log"
     assert (loglog.exact["lower"], log.exact["lower"]) == (2.0, 3.0)  # so the choice shows in the text
+
+
+def test_median_iqr_uses_r_type_7_quartiles():
+    # R: quantile(c(1, 2, 4, 7, 11, 16), c(.25, .5, .75)) -> 2.5, 5.5, 10.0 (type 7: 1 + (n - 1) p)
+    v = st.median_iqr(measure([16.0, 1.0, 7.0, 2.0, 11.0, 4.0]), places=1)
+    assert (v.exact["q1"], v.exact["median"], v.exact["q3"]) == (2.5, 5.5, 10.0)
+    assert v.text == "5.5 (IQR, 2.5 to 10.0)" and v.parts["table"] == "5.5 (2.5\u201310.0)"
+    with pytest.raises(AnalysisError, match="0/1 flag"):
+        st.median_iqr(typed([0, 1], "flag"))

@@ -77,6 +77,28 @@ class Analysis:
             rows = _index_rows(self.data[table].index)[0]
         return Source(file=self.file_of(table), columns=tuple(columns), rows=tuple(map(str, rows)), filter=filter)
 
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        """The codebook's primary key of a table (the frame's index)."""
+        return tuple(self._tables[table].spec.primary_key)
+
+    def table_one(self, key: str, caption: str, table: str, groups: list, rows: list, **options) -> TableBuilder:
+        """Table 1 by group in one call (papergen.table_one): n (%), summaries, missing rows, P values, SMDs."""
+        from papergen.table_one import table_one
+
+        return table_one(self, key, caption, table, groups, rows, **options)
+
+    def cox(self, key: str, survival: st.Survival, table: str, covariates: list, **options):
+        """One Cox fit, each term's HR a value ``key.<term>`` (papergen.regression.cox)."""
+        from papergen.regression import cox
+
+        return cox(self, key, survival, table, covariates, **options)
+
+    def cox_table(self, key: str, caption: str, survival: st.Survival, table: str, covariates: list, **options):
+        """Univariable and multivariable Cox fits side by side as a table (papergen.regression.cox_table)."""
+        from papergen.regression import cox_table
+
+        return cox_table(self, key, caption, survival, table, covariates, **options)
+
     def codebook_values(self, table: str, column: str) -> tuple[str, ...]:
         """Allowed values of a category column, in the codebook's order (for table rows)."""
         return self._tables[table].spec.columns[column].values

@@ -326,6 +326,23 @@ def median_range(m: Measure, places: int = 0, unit: str | None = None) -> Value:
                          "table": fmt.fmt_median_range(med, lo, hi, places, style="dash")})
 
 
+def median_iqr(m: Measure, places: int = 0, unit: str | None = None) -> Value:
+    """Median with its interquartile range, "34 (IQR, 28 to 45)"; quartiles as R's quantile() type 7.
+
+    numpy's default (linear) percentile is R's type 7, the default of R's
+    quantile() and of gtsummary's median (IQR).
+    """
+    x = _numeric(m, "median_iqr")
+    med = float(np.median(x))
+    q1, q3 = (float(q) for q in np.percentile(x, [25, 75]))
+    head = f"{fmt.fmt_number(med, places)}{' ' + unit if unit else ''}"
+    return _value(median_iqr, f"{head} (IQR, {fmt.fmt_number(q1, places)} to {fmt.fmt_number(q3, places)})",
+                  _with_missing({"median": med, "q1": q1, "q3": q3, "n": int(x.size)}, _missing(m)), [m.source],
+                  unit=unit, parts={"median": fmt.fmt_number(med, places), "q1": fmt.fmt_number(q1, places),
+                                    "q3": fmt.fmt_number(q3, places),
+                                    "table": fmt.fmt_median_range(med, q1, q3, places, style="dash")})
+
+
 def date_range(m: Measure) -> Value:
     """First and last date, as month and year: "June 2015 to January 2018"."""
     import pandas as pd
@@ -470,3 +487,118 @@ def _ci_text(lo, hi, places) -> str:
             return f"{fmt.fmt_number(lo, places)}{fmt.EN_DASH}not reached"
         return "not estimable"
     return fmt.fmt_ci(lo, hi, places)
+
+
+# --- comparing groups (Table 1 P values and SMDs) -------------------------------------
+
+#: test name -> (papergen.models function, words for the footnote and definition)
+TESTS = {
+    "wilcoxon": ("wilcoxon_rank_sum", "Wilcoxon rank-sum test"),
+    "kruskal": ("kruskal_wallis", "Kruskal-Wallis test"),
+    "welch": ("welch_t", "Welch's t test"),
+    "t": ("student_t", "Student's t test"),
+    "anova": ("anova", "one-way analysis of variance"),
+    "chisq": ("chi_square", "chi-square test"),
+    "fisher": ("fisher_exact", "Fisher's exact test"),
+}
+CONTINUOUS_TESTS, CATEGORICAL_TESTS = ("wilcoxon", "kruskal", "welch", "t", "anova"), ("chisq", "fisher")
+
+
+def is_categorical(m: Measure) -> bool:
+    """Flags, booleans and categories are compared as counts; numbers as distributions."""
+    return m.is_flag or m.kind == "category" or m.series.dtype == object
+
+
+def compare(m: Measure, groups: list[Group], test: str = "auto") -> Value:
+    """P value of a difference between groups, by gtsummary's rule unless ``test`` names one.
+
+    The rule (gtsummary add_p defaults): a number -> Wilcoxon rank-sum (2 groups)
+    or Kruskal-Wallis (3 or more); a category or flag -> chi-square without
+    continuity correction, or Fisher's exact test when an expected count is
+    below 5. Subjects with a missing value are left out; levels no subject has
+    are left out of the contingency table (R's table() of a factor would keep
+    them and chisq.test would return NaN).
+    """
+    from papergen import models
+
+    if len(groups) < 2:
+        raise AnalysisError(f"compare() of {m.name}: a P value needs at least two groups, got {len(groups)}")
+    parts = [m.where(g.mask, g.filter) for g in groups]
+    for g, part in zip(groups, parts):
+        if part.series.notna().sum() == 0:
+            raise AnalysisError(f"compare() of {m.name}: group {g.label!r} has no subject with a value")
+    if is_categorical(m):
+        table, levels = _contingency(m, parts)
+        if test == "auto":
+            test = "fisher" if _min_expected(table) < 5 else "chisq"
+        if test not in CATEGORICAL_TESTS:
+            raise AnalysisError(f"compare() of {m.name}: {test!r} is not a test for counts ({', '.join(CATEGORICAL_TESTS)})")
+        if table.shape[0] < 2:
+            raise AnalysisError(f"compare() of {m.name}: every subject has the same value, so there is nothing to test")
+        fn = getattr(models, TESTS[test][0])
+        r = fn(table) if test == "fisher" else fn(table, correction=False)
+        exact = {"p": float(r.p), "test": test, "table": table.tolist(), "levels": [str(v) for v in levels]}
+    else:
+        arrays = [_numeric(part, "compare") for part in parts]
+        if test == "auto":
+            test = "wilcoxon" if len(groups) == 2 else "kruskal"
+        if test not in CONTINUOUS_TESTS:
+            raise AnalysisError(f"compare() of {m.name}: {test!r} is not a test for numbers ({', '.join(CONTINUOUS_TESTS)})")
+        if test in ("wilcoxon", "welch", "t") and len(arrays) != 2:
+            raise AnalysisError(f"compare() of {m.name}: the {TESTS[test][1]} compares two groups, got {len(arrays)}")
+        r = getattr(models, TESTS[test][0])(*arrays)
+        exact = {"p": float(r.p), "test": test}
+    statistic = getattr(r, "statistic", None)
+    if statistic is not None:
+        exact["statistic"] = float(statistic)
+    if not np.isfinite(exact["p"]):
+        raise AnalysisError(f"compare() of {m.name}: the {TESTS[test][1]} gave no P value")
+    return _value(compare, fmt.fmt_p(exact["p"]), exact, [p.source for p in parts], library=_models_library(test),
+                  parts={"p": fmt.fmt_p(exact["p"]), "test": TESTS[test][1],
+                         "table": fmt.fmt_p_table(exact["p"])},
+                  maths=getattr(models, TESTS[test][0]))
+
+
+def smd(m: Measure, groups: list[Group], places: int = 2) -> Value:
+    """Standardised mean difference of two groups (tableone's and cobalt's definitions), "0.12".
+
+    Numbers: (mean1 - mean2) / sqrt((var1 + var2) / 2), sample variances; its
+    absolute value is printed, as tableone prints it. Categories and flags: the
+    multivariate form of Yang and Dalton over the levels.
+    """
+    from papergen import models
+
+    if len(groups) != 2:
+        raise AnalysisError(f"smd() of {m.name}: a standardised mean difference compares two groups, got {len(groups)}")
+    parts = [m.where(g.mask, g.filter) for g in groups]
+    if is_categorical(m):
+        table, _ = _contingency(m, parts)
+        r = models.smd_categorical(table)
+        fn = models.smd_categorical
+    else:
+        a, b = (_numeric(p, "smd") for p in parts)
+        r = models.smd(a, b)
+        fn = models.smd
+    d = float(getattr(r, "smd", r))
+    if not np.isfinite(d):
+        raise AnalysisError(f"smd() of {m.name}: not defined (no variation in either group)")
+    return _value(smd, fmt.fmt_number(abs(d), places), {"smd": d}, [p.source for p in parts],
+                  library=_models_library("smd"), parts={"smd": fmt.fmt_number(abs(d), places)}, maths=fn)
+
+
+def _contingency(m: Measure, parts: list[Measure]):
+    """Levels x groups counts (missing left out; levels nobody has dropped), and the levels kept."""
+    known = m.series.dropna()
+    levels = [v for v in m.levels if _equals(known, v).any()] if m.levels else sorted(known.unique(), key=str)
+    table = np.array([[int(_equals(p.series.dropna(), v).sum()) for p in parts] for v in levels], dtype=float)
+    return table, levels
+
+
+def _min_expected(table: np.ndarray) -> float:
+    total = table.sum()
+    return float((np.outer(table.sum(axis=1), table.sum(axis=0)) / total).min()) if total else 0.0
+
+
+def _models_library(test: str) -> str:
+    """scipy does the arithmetic of the rank and t tests; chi-square, Fisher and SMD are papergen.models' numpy."""
+    return "scipy" if test in ("wilcoxon", "kruskal", "welch", "t", "anova") else "numpy"
