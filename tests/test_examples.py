@@ -249,3 +249,13 @@ def test_comparative_paper_prints_its_tables_and_adjusted_hr(example):
     assert "P value" in example["docx"] and "SMD" in example["docx"]
     assert "exact test where an expected count is below five" in example["docx"]
     assert example["values"]["cox.multi.ph.global"]["text"] in example["docx"]
+
+
+def test_text_on_the_km_plot_comes_from_traced_values(example):
+    places = example["values"]["rfs.logrank"]["places"]
+    on_plot = [p for p in places if p.get("in") == "text on the plot"]
+    assert on_plot and on_plot[0]["printed"] == "Log-rank " + example["values"]["rfs.logrank"]["text"]
+    hr = example["values"]["cox.uni.horth.yes"]
+    assert any(p.get("in") == "text on the plot" and hr["parts"]["table"] in p["printed"] for p in hr["places"])
+    review = (example["out"] / "gbsg2-example.review.html").read_text(encoding="utf-8")
+    assert "Log-rank " + example["values"]["rfs.logrank"]["text"] in review

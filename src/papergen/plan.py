@@ -27,6 +27,7 @@ class FigureSpec:
     def __init__(self, key: str, number: int, curves: list, options: dict, ref: Value):
         self.key, self.number, self.curves, self.options, self.ref = key, number, curves, options, ref
         self.path = f"figures/{key}.png"
+        self.notes: list = []  # (Value, text) printed on the plot
 
 
 @dataclass
@@ -206,10 +207,26 @@ class Analysis:
         self.tables[key] = t
         return t
 
-    def figure(self, key: str, curves: list[tuple[str, st.Survival]], **options) -> FigureSpec:
+    def figure(self, key: str, curves: list[tuple[str, st.Survival]], annotate=(), **options) -> FigureSpec:
+        """A Kaplan-Meier figure of ``curves``; ``annotate`` values (a log-rank P, an HR) are printed on the plot.
+
+        Text on the plot comes from registered values only, so it is traced
+        like any number (its place names the figure).
+        """
         number = len(self.figures) + 1
         ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
+        notes = []
+        for item in annotate:  # a value, a part of one, or (words before it, value)
+            words, item = item if isinstance(item, tuple) else ("", item)
+            value = item if isinstance(item, Value) else getattr(item, "value", None)
+            if value is None or value.key not in self.registry or any(c.isdigit() for c in words):
+                raise AnalysisError(f"figure {key!r}: annotate takes registered values (or their parts), with "
+                                    f"words before them that hold no digits; got {item!r}")
+            notes.append((value, f"{words}{item}"))
+        if notes:
+            options = {**options, "note": "; ".join(text for _, text in notes)}
         f = FigureSpec(key, number, curves, options, ref)
+        f.notes = notes
         self.figures[key] = f
         return f
 

@@ -72,7 +72,6 @@ def analysis(a):
     t2.footnote("CI: confidence interval; SE: standard error. Kaplan-Meier estimates; the restricted mean is the "
                 f"area under the Kaplan-Meier curve up to {TAU_MONTHS} months.")
 
-    a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability")
 
     # --- prognostic factors: univariable and multivariable Cox models --------------------
     covariates = ["horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"]
@@ -82,3 +81,6 @@ def analysis(a):
                         "pnodes": "Positive lymph nodes, per node", "progrec": "Progesterone receptor, per fmol/mg",
                         "estrec": "Oestrogen receptor, per fmol/mg"},
                 reference={"horTh": "no", "menostat": "Pre", "tgrade": "I"})
+    hr = a.registry["cox.uni.horth.yes"]
+    a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability",
+             annotate=[("Log-rank ", a.registry["rfs.logrank"]), ("Hormonal therapy: HR ", hr.part("table"))])
