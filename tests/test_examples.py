@@ -259,3 +259,11 @@ def test_text_on_the_km_plot_comes_from_traced_values(example):
     assert any(p.get("in") == "text on the plot" and hr["parts"]["table"] in p["printed"] for p in hr["places"])
     review = (example["out"] / "gbsg2-example.review.html").read_text(encoding="utf-8")
     assert "Log-rank " + example["values"]["rfs.logrank"]["text"] in review
+
+
+def test_forest_plot_of_the_multivariable_model_is_drawn_and_traced(example):
+    assert (example["out"] / "figures" / "forest.png").stat().st_size > 0
+    assert (example["out"] / "figures" / "forest.pdf").stat().st_size > 0
+    v = example["values"]["cox.multi.tgrade.iii"]
+    assert any(p.get("in") == "text on the plot" and p.get("image") == "figures/forest.png" and
+               p["printed"] == v["parts"]["table"] for p in v["places"])

@@ -230,6 +230,21 @@ class Analysis:
         self.figures[key] = f
         return f
 
+    def forest(self, key: str, fit, labels: dict | None = None, xlabel: str = "Hazard ratio (log scale)") -> FigureSpec:
+        """A forest plot of a fitted model (``a.cox(...)``): each term's ratio and CI, reference levels at 1.
+
+        The estimates printed beside the plot are the terms' values, traced as text on the plot.
+        """
+        from papergen.regression import forest_rows
+
+        number = len(self.figures) + 1
+        ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
+        rows, notes = forest_rows(fit, labels or {})
+        f = FigureSpec(key, number, [], {"kind": "forest", "rows": rows, "xlabel": xlabel}, ref)
+        f.notes = notes
+        self.figures[key] = f
+        return f
+
     def require_sum(self, total, parts: list, description: str) -> None:
         """Declare that ``total`` equals the sum of ``parts``; the build checks it.
 

@@ -156,5 +156,22 @@ def cox_table(a, key: str, caption: str, survival: st.Survival, table: str, cova
     return uni, multi, t
 
 
+def forest_rows(fit: Fit, labels: dict) -> tuple[list[dict], list]:
+    """The rows of a forest plot of ``fit`` (papergen.forest) and the (value, text) pairs printed in it."""
+    rows, notes, seen = [], [], []
+    for term in fit.terms:
+        if term.column not in seen:
+            seen.append(term.column)
+            if term.level is not None:
+                rows.append({"label": labels.get(term.column, term.column), "kind": "heading"})
+                rows.append({"label": str(term.reference), "kind": "reference", "text": "1 (reference)", "indent": 1})
+        v = fit.values[term.name]
+        label = term.label if term.level is not None else labels.get(term.column, term.column)
+        rows.append({"label": label, "kind": "term", "estimate": v.exact["hr"], "lower": v.exact["lower"],
+                     "upper": v.exact["upper"], "text": v.parts["table"], "indent": int(term.level is not None)})
+        notes.append((v, v.parts["table"]))
+    return rows, notes
+
+
 def _key(level) -> str:
     return "".join(c if c.isalnum() else "_" for c in str(level).lower()).strip("_") or "blank"

@@ -14,6 +14,9 @@ TAU_MONTHS = 60                # restricted mean survival time up to 5 years
 LANDMARK_MONTHS = 60           # 5-year recurrence-free survival
 KM_CI = "log-log"        # scale of Kaplan-Meier CIs (R survfit conf.type; R's default is "log")
 CI_LEVEL = 95                  # percent, for every confidence interval
+LABELS = {"horTh": "Hormonal therapy", "age": "Age, per year", "menostat": "Menopausal status",
+          "tsize": "Tumour size, per mm", "tgrade": "Tumour grade", "pnodes": "Positive lymph nodes, per node",
+          "progrec": "Progesterone receptor, per fmol/mg", "estrec": "Oestrogen receptor, per fmol/mg"}
 ARM_LABELS = {"no": "No hormonal therapy", "yes": "Hormonal therapy"}
 ARM_KEYS = {"no": "no_ht", "yes": "ht"}   # value keys: rfs.median.no_ht, rfs.median.ht
 
@@ -75,12 +78,10 @@ def analysis(a):
 
     # --- prognostic factors: univariable and multivariable Cox models --------------------
     covariates = ["horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"]
-    a.cox_table("cox", "Cox proportional-hazards models of recurrence-free survival", rfs, "patients", covariates,
-                labels={"horTh": "Hormonal therapy", "age": "Age, per year", "menostat": "Menopausal status",
-                        "tsize": "Tumour size, per mm", "tgrade": "Tumour grade",
-                        "pnodes": "Positive lymph nodes, per node", "progrec": "Progesterone receptor, per fmol/mg",
-                        "estrec": "Oestrogen receptor, per fmol/mg"},
+    _, multi, _ = a.cox_table("cox", "Cox proportional-hazards models of recurrence-free survival", rfs, "patients", covariates,
+                labels=LABELS,
                 reference={"horTh": "no", "menostat": "Pre", "tgrade": "I"})
+    a.forest("forest", multi, labels=LABELS)
     hr = a.registry["cox.uni.horth.yes"]
     a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability",
              annotate=[("Log-rank ", a.registry["rfs.logrank"]), ("Hormonal therapy: HR ", hr.part("table"))])
