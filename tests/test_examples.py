@@ -267,3 +267,25 @@ def test_forest_plot_of_the_multivariable_model_is_drawn_and_traced(example):
     v = example["values"]["cox.multi.tgrade.iii"]
     assert any(p.get("in") == "text on the plot" and p.get("image") == "figures/forest.png" and
                p["printed"] == v["parts"]["table"] for p in v["places"])
+
+
+def test_logistic_model_in_the_plan_equals_r_glm(tmp_path):
+    """a.logistic on the GBSG2 data: odds ratio values per term, equal to R's glm (tests/r/gbsg2_comparative.R)."""
+    from papergen.build import load_data
+    from papergen.paths import StudyPaths
+    from papergen.plan import run_plan
+
+    r = _r_comparative()
+    plan = tmp_path / "study" / "analysis_plan.py"
+    plan.parent.mkdir()
+    plan.write_text("def analysis(a):\n"
+                    "    a.logistic('lr', a.column('patients', 'cens', 'recurrence'), 'patients', ['horTh', 'age', 'tgrade'],"
+                    " reference={'horTh': 'no', 'tgrade': 'I'})\n", encoding="utf-8")
+    tables = load_data(StudyPaths(EXAMPLE))
+    book = tables.pop("_codebook")
+    a = run_plan(plan, tables, tmp_path, {}, book)
+    for r_name, key in {"horThyes": "horth.yes", "age": "age", "tgradeII": "tgrade.ii", "tgradeIII": "tgrade.iii"}.items():
+        coef, se, p = r[("logit", r_name)]
+        v = a.registry[f"lr.{key}"]
+        assert v.exact["coef"] == pytest.approx(coef, rel=1e-6) and v.exact["se"] == pytest.approx(se, rel=1e-6)
+        assert v.exact["p"] == pytest.approx(p, rel=1e-5) and v.text.startswith("OR ")

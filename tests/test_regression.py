@@ -33,3 +33,14 @@ def test_a_missing_covariate_fails_naming_it(tmp_path):
 def test_an_unknown_reference_level_fails(tmp_path):
     with pytest.raises(AnalysisError, match="reference level 'IV' is not one of its observed levels"):
         run(tmp_path, body(["grade"], reference={"grade": "IV"}), tables())
+
+
+def test_a_logistic_outcome_that_is_not_a_flag_fails(tmp_path):
+    with pytest.raises(PlanError, match="the outcome .* must be a 0/1 flag or a boolean"):
+        run(tmp_path, 'a.logistic("lr", a.column("patients", "grade"), "patients", ["arm"])', tables())
+
+
+def test_perfect_separation_in_logistic_fails_naming_the_covariate(tmp_path):
+    body = 'a.logistic("lr", a.measure(a.data["patients"]["arm"] == "a", "patients", ["arm"], "arm a"), "patients", ["arm"])'
+    with pytest.raises(PlanError, match="analysis_plan.py:3: .*arm"):
+        run(tmp_path, body, tables())

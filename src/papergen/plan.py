@@ -94,6 +94,12 @@ class Analysis:
 
         return cox(self, key, survival, table, covariates, **options)
 
+    def logistic(self, key: str, outcome: st.Measure, table: str, covariates: list, **options):
+        """One logistic fit of a 0/1 outcome, each term's OR a value ``key.<term>`` (papergen.regression.logistic)."""
+        from papergen.regression import logistic
+
+        return logistic(self, key, outcome, table, covariates, **options)
+
     def cox_table(self, key: str, caption: str, survival: st.Survival, table: str, covariates: list, **options):
         """Univariable and multivariable Cox fits side by side as a table (papergen.regression.cox_table)."""
         from papergen.regression import cox_table

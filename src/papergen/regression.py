@@ -11,6 +11,7 @@ fits side by side, reference levels as "1 (reference)", the PH test in a footnot
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -94,21 +95,9 @@ def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, tie
     model = (f"Cox proportional-hazards model of {survival.time.label} on {described} ({ties} ties; "
              f"{r.n} subjects, {r.events} events)")
     sources = survival.sources + [a.source(table, list(covariates))]
-    method = st.method_of(models.cox_ph, f"papergen.models (checked against R survival, tests/test_models.py)")
-    for i, term in enumerate(terms):
-        hr, lo, hi, p = r.hr[i], r.lower[i], r.upper[i], r.p[i]
-        if not all(np.isfinite(v) for v in (hr, lo, hi, p)):
-            raise AnalysisError(f"cox {key!r}: the hazard ratio of {term.name} is not finite")
-        ci = fmt.fmt_ci(lo, hi, 2)
-        text = f"HR {fmt.fmt_number(hr, 2)}; 95%CI: {ci}; {fmt.fmt_p(p)}"
-        v = Value(key="", text=text, exact={"coef": r.coef[i], "se": r.se[i], "hr": hr, "lower": lo, "upper": hi,
-                                            "p": p, "n": r.n, "events": r.events, "ties": ties},
-                  inputs=list(sources), method=dict(method),
-                  parts={"hr": fmt.fmt_number(hr, 2), "ci": ci, "p": fmt.fmt_p(p),
-                         "table": f"{fmt.fmt_number(hr, 2)} ({ci})",
-                         "p_table": fmt.fmt_p_table(p)})
-        what = term.column if term.level is None else f"{term.column} {term.level} (reference {term.reference})"
-        fit.values[term.name] = a.value(f"{key}.{term.key}", v, f"Hazard ratio of {what}: {model}")
+    method = st.method_of(models.cox_ph, "papergen.models (checked against R survival, tests/test_models.py)")
+    _register_terms(a, fit, r.hr, sources, method, model, "HR", "Hazard ratio",
+                    {"n": r.n, "events": r.events, "ties": ties})
     if ph_test:
         ph = r.ph_test()
         for i, name in enumerate(ph.terms):
@@ -120,6 +109,46 @@ def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, tie
             fit.ph[name] = a.value(f"{key}.ph.{part}", v, f"Proportional-hazards test (R cox.zph, KM transform, "
                                    f"survival >= 3.0) of {'the whole model' if name == 'GLOBAL' else name}: {model}")
     return fit
+
+
+def logistic(a, key: str, outcome: st.Measure, table: str, covariates: list, *,
+             reference: dict | None = None, labels: dict | None = None) -> Fit:
+    """Fit one logistic model of a 0/1 outcome; each term's odds ratio a value ``key.<term>`` (Wald CI as R)."""
+    from papergen import models
+
+    if not outcome.is_flag:
+        raise AnalysisError(f"logistic {key!r}: the outcome {outcome.name} must be a 0/1 flag or a boolean")
+    x, terms = design(a, table, covariates, reference, labels)
+    y = outcome.series.reindex(x.index)
+    r = models.logistic(y.astype(float), x)
+    fit = Fit(key, r, terms)
+    model = (f"logistic regression of {outcome.label} on {', '.join(dict.fromkeys(covariates))} "
+             f"({r.n} subjects, {r.events} with the outcome)")
+    method = st.method_of(models.logistic, "papergen.models on statsmodels (checked against R glm, tests/test_models.py)")
+    # the intercept is not an odds ratio of a covariate: terms line up with r.terms[1:]
+    shifted = SimpleNamespace(**{k: getattr(r, k)[1:] for k in ("coef", "se", "lower", "upper", "p")})
+    _register_terms(a, fit, r.odds_ratio[1:], [outcome.source, a.source(table, list(covariates))], method, model,
+                    "OR", "Odds ratio", {"n": r.n, "events": r.events, "aic": r.aic}, result=shifted)
+    return fit
+
+
+def _register_terms(a, fit: Fit, ratios, sources, method, model: str, short: str, long: str, extra: dict,
+                    result=None) -> None:
+    """One value per term of a fit: "HR 0.69; 95%CI: 0.55–0.88; P = 0.002" with parts ratio, ci, p, table."""
+    r = result or fit.result
+    for i, term in enumerate(fit.terms):
+        ratio, lo, hi, p = ratios[i], r.lower[i], r.upper[i], r.p[i]
+        if not all(np.isfinite(v) for v in (ratio, lo, hi, p)):
+            raise AnalysisError(f"{fit.key!r}: the {long.lower()} of {term.name} is not finite")
+        ci = fmt.fmt_ci(lo, hi, 2)
+        text = f"{short} {fmt.fmt_number(ratio, 2)}; 95%CI: {ci}; {fmt.fmt_p(p)}"
+        v = Value(key="", text=text, exact={"coef": r.coef[i], "se": r.se[i], short.lower(): ratio, "lower": lo,
+                                            "upper": hi, "p": p, **extra},
+                  inputs=list(sources), method=dict(method),
+                  parts={short.lower(): fmt.fmt_number(ratio, 2), "ci": ci, "p": fmt.fmt_p(p),
+                         "table": f"{fmt.fmt_number(ratio, 2)} ({ci})", "p_table": fmt.fmt_p_table(p)})
+        what = term.column if term.level is None else f"{term.column} {term.level} (reference {term.reference})"
+        fit.values[term.name] = a.value(f"{fit.key}.{term.key}", v, f"{long} of {what}: {model}")
 
 
 def cox_table(a, key: str, caption: str, survival: st.Survival, table: str, covariates: list, *,
@@ -167,7 +196,7 @@ def forest_rows(fit: Fit, labels: dict) -> tuple[list[dict], list]:
                 rows.append({"label": str(term.reference), "kind": "reference", "text": "1 (reference)", "indent": 1})
         v = fit.values[term.name]
         label = term.label if term.level is not None else labels.get(term.column, term.column)
-        rows.append({"label": label, "kind": "term", "estimate": v.exact["hr"], "lower": v.exact["lower"],
+        rows.append({"label": label, "kind": "term", "estimate": v.exact.get("hr", v.exact.get("or")), "lower": v.exact["lower"],
                      "upper": v.exact["upper"], "text": v.parts["table"], "indent": int(term.level is not None)})
         notes.append((v, v.parts["table"]))
     return rows, notes

@@ -16,3 +16,5 @@ u <- summary(coxph(Surv(time, cens) ~ horTh, data = d))$coefficients
 cat(sprintf("uni horThyes %.17g %.17g %.17g\n", u[1, 1], u[1, 3], u[1, 5]))
 for (v in c("age", "tsize", "pnodes", "progrec", "estrec")) cat(sprintf("p %s %.17g\n", v, wilcox.test(d[[v]] ~ d$horTh)$p.value))
 for (v in c("menostat", "tgrade")) cat(sprintf("p %s %.17g\n", v, chisq.test(table(d[[v]], d$horTh), correct = FALSE)$p.value))
+g <- summary(glm(cens ~ horTh + age + tgrade, family = binomial, data = d))$coefficients
+for (i in seq_len(nrow(g))) cat(sprintf("logit %s %.17g %.17g %.17g\n", rownames(g)[i], g[i, 1], g[i, 2], g[i, 4]))
