@@ -14,6 +14,7 @@ from papergen import statistics as st
 DAYS_PER_MONTH = 365.25 / 12   # survival times in months = days / 30.4375
 BILIRUBIN_ULN = 21.0           # umol/L, upper limit of normal for total bilirubin (codebook, labs.unit)
 SERIOUS_GRADES = ("IIIa", "IIIb", "IVa", "IVb", "V")   # Clavien-Dindo grade III or higher
+KM_CI = "log-log"        # scale of Kaplan-Meier CIs (R survfit conf.type; R's default is "log")
 CI_LEVEL = 95                  # percent, for every confidence interval
 LANDMARK_MONTHS = (12, 36, 60)  # 1-, 3- and 5-year survival
 EARLY_BILI_DAY = 1             # postoperative day of the early total bilirubin reported
@@ -28,6 +29,7 @@ def analysis(a):
             "Days per month used to convert survival times (365.25 / 12).")
     a.value("method.ci_level", st.parameter(CI_LEVEL, f"{CI_LEVEL}%", a.source("patients", [])),
             "Confidence level of every interval reported.")
+    a.km_ci_transform(KM_CI)  # the methods text prints it: {{ method.km_ci.part("words") }}
     a.value("labs.bili_uln", st.parameter(BILIRUBIN_ULN, f"{BILIRUBIN_ULN:.1f} µmol/L", a.source("labs", ["unit"])),
             "Upper limit of normal for serum total bilirubin; a higher value counts as raised.")
     a.value("postop.serious_grade", st.parameter("III", "III", a.source("complications", ["clavien_dindo"])),

@@ -61,12 +61,12 @@ def test_measure_where_keeps_rows_and_records_the_filter():
 
 def test_category_count_leaves_missing_values_out_of_the_denominator():
     v = st.category_count(measure(["II", "I", None, "II", "III"]), "II")
-    assert v.exact == {"n": 2, "of": 4, "category": "II"}
+    assert v.exact == {"n": 2, "of": 4, "category": "II", "missing": 1}
     assert v.part("n_percent") == "2 (50%)" and v.count == 2
 
 
 def test_category_count_of_nothing_is_an_analysis_error():
-    with pytest.raises(AnalysisError, match="no values"):
+    with pytest.raises(AnalysisError, match="every one of the 2 subjects has a missing value"):
         st.category_count(measure([None, None]), "a")
 
 

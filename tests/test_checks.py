@@ -59,6 +59,13 @@ def test_message_names_place_literal_and_fix():
                       'e.g. {{ os.mean }}, or mark non-data with {{ literal("34.1") }}')
 
 
+def test_a_comment_opener_inside_a_comment_is_reported():
+    source = "Intro.\n{## Comments are written {## ... ##}; the rest. ##}\nText.\n"
+    found = checks.lint_source(source, "templates/t.md.j2")
+    assert [(f.line, f.column, f.where) for f in found] == [(2, 26, "syntax"), (2, 49, "syntax")]
+    assert str(found[0]).startswith("templates/t.md.j2:2:26: a comment inside a comment")
+
+
 def test_windows_line_endings_keep_line_numbers():
     assert found("one line\r\nthen 12\r\n") == [(1, 1, "one"), (2, 6, "12")]
 

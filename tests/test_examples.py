@@ -189,3 +189,103 @@ def test_abstract_numbers_printed_as_computed(example, data, fmt):
     se = exact(example, "rfs.rmst.ht")
     assert f"{half_up(se['mean'], 1)} ± {half_up(se['se'], 1)} months" in text
     assert "P = 0.003" in text
+
+
+# --- the comparative paper: Table 1 with P values, Cox models, PH test, equal to R ---------------
+
+def _r_comparative():
+    """tests/fixtures/gbsg2_comparative_r.txt, written by tests/r/gbsg2_comparative.R."""
+    out = {}
+    for line in (ROOT / "tests" / "fixtures" / "gbsg2_comparative_r.txt").read_text(encoding="utf-8").splitlines():
+        f = line.split()
+        if f and f[0] != "#":
+            out[(f[0], f[1])] = [float(x) for x in f[2:]]
+    return out
+
+
+R_TERMS = {"horThyes": "horth.yes", "age": "age", "menostatPost": "menostat.post", "tsize": "tsize",
+           "tgradeII": "tgrade.ii", "tgradeIII": "tgrade.iii", "pnodes": "pnodes", "progrec": "progrec",
+           "estrec": "estrec"}
+
+
+def test_multivariable_cox_model_and_ph_test_equal_r(example):
+    r = _r_comparative()
+    for r_name, key in R_TERMS.items():
+        coef, se, p = r[("multi", r_name)]
+        v = exact(example, f"cox.multi.{key}")
+        assert v["coef"] == pytest.approx(coef, rel=1e-6) and v["se"] == pytest.approx(se, rel=1e-6), key
+        assert v["p"] == pytest.approx(p, rel=1e-5), key
+        chisq, ph_p = r[("ph", r_name)]
+        assert exact(example, f"cox.multi.ph.{key}")["chisq"] == pytest.approx(chisq, rel=1e-6), key
+        assert exact(example, f"cox.multi.ph.{key}")["p"] == pytest.approx(ph_p, rel=1e-5), key
+    assert exact(example, "cox.multi.ph.global")["p"] == pytest.approx(r[("ph", "GLOBAL")][1], rel=1e-5)
+    coef, se, p = r[("uni", "horThyes")]
+    assert exact(example, "cox.uni.horth.yes")["coef"] == pytest.approx(coef, rel=1e-6)
+
+
+def test_cox_model_equals_lifelines(example, data):
+    from lifelines import CoxPHFitter
+
+    x = pd.get_dummies(data[["horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"]],
+                       dtype=float).drop(columns=["horTh_no", "menostat_Pre", "tgrade_I"])
+    x["time"], x["cens"] = data["time"] / 30.4375, data["cens"]
+    fit = CoxPHFitter().fit(x, "time", "cens")
+    assert exact(example, "cox.multi.horth.yes")["coef"] == pytest.approx(fit.params_["horTh_yes"], rel=1e-5)
+    assert exact(example, "cox.multi.tgrade.iii")["coef"] == pytest.approx(fit.params_["tgrade_III"], rel=1e-5)
+
+
+def test_table_one_p_values_follow_gtsummarys_rule_and_equal_r(example):
+    r = _r_comparative()
+    for column in ("age", "tsize", "pnodes", "progrec", "estrec", "menostat", "tgrade"):
+        v = exact(example, f"baseline.{column}.p")
+        assert v["p"] == pytest.approx(r[("p", column)][0], rel=1e-5), column
+        assert v["test"] == ("chisq" if column in ("menostat", "tgrade") else "wilcoxon"), column
+
+
+def test_comparative_paper_prints_its_tables_and_adjusted_hr(example):
+    hr = example["values"]["cox.multi.horth.yes"]
+    assert hr["parts"]["table"] in example["docx"] and hr["parts"]["table"] in example["pdf"]
+    assert "1 (reference)" in example["docx"] and "Multivariable HR (95% CI)" in example["docx"]
+    assert "P value" in example["docx"] and "SMD" in example["docx"]
+    assert "exact test where an expected count is below five" in example["docx"]
+    assert example["values"]["cox.multi.ph.global"]["text"] in example["docx"]
+
+
+def test_text_on_the_km_plot_comes_from_traced_values(example):
+    places = example["values"]["rfs.logrank"]["places"]
+    on_plot = [p for p in places if p.get("in") == "text on the plot"]
+    assert on_plot and on_plot[0]["printed"] == "Log-rank " + example["values"]["rfs.logrank"]["text"]
+    hr = example["values"]["cox.uni.horth.yes"]
+    assert any(p.get("in") == "text on the plot" and hr["parts"]["table"] in p["printed"] for p in hr["places"])
+    review = (example["out"] / "gbsg2-example.review.html").read_text(encoding="utf-8")
+    assert "Log-rank " + example["values"]["rfs.logrank"]["text"] in review
+
+
+def test_forest_plot_of_the_multivariable_model_is_drawn_and_traced(example):
+    assert (example["out"] / "figures" / "forest.png").stat().st_size > 0
+    assert (example["out"] / "figures" / "forest.pdf").stat().st_size > 0
+    v = example["values"]["cox.multi.tgrade.iii"]
+    assert any(p.get("in") == "text on the plot" and p.get("image") == "figures/forest.png" and
+               p["printed"] == v["parts"]["table"] for p in v["places"])
+
+
+def test_logistic_model_in_the_plan_equals_r_glm(tmp_path):
+    """a.logistic on the GBSG2 data: odds ratio values per term, equal to R's glm (tests/r/gbsg2_comparative.R)."""
+    from papergen.analysis.plan import run_plan
+    from papergen.pipeline.stages import load_data
+    from papergen.study import Study
+
+    r = _r_comparative()
+    plan = tmp_path / "study" / "analysis_plan.py"
+    plan.parent.mkdir()
+    plan.write_text("def analysis(a):\n"
+                    "    a.logistic('lr', a.column('patients', 'cens', 'recurrence'), 'patients', ['horTh', 'age', 'tgrade'],"
+                    " reference={'horTh': 'no', 'tgrade': 'I'})\n", encoding="utf-8")
+    tables = load_data(Study(EXAMPLE))
+    book = tables.pop("_codebook")
+    a = run_plan(plan, tables, tmp_path, {}, book)
+    for r_name, key in {"horThyes": "horth.yes", "age": "age", "tgradeII": "tgrade.ii", "tgradeIII": "tgrade.iii"}.items():
+        coef, se, p = r[("logit", r_name)]
+        v = a.registry[f"lr.{key}"]
+        assert v.exact["coef"] == pytest.approx(coef, rel=1e-6) and v.exact["se"] == pytest.approx(se, rel=1e-6)
+        assert v.exact["p"] == pytest.approx(p, rel=1e-5) and v.text.startswith("OR ")

@@ -324,3 +324,17 @@ def test_failure_while_figures_are_drawn_leaves_no_staging_folder(study):
     time.sleep(1.0)  # a drawing that outlived the build would have written by now
     assert not list(study.glob(".manuscript.staging-*"))
     assert tree_hash(study / "manuscript") == before
+
+
+def test_a_mistake_in_the_analysis_plan_is_the_plans_error_not_internal(study):
+    plan = study / "study" / "analysis_plan.py"
+    text = plan.read_text(encoding="utf-8")
+    anchor = "    ids = pts.index\n"
+    assert anchor in text
+    plan.write_text(text.replace(anchor, anchor + '    arms = pts["group"]\n', 1), encoding="utf-8")
+    line = text[:text.index(anchor)].count("\n") + 2
+    before = tree_hash(study / "manuscript")
+    err = _one_error_line(run_build(study))
+    assert err.startswith(f"error: study/analysis_plan.py:{line}: KeyError: 'group'"), err
+    assert "internal error" not in err and "columns: patients:" in err
+    assert tree_hash(study / "manuscript") == before

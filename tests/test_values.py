@@ -48,9 +48,10 @@ def test_tree_gives_dotted_access_and_refuses_value_group_clash():
     r.add(val("os.y1", "100%"))
     t = r.tree()
     assert t.os.mean.text == "34.1" and sorted(dir(t.os)) == ["mean", "y1"]
-    r.add(val("os", "x"))
-    with pytest.raises(PapergenError, match="both a value and a group"):
-        r.tree()
+    with pytest.raises(PapergenError, match="'os' .* is also the group of 'os.mean'"):
+        r.add(val("os", "x"))
+    with pytest.raises(PapergenError, match="'os.mean.se' .* puts a group under 'os.mean', which is a value"):
+        r.add(val("os.mean.se", "3.7"))
 
 
 def test_as_dict_is_json_plain():

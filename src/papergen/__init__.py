@@ -17,7 +17,9 @@ _EXPORTS = {
         "count", "category_count", "most_common", "parameter", "mean_sd", "median_range",
         "date_range", "listing", "date_value",
         "km_mean", "km_median", "km_median_range", "survival_at", "followup_median", "events", "logrank",
+        "count_present", "median_iqr", "compare", "smd",
     ),
+    "papergen.analysis.table_one": ("RowSpec",),
     "papergen.formatting": (
         "round_half_up", "fmt_number", "fmt_mean_pm", "fmt_median_range", "fmt_percent", "fmt_count_percent",
         "fmt_p", "fmt_ci", "fmt_date", "fmt_month_year", "number_to_words", "spell_out", "count_phrase",
@@ -35,7 +37,7 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 #: engine modules that study code imports by their short name: ``from papergen import statistics as st``
-_MODULES = {"statistics": "papergen.analysis.statistics"}
+_MODULES = {"statistics": "papergen.analysis.statistics", "models": "papergen.models"}
 
 __all__ = sorted(_WHERE)
 

@@ -49,6 +49,10 @@ class AnalysisError(PapergenError):
     """A statistic cannot be computed from the data given (e.g. empty input)."""
 
 
+class PlanError(AnalysisError):
+    """The analysis plan failed; the message names the plan file:line where it happened."""
+
+
 class TemplateError(PapergenError):
     """A manuscript template failed to render (undefined name, syntax, unsafe access)."""
 

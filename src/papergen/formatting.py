@@ -220,6 +220,11 @@ def fmt_date(date) -> str:
     return f"{MONTHS[date.month - 1]} {date.day}, {date.year}"
 
 
+def fmt_p_table(p) -> str:
+    """A P value for a table's P column: "0.003", "<0.001", ">0.99" (fmt_p without "P = ")."""
+    return fmt_p(p).removeprefix("P = ").replace("P < ", "<").replace("P > ", ">")
+
+
 def fmt_ci(low, high, places=1) -> str:
     """Confidence interval bounds "12.3–45.6"; "-1.2 to 3.4" when a bound prints negative.
 

@@ -188,14 +188,30 @@ class Registry:
 
     def __init__(self) -> None:
         self._values: dict[str, Value] = {}
+        self._groups: dict[str, str] = {}  # "os" of "os.mean" -> the first key under it
 
     def add(self, value: Value) -> Value:
-        if not KEY_RE.match(value.key):
-            raise PapergenError(f"value key {value.key!r} must be lower-case words joined by dots or underscores")
-        if value.key in self._values:
-            first = self._values[value.key].declared_at
-            raise PapergenError(f"value {value.key!r} declared twice: {first} and {value.declared_at}")
-        self._values[value.key] = value
+        """Register a value; a key used twice, or both as a value and as a group of values, fails at once."""
+        key = value.key
+        if not KEY_RE.match(key):
+            raise PapergenError(f"value key {key!r} must be lower-case words joined by dots or underscores")
+        if key in self._values:
+            first = self._values[key].declared_at
+            raise PapergenError(f"value {key!r} declared twice: {first} and {value.declared_at}")
+        if key in self._groups:
+            other = self._values[self._groups[key]]
+            raise PapergenError(f"value key {key!r} ({value.declared_at}) is also the group of {other.key!r} "
+                                f"({other.declared_at}); rename one, e.g. {key + '.all'!r}")
+        heads = key.split(".")[:-1]
+        for i in range(1, len(heads) + 1):
+            group = ".".join(heads[:i])
+            if group in self._values:
+                other = self._values[group]
+                raise PapergenError(f"value key {key!r} ({value.declared_at}) puts a group under {group!r}, which is "
+                                    f"a value ({other.declared_at}); rename one, e.g. {group + '.all'!r}")
+        for i in range(1, len(heads) + 1):
+            self._groups.setdefault(".".join(heads[:i]), key)
+        self._values[key] = value
         return value
 
     def __getitem__(self, key: str) -> Value:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from papergen.codebook import ColumnSpec, FileSpec
-from papergen.errors import AnalysisError, PapergenError
 from papergen.analysis.plan import run_plan
+from papergen.errors import AnalysisError, PapergenError, PlanError
 from papergen.ingest.validate import Table
 
 
@@ -69,3 +69,85 @@ def test_plan_without_analysis_function(tmp_path):
     path.write_text("x = 1\n")
     with pytest.raises(PapergenError, match="must define a function analysis"):
         run_plan(path, tables(), tmp_path, {})
+
+
+# --- a plan's mistakes are reported at its line ----------------------------------------------------
+
+def flag_tables():
+    frame = pd.DataFrame({"patient_id": ["P01", "P02", "P03"], "male": [1, 0, 1], "arm": ["a", "b", "a"],
+                          "months": [3.0, 5.0, 8.0], "dead": [1, 0, 1]}, index=["P01", "P02", "P03"])
+    spec = FileSpec(name="patients", path="patients.csv", primary_key=("patient_id",),
+                    columns={"patient_id": ColumnSpec("patient_id", "string"),
+                             "male": ColumnSpec("male", "flag", values=(0, 1)),
+                             "arm": ColumnSpec("arm", "category", values=("a", "b")),
+                             "months": ColumnSpec("months", "number"), "dead": ColumnSpec("dead", "flag", values=(0, 1))})
+    return {"patients": Table(name="patients", shown_as="data/patients.csv", spec=spec, frame=frame)}
+
+
+def test_count_of_a_codebook_flag_column_counts_its_ones(tmp_path):
+    a = run_plan(plan(tmp_path, 'a.value("male", st.count(a.column("patients", "male")), "Men.")\n'),
+                 flag_tables(), tmp_path, {})
+    assert a.registry["male"].parts["n_percent"] == "2 (67%)"  # was "3 (100%)": every row with a value
+
+
+def test_a_statistic_that_cannot_be_right_fails_at_its_plan_line(tmp_path):
+    path = plan(tmp_path, 'x = 1\na.value("arm", st.count(a.column("patients", "arm")), "Arm.")\n')
+    with pytest.raises(PlanError, match=r"^study/analysis_plan.py:5: count\(\) of data/patients.csv: arm: .*category_count"):
+        run_plan(path, flag_tables(), tmp_path, {})
+
+
+def test_a_python_error_in_the_plan_names_the_plan_line_and_a_hint(tmp_path):
+    path = plan(tmp_path, 'pts = a.data["patients"]\nx = pts["group"]\n')
+    with pytest.raises(PlanError) as err:
+        run_plan(path, flag_tables(), tmp_path, {})
+    msg = str(err.value)
+    assert msg.startswith("study/analysis_plan.py:5: KeyError: 'group'") and "\n" not in msg
+    assert "columns: patients: patient_id, male, arm" in msg
+
+
+def test_an_error_inside_a_helper_of_the_plan_names_the_innermost_plan_line(tmp_path):
+    path = tmp_path / "study" / "analysis_plan.py"
+    path.parent.mkdir()
+    path.write_text("from papergen import statistics as st\n\n\ndef helper():\n    return [1].index(2)\n\n\n"
+                    "def analysis(a):\n    helper()\n")
+    with pytest.raises(PlanError, match=r"^study/analysis_plan.py:5: ValueError: 2 is not in list$"):
+        run_plan(path, flag_tables(), tmp_path, {})
+
+
+def test_a_value_and_a_group_of_the_same_name_fail_with_both_plan_lines(tmp_path):
+    body = ('m = a.column("patients", "months")\n'
+            'a.value("cox.uni", st.median_range(m), "Median.")\n'
+            'a.value("cox.uni.lev", st.median_range(m), "Median.")\n')
+    with pytest.raises(PlanError, match=r"'cox.uni.lev' \(study/analysis_plan.py:6\) puts a group under 'cox.uni', "
+                                        r"which is a value \(study/analysis_plan.py:5\)"):
+        run_plan(plan(tmp_path, body), flag_tables(), tmp_path, {})
+
+
+def test_source_without_rows_names_every_row_of_its_table(tmp_path):
+    body = 'a.value("p", st.parameter(30, "30", a.source("patients", [])), "A parameter.")\n'
+    a = run_plan(plan(tmp_path, body), flag_tables(), tmp_path, {})
+    assert a.registry["p"].inputs[0].rows == ("P01", "P02", "P03")  # was (): "0 rows"
+
+
+def test_the_declared_ci_transform_is_used_and_registered(tmp_path):
+    body = ('a.km_ci_transform("log")\n'
+            's = a.survival(a.column("patients", "months"), a.column("patients", "dead"))\n'
+            'a.value("med", st.km_median(s), "Median.")\n')
+    a = run_plan(plan(tmp_path, body), flag_tables(), tmp_path, {})
+    assert a.registry["method.km_ci"].text == "log" and a.registry["med"].exact["conf_type"] == "log"
+    assert a.registry["method.km_ci"].part("words") == "log transformed"
+
+
+def test_without_a_declaration_the_default_transform_is_still_a_value(tmp_path):
+    body = ('s = a.survival(a.column("patients", "months"), a.column("patients", "dead"))\n'
+            'a.value("med", st.km_median(s), "Median.")\n')
+    a = run_plan(plan(tmp_path, body), flag_tables(), tmp_path, {})
+    assert a.registry["method.km_ci"].text == "log-log"
+    assert "default" in a.registry["method.km_ci"].definition
+
+
+def test_a_transform_declared_after_the_curves_fails(tmp_path):
+    body = ('s = a.survival(a.column("patients", "months"), a.column("patients", "dead"))\n'
+            'a.km_ci_transform("plain")\n')
+    with pytest.raises(PlanError, match=r"^study/analysis_plan.py:5: km_ci_transform\('plain'\) comes after"):
+        run_plan(plan(tmp_path, body), flag_tables(), tmp_path, {})

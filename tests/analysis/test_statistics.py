@@ -75,7 +75,8 @@ def test_km_median_range_and_not_reached():
     # S drops to 4/5 at 2, 3/5 at 3, 2/5 at 5 -> median 5; observed range 2 to 9
     assert st.km_median_range(s).text == "5 (range, 2 to 9)"
     never = survival([2.0, 3.0, 5.0, 8.0], [1, 0, 0, 0])
-    assert st.km_median(never).text == "not reached"
+    # the lower limit is reached (R: median NA, lower 2, upper NA): it is printed, not dropped
+    assert st.km_median(never).text == "not reached (95%CI: 2.0\u2013not reached)"
     with pytest.raises(AnalysisError):
         st.km_median_range(never)
 
@@ -106,3 +107,149 @@ def test_method_points_at_the_code():
 def test_empty_measure_is_an_analysis_error():
     with pytest.raises(AnalysisError):
         st.mean_sd(measure([None, None]))
+
+
+# --- no silent wrong number: flags, booleans, categories as numbers, missing values, empty groups ----
+
+def typed(values, kind, levels=(), label="sex"):
+    m = measure(values, label=label)
+    m.kind, m.levels = kind, tuple(levels)
+    return m
+
+
+def test_count_of_a_flag_column_counts_its_ones():
+    v = st.count(typed([1, 0, 0, 1, 1], "flag", (0, 1)))
+    assert (v.count, v.exact["of"], v.parts["n_percent"]) == (3, 5, "3 (60%)")
+
+
+def test_count_of_a_flag_with_missing_values_uses_those_with_a_value():
+    v = st.count(typed([1.0, None, 0.0, 1.0], "flag", (0, 1)))
+    assert v.exact == {"n": 2, "of": 3, "missing": 1} and v.parts["percent"] == "67%"
+
+
+def test_count_of_a_boolean_counts_trues():
+    assert st.count(measure([True, False, False])).count == 1
+
+
+def test_count_of_a_nullable_boolean_counts_trues_among_known():
+    v = st.count(measure(pd.array([True, None, False, True], dtype="boolean")))
+    assert v.exact == {"n": 2, "of": 3, "missing": 1}
+
+
+def test_count_of_a_flag_outside_0_1_fails():
+    with pytest.raises(AnalysisError, match="a flag must be 0 or 1, found 2"):
+        st.count(typed([1, 2, 0], "flag"))
+
+
+def test_count_of_a_category_column_fails_and_says_what_to_call():
+    with pytest.raises(AnalysisError, match=r"count\(\) of sex .*st.category_count\(measure, value\)"):
+        st.count(typed(["male", "female"], "category", ("male", "female")))
+
+
+def test_count_of_an_undeclared_0_1_number_fails():
+    with pytest.raises(AnalysisError, match="only 0 and 1.*type: flag"):
+        st.count(measure([0, 1, 1, 0]))
+
+
+def test_count_present_counts_values_whatever_they_are():
+    assert st.count_present(measure([0, None, 1, 0])).exact == {"n": 3, "of": 4}
+
+
+def test_count_of_nobody_fails_naming_the_filter():
+    m = measure([1.0, 2.0]).where(pd.Series([False, False], index=["P01", "P02"]), "arm = new")
+    with pytest.raises(AnalysisError, match="no subjects \\(the filter 'arm = new' selects nobody\\)"):
+        st.count(m)
+
+
+def test_category_count_of_numbers_read_with_gaps_compares_numbers():
+    # a category coded 1/2 with a missing value is read as 1.0/2.0: "1" must still match
+    v = st.category_count(typed([1.0, 2.0, None, 1.0], "category", ("1", "2")), "1")
+    assert v.exact["n"] == 2 and v.exact["of"] == 3
+
+
+def test_category_count_of_a_value_the_codebook_does_not_allow_fails():
+    with pytest.raises(AnalysisError, match="'Male' is not one of its values \\(male, female\\)"):
+        st.category_count(typed(["male", "female"], "category", ("male", "female")), "Male")
+
+
+@pytest.mark.parametrize("stat", [st.mean_sd, st.median_range])
+def test_continuous_summaries_refuse_flags_booleans_and_categories(stat):
+    with pytest.raises(AnalysisError, match="0/1 flag has no .*st.count"):
+        stat(typed([0, 1, 1], "flag"))
+    with pytest.raises(AnalysisError, match="0/1 flag"):
+        stat(measure([True, False, True]))
+    with pytest.raises(AnalysisError, match="category .* st.category_count"):
+        stat(typed([1, 2, 2], "category", ("1", "2")))
+
+
+@pytest.mark.parametrize("stat", [st.mean_sd, st.median_range])
+def test_continuous_summaries_of_missing_or_nobody_fail(stat):
+    with pytest.raises(AnalysisError, match="every one of the 2 subjects has a missing value"):
+        stat(measure([None, None]))
+    with pytest.raises(AnalysisError, match="no subjects"):
+        stat(measure([1.0]).where(pd.Series([False], index=["P01"])))
+
+
+def test_continuous_summaries_record_missing_values():
+    assert st.mean_sd(measure([1.0, None, 3.0])).exact["missing"] == 1
+
+
+def test_mean_sd_of_one_value_fails_instead_of_printing_nan():
+    with pytest.raises(AnalysisError, match="one value has no standard deviation"):
+        st.mean_sd(measure([4.0]))
+
+
+def test_most_common_breaks_ties_by_the_codebook_order_and_refuses_flags():
+    assert st.most_common(typed(["b", "a", "a", "b"], "category", ("a", "b"))).text == "a"
+    with pytest.raises(AnalysisError, match="0/1 flag"):
+        st.most_common(typed([0, 1], "flag"))
+
+
+def test_date_range_refuses_values_that_are_not_dates():
+    with pytest.raises(AnalysisError, match="not dates"):
+        st.date_range(measure(["2020-01-01", "2021-01-01"]))
+
+
+def test_survival_with_a_missing_time_or_event_fails_naming_the_measure():
+    s = st.Survival(time=measure([1.0, None, 3.0], label="os time"), event=measure([1, 0, 1], label="death"))
+    with pytest.raises(AnalysisError, match="os time .*1 of 3 subjects have no time"):
+        st.km_median(s)
+    s = st.Survival(time=measure([1.0, 2.0, 3.0], label="t"), event=measure([1.0, None, 1.0], label="death"))
+    with pytest.raises(AnalysisError, match="death .*no event"):
+        st.events(s)  # events() used to count NaN as an integer
+
+
+def test_events_coded_1_2_as_in_r_fail_instead_of_being_summed():
+    s = st.Survival(time=measure([1.0, 2.0, 3.0], label="t"), event=measure([1, 2, 2], label="status"))
+    with pytest.raises(AnalysisError, match="event must be 1 \\(event\\) or 0 \\(censored\\), found 2"):
+        st.events(s)
+
+
+def test_survival_of_a_group_filtered_to_nobody_fails():
+    s = survival([1.0, 2.0], [1, 0])
+    empty = s.where(pd.Series([False, False], index=["P01", "P02"]), "arm = new")
+    for stat in (st.km_median, st.km_mean, st.events, st.followup_median):
+        with pytest.raises(AnalysisError, match="no subjects"):
+            stat(empty)
+
+
+def test_logrank_with_no_events_fails():
+    a, b = survival([1.0, 2.0], [0, 0]), survival([1.5, 3.0], [0, 0])
+    with pytest.raises(AnalysisError, match="no events in any group"):
+        st.logrank([("a", a), ("b", b)])
+
+
+def test_km_values_record_and_use_the_declared_ci_transform():
+    s = survival([2.0, 3.0, 5.0, 8.0, 9.0, 12.0], [1, 1, 1, 0, 1, 0])
+    loglog, log = st.km_median(s), st.km_median(st.Survival(s.time, s.event, conf_type="log"))
+    assert loglog.exact["conf_type"] == "log-log" and log.exact["conf_type"] == "log"
+    assert (loglog.exact["lower"], log.exact["lower"]) == (2.0, 3.0)  # so the choice shows in the text
+
+
+def test_median_iqr_uses_r_type_7_quartiles():
+    # R: quantile(c(1, 2, 4, 7, 11, 16), c(.25, .5, .75)) -> 2.5, 5.5, 10.0 (type 7: 1 + (n - 1) p)
+    v = st.median_iqr(measure([16.0, 1.0, 7.0, 2.0, 11.0, 4.0]), places=1)
+    assert (v.exact["q1"], v.exact["median"], v.exact["q3"]) == (2.5, 5.5, 10.0)
+    assert v.text == "5.5 (IQR, 2.5 to 10.0)" and v.parts["table"] == "5.5 (2.5\u201310.0)"
+    with pytest.raises(AnalysisError, match="0/1 flag"):
+        st.median_iqr(typed([0, 1], "flag"))

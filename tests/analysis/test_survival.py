@@ -5,6 +5,7 @@ from published R output, or computed by an independent implementation
 (lifelines, numpy).  None is taken from the module's own output.
 """
 import math
+from pathlib import Path
 from fractions import Fraction as F
 
 import numpy as np
@@ -390,3 +391,72 @@ def test_booleans_accepted_and_results_frozen():
         r.mean = 0.0  # frozen dataclass
     with pytest.raises(ValueError):
         km_table(TA, EA).survival[0] = 0.0  # read-only arrays
+
+
+# --- the CI transform is a declared choice (R survfit conf.type) -------------------
+
+def _r_conf_type_fixture():
+    """tests/fixtures/km_conf_types_r.txt, written by tests/r/km_conf_types.R (survival::aml)."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "km_conf_types_r.txt"
+    data, surv, med = {}, [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        f = line.split()
+        if not f or f[0] == "#":
+            continue
+        if f[0] == "data":
+            data.setdefault(f[1], {})[f[2]] = [float(x) for x in f[3].split(",")]
+        elif f[0] == "surv":
+            surv.append((f[1], f[2], float(f[3]), *(None if x in ("NA", "NaN") else float(x) for x in f[4:7])))
+        elif f[0] == "median":
+            med.append((f[1], f[2], *(None if x == "NA" else float(x) for x in f[3:6])))
+    return data, surv, med
+
+
+@pytest.mark.parametrize("conf_type", ["log-log", "log", "plain"])
+def test_ci_transforms_match_r(conf_type):
+    data, surv, med = _r_conf_type_fixture()
+    checked = 0
+    for group, ct, at, s, lo, hi in surv:
+        if ct != conf_type:
+            continue
+        r = survival_at(data[group]["time"], data[group]["status"], at, conf_type)
+        assert r.survival == pytest.approx(s, rel=1e-12)
+        want = tuple(None if x is None else pytest.approx(x, rel=1e-9) for x in (lo, hi))
+        assert (r.lower, r.upper) == want, (group, at)
+        checked += 1
+    for group, ct, m, lo, hi in med:
+        if ct != conf_type:
+            continue
+        r = km_median(data[group]["time"], data[group]["status"], conf_type)
+        assert (r.median, r.lower, r.upper) == (m, lo, hi), (group, ct)
+        checked += 1
+    assert checked == 24
+
+
+def test_the_transforms_give_different_limits_so_the_choice_matters():
+    data, _, _ = _r_conf_type_fixture()
+    t, e = data["Nonmaintained"]["time"], data["Nonmaintained"]["status"]
+    assert km_median(t, e, "log-log").lower == 5 and km_median(t, e, "log").lower == 8
+    assert km_median(t, e, "log-log").upper == 33 and km_median(t, e, "log").upper is None
+
+
+def test_an_unknown_transform_is_one_line():
+    with pytest.raises(AnalysisError, match="'arcsine' is not one of log-log, log, plain"):
+        survival_at([1.0, 2.0], [1, 0], 1.5, "arcsine")
+
+
+def test_median_ci_matches_r_on_random_data():
+    """300 random data sets with ties and censoring: median and CI equal R's under every conf.type."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "km_median_random_r.txt"
+    data, checked, mismatches = {}, 0, []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        f = line.split()
+        if f[0] == "data":
+            data[f[1]] = ([float(x) for x in f[2].split(",")], [int(x) for x in f[3].split(",")])
+        elif f[0] == "median":
+            want = tuple(None if x in ("NA", "NaN") else float(x) for x in f[3:6])
+            r = km_median(*data[f[1]], f[2])
+            checked += 1
+            if (r.median, r.lower, r.upper) != want:
+                mismatches.append((f[1], f[2], (r.median, r.lower, r.upper), want))
+    assert checked == 900 and mismatches == []

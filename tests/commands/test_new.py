@@ -52,6 +52,23 @@ def test_new_study_prints_its_numbers(tmp_path):
     assert f"{median:.1f} months" in docx_text(result.outputs.docx)
 
 
+#: template syntax that must never reach the manuscript: Jinja's and pandoc's fenced divs
+LEAKED_SYNTAX = ("{#", "#}", "{{", "}}", "{%", "%}", ":::")
+
+
+def test_the_starter_paper_prints_no_template_syntax(tmp_path):
+    """The first build of ``papergen new`` is read back: DOCX (python-docx) and PDF (pypdf) text."""
+    from conftest import docx_text, pdf_text
+    from papergen.pipeline.build import build_manuscript
+
+    paths = create_study(tmp_path / "s")
+    result = build_manuscript(paths.root, echo=lambda *_: None)
+    for name, text in (("DOCX", docx_text(result.outputs.docx)), ("PDF", pdf_text(result.outputs.pdf))):
+        assert "Starter manuscript" in text, name  # the text was read at all
+        leaked = [(s, text[max(0, text.find(s) - 40): text.find(s) + 40]) for s in LEAKED_SYNTAX if s in text]
+        assert leaked == [], f"{name}: {leaked}"
+
+
 def test_build_py_new_and_refusal_to_overwrite(tmp_path):
     target = tmp_path / "second"
     assert main(["new", str(target), "--no-build"], root=tmp_path) == 0

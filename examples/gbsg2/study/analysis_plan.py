@@ -6,12 +6,17 @@ did not receive hormonal therapy. Each ``a.value`` / ``a.stratified`` line decla
 printed numbers; templates print them by key, e.g. ``{{ rfs.median.ht }}``.
 """
 from papergen import statistics as st
+from papergen import RowSpec
 
 # --- parameters: fixed choices of this analysis, not results -----------------
 DAYS_PER_MONTH = 365.25 / 12   # times in the data are days; the paper reports months
 TAU_MONTHS = 60                # restricted mean survival time up to 5 years
 LANDMARK_MONTHS = 60           # 5-year recurrence-free survival
+KM_CI = "log-log"        # scale of Kaplan-Meier CIs (R survfit conf.type; R's default is "log")
 CI_LEVEL = 95                  # percent, for every confidence interval
+LABELS = {"horTh": "Hormonal therapy", "age": "Age, per year", "menostat": "Menopausal status",
+          "tsize": "Tumour size, per mm", "tgrade": "Tumour grade", "pnodes": "Positive lymph nodes, per node",
+          "progrec": "Progesterone receptor, per fmol/mg", "estrec": "Oestrogen receptor, per fmol/mg"}
 ARM_LABELS = {"no": "No hormonal therapy", "yes": "Hormonal therapy"}
 ARM_KEYS = {"no": "no_ht", "yes": "ht"}   # value keys: rfs.median.no_ht, rfs.median.ht
 
@@ -25,6 +30,7 @@ def analysis(a):
             "Days per month used to convert the survival times (365.25 / 12).")
     a.value("method.ci_level", st.parameter(CI_LEVEL, f"{CI_LEVEL}%", a.source("patients", [])),
             "Confidence level of every interval reported.")
+    a.km_ci_transform(KM_CI)  # the methods text prints it: {{ method.km_ci.part("words") }}
     a.value("method.tau", st.parameter(TAU_MONTHS, f"{TAU_MONTHS} months", a.source("patients", ["time"])),
             "Time horizon of the restricted mean survival time.")
 
@@ -34,25 +40,14 @@ def analysis(a):
     columns = [(f"{g.label}, ", v.part("n_equals")) for g, v in zip(arms, n)] + [("All, ", n[-1].part("n_equals"))]
     a.value("cohort.ht", st.category_count(a.column("patients", "horTh", "hormonal therapy"), "yes"),
             "Women who received hormonal therapy, out of all women in the data set.")
-    t1 = a.table("baseline", "Characteristics of the women by hormonal therapy", ["Characteristic"] + columns)
-
-    age = a.stratified("baseline.age", st.mean_sd, a.column("patients", "age", "age"), arms,
-                       "Mean ± sample standard deviation of age in years", unit="yr")
-    t1.row("Age, yr, mean ± SD", *[v.part("table") for v in age])
-    _categories(a, t1, arms, "menostat", "Menopausal status, n (%)",
-                {"Pre": "Premenopausal", "Post": "Postmenopausal"}, "Women whose menopausal status is")
-    for column, label, what in (("tsize", "Tumour size, mm, median (range)", "tumour size in mm"),
-                                ("pnodes", "Positive lymph nodes, median (range)", "number of positive lymph nodes")):
-        vals = a.stratified(f"baseline.{column}", st.median_range, a.column("patients", column, what), arms,
-                            f"Median (range) {what}")
-        t1.row(label, *[v.part("table") for v in vals])
-    _categories(a, t1, arms, "tgrade", "Tumour grade, n (%)", {}, "Women whose tumour grade is")
-    for column, label, what in (("progrec", "Progesterone receptor, fmol/mg, median (range)", "progesterone receptor"),
-                                ("estrec", "Oestrogen receptor, fmol/mg, median (range)", "oestrogen receptor")):
-        vals = a.stratified(f"baseline.{column}", st.median_range, a.column("patients", column, what), arms,
-                            f"Median (range) {what} in fmol/mg")
-        t1.row(label, *[v.part("table") for v in vals])
-    t1.footnote("SD: standard deviation. Percentages are of the women in each column.")
+    rows = [RowSpec("age", "Age, yr", summary="mean_sd"),
+            RowSpec("menostat", "Menopausal status", levels={"Pre": "Premenopausal", "Post": "Postmenopausal"}),
+            RowSpec("tsize", "Tumour size, mm", summary="median_range"),
+            RowSpec("tgrade", "Tumour grade"),
+            RowSpec("pnodes", "Positive lymph nodes", summary="median_range"),
+            RowSpec("progrec", "Progesterone receptor, fmol/mg", summary="median_range"),
+            RowSpec("estrec", "Oestrogen receptor, fmol/mg", summary="median_range")]
+    a.table_one("baseline", "Characteristics of the women by hormonal therapy", "patients", arms, rows, smd=True)
 
     # --- recurrence-free survival --------------------------------------------------
     time = a.measure(pts["time"] / DAYS_PER_MONTH, "patients", ["time"], "recurrence-free survival time",
@@ -80,14 +75,13 @@ def analysis(a):
     t2.footnote("CI: confidence interval; SE: standard error. Kaplan-Meier estimates; the restricted mean is the "
                 f"area under the Kaplan-Meier curve up to {TAU_MONTHS} months.")
 
-    a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability")
 
-
-def _categories(a, table, arms, column, heading, labels, definition):
-    """A Table 1 block: one row per codebook value with n (%) in each group and overall."""
-    table.heading(heading)
-    measure = a.column("patients", column, column)
-    for level in a.codebook_values("patients", column):
-        vals = a.stratified(f"baseline.{column}.{level.lower()}", st.category_count, measure, arms,
-                            f"{definition} {level}", category=level)
-        table.row(labels.get(level, level), *[v.part("n_percent") for v in vals], indent=1)
+    # --- prognostic factors: univariable and multivariable Cox models --------------------
+    covariates = ["horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"]
+    _, multi, _ = a.cox_table("cox", "Cox proportional-hazards models of recurrence-free survival", rfs, "patients", covariates,
+                labels=LABELS,
+                reference={"horTh": "no", "menostat": "Pre", "tgrade": "I"})
+    a.forest("forest", multi, labels=LABELS)
+    hr = a.registry["cox.uni.horth.yes"]
+    a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability",
+             annotate=[("Log-rank ", a.registry["rfs.logrank"]), ("Hormonal therapy: HR ", hr.part("table"))])

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from papergen.analysis import statistics as st
-from papergen.errors import AnalysisError, StudyLayoutError
+from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
 from papergen.analysis.tables import TableBuilder
+from papergen.errors import AnalysisError, DataError, DataErrors, PapergenError, PlanError, StudyLayoutError
 from papergen.values import Registry, Source, Value
 
 
@@ -25,6 +27,7 @@ class FigureSpec:
     def __init__(self, key: str, number: int, curves: list, options: dict, ref: Value):
         self.key, self.number, self.curves, self.options, self.ref = key, number, curves, options, ref
         self.path = f"figures/{key}.png"
+        self.notes: list = []  # (Value, text) printed on the plot
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Analysis:
         self.figures: dict[str, FigureSpec] = {}
         self.identities: list[Identity] = []  # sums the build checks (require_sum)
         self._plan_path, self._root = plan_path.resolve(), root.resolve()
+        self.km_conf_type = "log-log"  # the CI scale of every Kaplan-Meier value; a.km_ci_transform() declares it
+        self._survivals_made = False
 
     # -- provenance ----------------------------------------------------------
     def _caller(self) -> str:
@@ -63,9 +68,43 @@ class Analysis:
     def file_of(self, table: str) -> str:
         return self._tables[table].shown_as
 
-    def source(self, table: str, columns: list[str], rows=(), filter: str = "") -> Source:
-        """Name the inputs of a value computed outside a Measure (a list, a parameter)."""
+    def source(self, table: str, columns: list[str], rows=None, filter: str = "") -> Source:
+        """Name the inputs of a value computed outside a Measure (a list, a parameter).
+
+        Without ``rows`` the source is every row of the table, so a reviewer
+        still sees which records the value came from.
+        """
+        if rows is None:
+            rows = _index_rows(self.data[table].index)[0]
         return Source(file=self.file_of(table), columns=tuple(columns), rows=tuple(map(str, rows)), filter=filter)
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        """The codebook's primary key of a table (the frame's index)."""
+        return tuple(self._tables[table].spec.primary_key)
+
+    def table_one(self, key: str, caption: str, table: str, groups: list, rows: list, **options) -> TableBuilder:
+        """Table 1 by group in one call (papergen.table_one): n (%), summaries, missing rows, P values, SMDs."""
+        from papergen.analysis.table_one import table_one
+
+        return table_one(self, key, caption, table, groups, rows, **options)
+
+    def cox(self, key: str, survival: st.Survival, table: str, covariates: list, **options):
+        """One Cox fit, each term's HR a value ``key.<term>`` (papergen.regression.cox)."""
+        from papergen.analysis.regression import cox
+
+        return cox(self, key, survival, table, covariates, **options)
+
+    def logistic(self, key: str, outcome: st.Measure, table: str, covariates: list, **options):
+        """One logistic fit of a 0/1 outcome, each term's OR a value ``key.<term>`` (papergen.regression.logistic)."""
+        from papergen.analysis.regression import logistic
+
+        return logistic(self, key, outcome, table, covariates, **options)
+
+    def cox_table(self, key: str, caption: str, survival: st.Survival, table: str, covariates: list, **options):
+        """Univariable and multivariable Cox fits side by side as a table (papergen.regression.cox_table)."""
+        from papergen.analysis.regression import cox_table
+
+        return cox_table(self, key, caption, survival, table, covariates, **options)
 
     def codebook_values(self, table: str, column: str) -> tuple[str, ...]:
         """Allowed values of a category column, in the codebook's order (for table rows)."""
@@ -78,7 +117,11 @@ class Analysis:
         if column not in frame:
             raise AnalysisError(f"analysis plan asks for {table}.{column}, which the codebook does not define")
         s = frame[column] if where is None else frame.loc[where, column]
-        return self.measure(s, table, [column], label or column, filter)
+        m = self.measure(s, table, [column], label or column, filter)
+        spec = self._tables[table].spec.columns.get(column)
+        if spec is not None:
+            m.kind, m.levels = spec.type, tuple(spec.values or ())
+        return m
 
     def measure(self, series, table: str, columns: list[str], label: str, filter: str = "") -> st.Measure:
         """A derived per-subject variable; name the table and columns it was computed from."""
@@ -88,9 +131,29 @@ class Analysis:
         return st.Measure(series=series, source=src, label=label)
 
     def survival(self, time: st.Measure, event: st.Measure) -> st.Survival:
+        """Time to event and its 0/1 event flag for the same subjects; CIs on the declared km_ci_transform."""
         if time.series.index is not event.series.index and list(time.series.index) != list(event.series.index):
             raise AnalysisError(f"{time.label} and {event.label} are not for the same subjects")
-        return st.Survival(time=time, event=event)
+        self._survivals_made = True
+        return st.Survival(time=time, event=event, conf_type=self.km_conf_type)
+
+    def km_ci_transform(self, conf_type: str, key: str = "method.km_ci") -> Value:
+        """Declare the scale of every Kaplan-Meier CI (R survfit's conf.type): "log-log", "log" or "plain".
+
+        The value it registers (text "log-log", part ``words`` "log-log
+        transformed", part ``r`` 'conf.type = "log-log"') is what the methods
+        text prints, so the text cannot disagree with the computation. Declare
+        it before the first ``a.survival(...)``. R's own default is "log";
+        papergen's default, when nothing is declared, is "log-log".
+        """
+        sv.check_conf_type(conf_type)
+        if self._survivals_made and conf_type != self.km_conf_type:
+            raise AnalysisError(f"km_ci_transform({conf_type!r}) comes after a.survival(...) made curves with "
+                                f"{self.km_conf_type!r}; declare it before the first a.survival(...)")
+        self.km_conf_type = conf_type
+        return self.value(key, _conf_type_value(conf_type),
+                          "Scale on which the 95% confidence limits of Kaplan-Meier estimates are computed "
+                          "(Greenwood variance; R survfit conf.type)")
 
     def groups(self, table: str, column: str, labels: dict | None = None,
                keys: dict | None = None) -> list[st.Group]:
@@ -150,10 +213,41 @@ class Analysis:
         self.tables[key] = t
         return t
 
-    def figure(self, key: str, curves: list[tuple[str, st.Survival]], **options) -> FigureSpec:
+    def figure(self, key: str, curves: list[tuple[str, st.Survival]], annotate=(), **options) -> FigureSpec:
+        """A Kaplan-Meier figure of ``curves``; ``annotate`` values (a log-rank P, an HR) are printed on the plot.
+
+        Text on the plot comes from registered values only, so it is traced
+        like any number (its place names the figure).
+        """
         number = len(self.figures) + 1
         ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
+        notes = []
+        for item in annotate:  # a value, a part of one, or (words before it, value)
+            words, item = item if isinstance(item, tuple) else ("", item)
+            value = item if isinstance(item, Value) else getattr(item, "value", None)
+            if value is None or value.key not in self.registry or any(c.isdigit() for c in words):
+                raise AnalysisError(f"figure {key!r}: annotate takes registered values (or their parts), with "
+                                    f"words before them that hold no digits; got {item!r}")
+            notes.append((value, f"{words}{item}"))
+        if notes:
+            options = {**options, "note": "; ".join(text for _, text in notes)}
         f = FigureSpec(key, number, curves, options, ref)
+        f.notes = notes
+        self.figures[key] = f
+        return f
+
+    def forest(self, key: str, fit, labels: dict | None = None, xlabel: str = "Hazard ratio (log scale)") -> FigureSpec:
+        """A forest plot of a fitted model (``a.cox(...)``): each term's ratio and CI, reference levels at 1.
+
+        The estimates printed beside the plot are the terms' values, traced as text on the plot.
+        """
+        from papergen.analysis.regression import forest_rows
+
+        number = len(self.figures) + 1
+        ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
+        rows, notes = forest_rows(fit, labels or {})
+        f = FigureSpec(key, number, [], {"kind": "forest", "rows": rows, "xlabel": xlabel}, ref)
+        f.notes = notes
         self.figures[key] = f
         return f
 
@@ -259,8 +353,77 @@ def load_plan(path: Path):
     return module
 
 
+def _conf_type_value(conf_type: str) -> Value:
+    return Value(key="", text=conf_type, exact={"conf_type": conf_type},
+                 inputs=[], method={"function": "papergen.survival.check_conf_type", "library": "numpy"},
+                 parts={"words": sv.CONF_TYPES[conf_type], "r": f'conf.type = "{conf_type}"'})
+
+
 def run_plan(path: Path, tables: dict, root: Path, settings: dict, codebook=None) -> Analysis:
-    """Run analysis(a) and return the Analysis with every value, table and figure declared."""
+    """Run analysis(a) and return the Analysis with every value, table and figure declared.
+
+    Any exception the plan raises becomes a PlanError: one line naming the
+    plan file:line where it happened (the innermost frame in the plan), the
+    message and, where it helps, a hint (the tables' columns, the group keys).
+    """
     a = Analysis(tables, path, root, settings, codebook)
-    load_plan(path).analysis(a)
+    module = load_plan(path)
+    try:
+        module.analysis(a)
+        _check_conf_types(a)
+    except PlanError:
+        raise
+    except (DataError, DataErrors, StudyLayoutError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure of the plan is reported at its plan line
+        raise PlanError(_plan_message(exc, a)) from exc
     return a
+
+
+def _check_conf_types(a: Analysis) -> None:
+    """Every Kaplan-Meier CI uses the declared scale; one is registered (method.km_ci) for the methods text."""
+    used = {v.exact["conf_type"]: v for v in a.registry if isinstance(v.exact, dict) and "conf_type" in v.exact
+            and v.key != "method.km_ci"}
+    declared = next((v for v in a.registry if v.key == "method.km_ci"), None)
+    for conf_type, v in used.items():
+        if declared is not None and conf_type != declared.exact["conf_type"]:
+            raise AnalysisError(f"{v.declared_at}: {v.key} uses {conf_type!r} CIs but the analysis declares "
+                                f"{declared.exact['conf_type']!r} ({declared.declared_at})")
+    if declared is None and used:
+        if len(used) > 1:
+            raise AnalysisError(f"Kaplan-Meier values use several CI scales ({', '.join(sorted(used))}); "
+                                "declare one with a.km_ci_transform(...)")
+        v = _conf_type_value(next(iter(used)))
+        v.key, v.declared_at = "method.km_ci", "papergen default (a.km_ci_transform was not called)"
+        v.definition = ("Scale on which the 95% confidence limits of Kaplan-Meier estimates are computed "
+                        "(Greenwood variance; R survfit conf.type); papergen's default")
+        a.registry.add(v)
+
+
+def _plan_message(exc: BaseException, a: Analysis) -> str:
+    """ "study/analysis_plan.py:42: KeyError: 'group' (hint)": the innermost plan frame of the traceback."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(frame.filename).resolve() == a._plan_path:
+            where = f"{a._plan_path.relative_to(a._root).as_posix()}:{frame.lineno}"
+            break
+    text = str(exc)
+    if where and text.startswith(where):  # the message already names its plan line
+        return text
+    name = "" if isinstance(exc, PapergenError) else f"{type(exc).__name__}: "
+    hint = _hint(exc, a)
+    return f"{where or a._plan_path.name}: {name}{text}{'; ' + hint if hint else ''}"
+
+
+def _hint(exc: BaseException, a: Analysis) -> str:
+    """A short hint for a missing key: the tables, a table's columns, or the values registered under a prefix."""
+    if not isinstance(exc, KeyError) or not exc.args:
+        return ""
+    missing = str(exc.args[0])
+    close = [t for t, f in a.data.items() if missing not in f.columns]
+    if missing not in a.data and len(close) == len(a.data):
+        tables = ", ".join(a.data)
+        columns = "; ".join(f"{t}: {', '.join(map(str, f.columns[:12]))}{' ...' if len(f.columns) > 12 else ''}"
+                            for t, f in a.data.items())
+        return f"no table or column is named {missing!r} (tables: {tables}; columns: {columns})"
+    return ""

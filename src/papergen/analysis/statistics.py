@@ -31,6 +31,10 @@ class Measure:
     series: "object"
     source: Source
     label: str = ""
+    #: the codebook type of the column ("flag", "category", "integer", ...), None for a derived variable
+    kind: str | None = None
+    #: the codebook's allowed values of a category or flag column, in its order
+    levels: tuple = ()
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -51,18 +55,63 @@ class Measure:
         src = Source(file=self.source.file, columns=self.source.columns,
                      rows=tuple(str(i) for i in sub.index), filter=both,
                      values=self.source.values, derived=self.source.derived)  # as_dict keeps the subgroup's rows
-        return Measure(series=sub, source=src, label=self.label)
+        return Measure(series=sub, source=src, label=self.label, kind=self.kind, levels=self.levels)
+
+    @property
+    def name(self) -> str:
+        """How messages name the measure: its label and the file's columns."""
+        cols = ", ".join(self.source.columns)
+        where = f"{self.source.file}: {cols}" if cols else self.source.file
+        return f"{self.label} ({where})" if self.label and self.label != cols else where
+
+    @property
+    def is_flag(self) -> bool:
+        """True for a 0/1 flag of the codebook or a boolean variable (True/False)."""
+        return self.kind == "flag" or _is_bool(self.series)
+
+
+def _is_bool(series) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_bool_dtype(series.dtype)
 
 
 @dataclass
 class Survival:
-    """Time to event in months with its event flag (1 = event, 0 = censored)."""
+    """Time to event in months with its event flag (1 = event, 0 = censored).
+
+    ``conf_type`` is the scale of every Kaplan-Meier CI computed from it (R
+    survfit's conf.type: "log-log", "log" or "plain"), declared once for the
+    analysis with ``a.km_ci_transform(...)`` so the methods text prints the same one.
+    """
 
     time: Measure
     event: Measure
+    conf_type: str = "log-log"
 
     def arrays(self):
-        return self.time.values().astype(float), self.event.values().astype(int)
+        """Times and 0/1 events, checked: a missing time or event, an event other than 0/1, no subjects -> one line."""
+        for m, what in ((self.time, "time"), (self.event, "event")):
+            missing = int(m.series.isna().sum())
+            if missing:
+                raise AnalysisError(f"{m.name}: {missing} of {len(m.series)} subjects have no {what}; "
+                                    f"survival needs a {what} for every subject (filter them out with where())")
+        if len(self.time.series) == 0:
+            raise AnalysisError(f"{self.time.name}: no subjects (the filter "
+                                f"{self.time.source.filter or '(none)'!r} selects nobody)")
+        if self.event.kind == "category":
+            raise AnalysisError(f"{self.event.name}: a category column is not an event flag; declare a 0/1 flag "
+                                "(1 = event, 0 = censored), or pass (column == value)")
+        try:
+            t = self.time.values().astype(float)
+            e_raw = self.event.values().astype(float)
+        except (TypeError, ValueError):
+            raise AnalysisError(f"{self.time.name} / {self.event.name}: time and event must be numbers") from None
+        bad = e_raw[(e_raw != 0) & (e_raw != 1)]
+        if bad.size:
+            raise AnalysisError(f"{self.event.name}: event must be 1 (event) or 0 (censored), found {bad[0]:g}"
+                                " (R's 1 = censored / 2 = event coding? recode it as a 0/1 flag)")
+        return t, e_raw.astype(int)
 
     @property
     def sources(self) -> list[Source]:
@@ -70,7 +119,8 @@ class Survival:
 
     def where(self, mask, filter: str = "") -> "Survival":
         """Time and event for a subgroup only (one curve of a stratified figure)."""
-        return Survival(time=self.time.where(mask, filter), event=self.event.where(mask, filter))
+        return Survival(time=self.time.where(mask, filter), event=self.event.where(mask, filter),
+                        conf_type=self.conf_type)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: a pandas mask has no single truth value
@@ -109,11 +159,39 @@ def _lib(name: str) -> str:
     return f"{name} {version(name)}"
 
 
-def _numeric(m: Measure) -> np.ndarray:
-    x = m.series.dropna().to_numpy(dtype=float)
+def _numeric(m: Measure, what: str) -> np.ndarray:
+    """The non-missing values of a continuous measure; flags, categories, dates and no values fail in one line."""
+    _not_empty(m)
+    if m.is_flag:
+        raise AnalysisError(f"{what}() of {m.name}: a 0/1 flag has no {what.replace('_', ' ')}; "
+                            "call st.count(...) for the number with the flag (n (%))")
+    if m.kind == "category":
+        raise AnalysisError(f"{what}() of {m.name}: a category (even one coded as numbers) has no "
+                            f"{what.replace('_', ' ')}; call st.category_count(measure, value) for each value")
+    try:
+        x = m.series.dropna().to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise AnalysisError(f"{what}() of {m.name}: values are not numbers "
+                            f"(dtype {m.series.dtype}); dates need st.date_range") from None
     if x.size == 0:
-        raise AnalysisError(f"{m.label or m.source.file}: no values to summarise")
+        raise AnalysisError(f"{what}() of {m.name}: every one of the {len(m.series)} subjects has a missing value")
     return x
+
+
+def _not_empty(m: Measure) -> None:
+    """A measure filtered to nobody has no statistic: say which filter did it."""
+    if len(m.series) == 0:
+        shown = f" (the filter {m.source.filter!r} selects nobody)" if m.source.filter else ""
+        raise AnalysisError(f"{m.name}: no subjects{shown}")
+
+
+def _missing(m: Measure) -> int:
+    return int(m.series.isna().sum())
+
+
+def _with_missing(exact: dict, missing: int) -> dict:
+    """``exact`` with the number of subjects left out for a missing value, when there are any."""
+    return {**exact, "missing": missing} if missing else exact
 
 
 def _value(fn, text, exact, sources, library="numpy", parts=None, unit=None, count=None, maths=None) -> Value:
@@ -130,38 +208,90 @@ def _value(fn, text, exact, sources, library="numpy", parts=None, unit=None, cou
 # --- descriptive -----------------------------------------------------------
 
 def count(m: Measure) -> Value:
-    """Number of subjects for whom the measure is true (or present, for non-flags)."""
-    s = m.series
-    n = int(s.astype(bool).sum()) if s.dtype == bool else int(s.notna().sum())
-    total = len(s)
-    return _value(count, str(n), {"n": n, "of": total}, [m.source], library=None, count=n,
-                  parts={"percent": fmt.fmt_percent(n, total) if total else "", "of": str(total),
-                         "n_percent": fmt.fmt_count_percent(n, total) if total else str(n),
-                         "n_equals": f"n = {n}"})
+    """Number of subjects for whom the measure is true: a flag's 1s, a boolean's Trues, or a value present.
 
-
-def category_count(m: Measure, category: str) -> Value:
-    """Subjects whose value is ``category``, out of those with a value: "12 (4.8%)" as part n_percent.
-
-    Missing values are left out of the denominator, as in a Table 1 column.
+    For a flag the percentage is of the subjects with a value (missing flags
+    are left out of the denominator and counted in ``exact["missing"]``). A
+    category column, or a derived 0/1 number the codebook does not call a flag,
+    fails: counting its values present would count every subject.
     """
-    s = m.series.dropna()
-    n, total = int((s.astype(str) == str(category)).sum()), int(s.size)
+    _not_empty(m)
+    s, missing = m.series, _missing(m)
+    if m.kind == "category":
+        raise AnalysisError(f"count() of {m.name}: a category column counts every subject with a value; call "
+                            "st.category_count(measure, value) for one category, or st.count(measure == value)")
+    if m.is_flag:
+        known = s.dropna()
+        if m.kind == "flag":
+            bad = known[~known.isin([0, 1])]
+            if len(bad):
+                raise AnalysisError(f"count() of {m.name}: a flag must be 0 or 1, found {bad.iloc[0]}")
+        n, total = int((known == 1).sum()), int(known.size)
+    else:
+        if s.dtype.kind in "iuf" and s.notna().any() and bool(s.dropna().isin([0, 1]).all()):
+            raise AnalysisError(f"count() of {m.name}: the values are only 0 and 1, so counting the values present "
+                                "would count every subject; declare the column `type: flag` in the codebook, or "
+                                "pass a boolean (measure == 1)")
+        n, total, missing = int(s.notna().sum()), len(s), 0
     if total == 0:
-        raise AnalysisError(f"{m.label or m.source.file}: no values to count")
-    return _value(category_count, str(n), {"n": n, "of": total, "category": str(category)}, [m.source],
-                  library="pandas", count=n,
+        raise AnalysisError(f"count() of {m.name}: every one of the {len(s)} subjects has a missing value")
+    return _value(count, str(n), _with_missing({"n": n, "of": total}, missing), [m.source], library=None, count=n,
                   parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
                          "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
 
 
+def count_present(m: Measure) -> Value:
+    """Number of subjects with any value (not missing), whatever the value: "7 of 11 have a death date"."""
+    _not_empty(m)
+    n, total = int(m.series.notna().sum()), len(m.series)
+    return _value(count_present, str(n), {"n": n, "of": total}, [m.source], library=None, count=n,
+                  parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
+                         "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
+
+
+def category_count(m: Measure, category) -> Value:
+    """Subjects whose value is ``category``, out of those with a value: "12 (4.8%)" as part n_percent.
+
+    Missing values are left out of the denominator, as in a Table 1 column (and
+    counted in ``exact["missing"]``). Numbers compare as numbers (a category
+    coded 1/2 read with gaps is 1.0/2.0); a value the codebook does not allow fails.
+    """
+    _not_empty(m)
+    s = m.series.dropna()
+    if m.levels and str(category) not in {str(v) for v in m.levels}:
+        raise AnalysisError(f"category_count() of {m.name}: {category!r} is not one of its values "
+                            f"({', '.join(map(str, m.levels))})")
+    n, total = int(_equals(s, category).sum()), int(s.size)
+    if total == 0:
+        raise AnalysisError(f"category_count() of {m.name}: every one of the {len(m.series)} subjects "
+                            "has a missing value")
+    return _value(category_count, str(n), _with_missing({"n": n, "of": total, "category": str(category)}, _missing(m)),
+                  [m.source], library="pandas", count=n,
+                  parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
+                         "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
+
+
+def _equals(s, category):
+    """Rows equal to ``category``: as numbers when the column holds numbers, else as texts."""
+    if s.dtype.kind in "iuf":
+        try:
+            return s == float(category)
+        except (TypeError, ValueError):
+            raise AnalysisError(f"category_count(): {category!r} is not a number, but the column holds numbers") from None
+    return s.astype(str) == str(category)
+
+
 def most_common(m: Measure) -> Value:
-    """The most frequent category (ties broken by the codebook's order of values)."""
+    """The most frequent category (ties broken by the codebook's order of values, else by first seen)."""
+    _not_empty(m)
+    if m.is_flag:
+        raise AnalysisError(f"most_common() of {m.name}: a 0/1 flag has no most common category; call st.count(...)")
     s = m.series.dropna()
     if s.empty:
-        raise AnalysisError(f"{m.label or m.source.file}: no values")
+        raise AnalysisError(f"most_common() of {m.name}: every subject has a missing value")
     counts = s.value_counts(sort=False)
-    top = max(counts.index, key=lambda c: (counts[c], -list(counts.index).index(c)))
+    order = [c for c in m.levels if c in counts.index] + [c for c in counts.index if c not in set(m.levels)]
+    top = max(order, key=lambda c: (counts[c], -order.index(c)))
     n = int(counts[top])
     return _value(most_common, str(top), {"category": str(top), "n": n, "of": int(s.size)}, [m.source],
                   library="pandas", parts={"n_percent": fmt.fmt_count_percent(n, int(s.size))})
@@ -173,31 +303,57 @@ def parameter(value, text: str, source: Source) -> Value:
 
 
 def mean_sd(m: Measure, places: int = 1, unit: str | None = None) -> Value:
-    """Arithmetic mean ± sample standard deviation (n - 1 denominator)."""
-    x = _numeric(m)
-    mean, sd = float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else float("nan")
-    return _value(mean_sd, fmt.fmt_mean_pm(mean, sd, places, unit), {"mean": mean, "sd": sd, "n": int(x.size)},
+    """Arithmetic mean ± sample standard deviation (n - 1 denominator), of the subjects with a value."""
+    x = _numeric(m, "mean_sd")
+    if x.size < 2:
+        raise AnalysisError(f"mean_sd() of {m.name}: one value has no standard deviation (n - 1 = 0)")
+    mean, sd = float(x.mean()), float(x.std(ddof=1))
+    return _value(mean_sd, fmt.fmt_mean_pm(mean, sd, places, unit),
+                  _with_missing({"mean": mean, "sd": sd, "n": int(x.size)}, _missing(m)),
                   [m.source], unit=unit,
                   parts={"mean": fmt.fmt_number(mean, places), "sd": fmt.fmt_number(sd, places),
                          "table": fmt.fmt_mean_pm(mean, sd, places)})
 
 
 def median_range(m: Measure, places: int = 0, unit: str | None = None) -> Value:
-    """Median with minimum and maximum, "4 (range, 2 to 43)"."""
-    x = _numeric(m)
+    """Median with minimum and maximum, "4 (range, 2 to 43)", of the subjects with a value."""
+    x = _numeric(m, "median_range")
     med, lo, hi = float(np.median(x)), float(x.min()), float(x.max())
     return _value(median_range, fmt.fmt_median_range(med, lo, hi, places, unit),
-                  {"median": med, "min": lo, "max": hi, "n": int(x.size)}, [m.source], unit=unit,
+                  _with_missing({"median": med, "min": lo, "max": hi, "n": int(x.size)}, _missing(m)), [m.source], unit=unit,
                   parts={"median": fmt.fmt_number(med, places), "min": fmt.fmt_number(lo, places),
                          "max": fmt.fmt_number(hi, places),
                          "table": fmt.fmt_median_range(med, lo, hi, places, style="dash")})
 
 
+def median_iqr(m: Measure, places: int = 0, unit: str | None = None) -> Value:
+    """Median with its interquartile range, "34 (IQR, 28 to 45)"; quartiles as R's quantile() type 7.
+
+    numpy's default (linear) percentile is R's type 7, the default of R's
+    quantile() and of gtsummary's median (IQR).
+    """
+    x = _numeric(m, "median_iqr")
+    med = float(np.median(x))
+    q1, q3 = (float(q) for q in np.percentile(x, [25, 75]))
+    head = f"{fmt.fmt_number(med, places)}{' ' + unit if unit else ''}"
+    return _value(median_iqr, f"{head} (IQR, {fmt.fmt_number(q1, places)} to {fmt.fmt_number(q3, places)})",
+                  _with_missing({"median": med, "q1": q1, "q3": q3, "n": int(x.size)}, _missing(m)), [m.source],
+                  unit=unit, parts={"median": fmt.fmt_number(med, places), "q1": fmt.fmt_number(q1, places),
+                                    "q3": fmt.fmt_number(q3, places),
+                                    "table": fmt.fmt_median_range(med, q1, q3, places, style="dash")})
+
+
 def date_range(m: Measure) -> Value:
     """First and last date, as month and year: "June 2015 to January 2018"."""
+    import pandas as pd
+
+    _not_empty(m)
     s = m.series.dropna()
     if s.empty:
-        raise AnalysisError(f"{m.label or m.source.file}: no dates")
+        raise AnalysisError(f"date_range() of {m.name}: every subject has a missing date")
+    if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+        raise AnalysisError(f"date_range() of {m.name}: values are not dates (dtype {s.dtype}); "
+                            "declare the column `type: date` in the codebook")
     first, last = s.min().date(), s.max().date()
     return _value(date_range, f"{fmt.fmt_month_year(first)} to {fmt.fmt_month_year(last)}",
                   {"first": first, "last": last}, [m.source], library="pandas",
@@ -232,20 +388,25 @@ def km_mean(s: Survival, places: int = 1, unit: str | None = None, tau: float | 
 
 
 def km_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
-    """Kaplan-Meier median with Brookmeyer-Crowley 95% CI, or "not reached"."""
+    """Kaplan-Meier median with Brookmeyer-Crowley 95% CI: "34.5 months (95%CI: 16.8–44.9)".
+
+    A median not reached keeps the limit that is: "not reached (95%CI: 89.5–not reached)".
+    """
     t, e = s.arrays()
-    r = sv.km_median(t, e)
-    parts = {"median": fmt.fmt_number(r.median, places) if r.reached else "not reached"}
-    parts["ci"] = _ci_text(r.lower, r.upper, places)
-    text = parts["median"] if not r.reached else f"{parts['median']}{' ' + unit if unit else ''} (95%CI: {parts['ci']})"
-    return _value(km_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper, "reached": r.reached},
+    r = sv.km_median(t, e, s.conf_type)
+    parts = {"median": fmt.fmt_number(r.median, places) if r.reached else "not reached",
+             "ci": _ci_text(r.lower, r.upper, places)}
+    head = f"{parts['median']}{' ' + unit if unit and r.reached else ''}"
+    text = head if parts["ci"] == "not estimable" else f"{head} (95%CI: {parts['ci']})"
+    return _value(km_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper, "reached": r.reached,
+                                    "conf_type": s.conf_type},
                   s.sources, unit=unit, parts=parts, library="numpy", maths=sv.km_median)
 
 
 def km_median_range(s: Survival, places: int = 0, unit: str | None = None) -> Value:
     """Kaplan-Meier median with the range of observed times, "8 (range, 2 to 51)"."""
     t, e = s.arrays()
-    r = sv.km_median(t, e)
+    r = sv.km_median(t, e, s.conf_type)
     if not r.reached:
         raise AnalysisError(f"{s.time.label}: the Kaplan-Meier curve never reaches 0.5, so there is no median to print")
     lo, hi = float(t.min()), float(t.max())
@@ -256,9 +417,9 @@ def km_median_range(s: Survival, places: int = 0, unit: str | None = None) -> Va
 
 
 def survival_at(s: Survival, at: float, places: int = 1) -> Value:
-    """Kaplan-Meier survival at a time point with its log-log 95% CI, as a percentage."""
+    """Kaplan-Meier survival at a time point with its 95% CI (on the survival's conf_type scale), as a percentage."""
     t, e = s.arrays()
-    r = sv.survival_at(t, e, at)
+    r = sv.survival_at(t, e, at, s.conf_type)
     if not r.estimable:
         when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
         return _value(survival_at, "not estimable", {"t": at, "estimable": False}, s.sources,
@@ -269,18 +430,19 @@ def survival_at(s: Survival, at: float, places: int = 1) -> Value:
     text = f"{pct(r.survival)}% (95%CI: {ci})" if ci != "not estimable" else f"{pct(r.survival)}%"
     when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
     return _value(survival_at, text, {"t": at, "survival": r.survival, "lower": r.lower, "upper": r.upper,
-                                       "n_risk": r.n_risk, "estimable": True},
+                                       "n_risk": r.n_risk, "estimable": True, "conf_type": s.conf_type},
                   s.sources, unit="%", library="numpy", maths=sv.survival_at, parts={"survival": f"{pct(r.survival)}%", "ci": ci, "when": when})
 
 
 def followup_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
     """Median follow-up by the reverse Kaplan-Meier method (censoring as the event)."""
     t, e = s.arrays()
-    r = sv.reverse_km_median_followup(t, e)
+    r = sv.reverse_km_median_followup(t, e, s.conf_type)
     parts = {"median": fmt.fmt_number(r.median, places) if r.reached else "not reached",
              "ci": _ci_text(r.lower, r.upper, places)}
     text = parts["median"] + (f" {unit}" if unit and r.reached else "")
-    return _value(followup_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper},
+    return _value(followup_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper,
+                                          "conf_type": s.conf_type},
                   s.sources, unit=unit, parts=parts, library="numpy", maths=sv.reverse_km_median_followup)
 
 
@@ -308,6 +470,9 @@ def logrank(curves: list[tuple[str, Survival]]) -> Value:
         times.append(t)
         events.append(e)
         labels += [label] * t.size
+    if not any(e.sum() for e in events):
+        raise AnalysisError(f"logrank of {', '.join(label for label, _ in curves)}: no events in any group, "
+                            "so there is nothing to compare")
     r = multivariate_logrank_test(np.concatenate(times), np.array(labels), np.concatenate(events))
     p, chi2, df = float(r.p_value), float(r.test_statistic), int(r.degrees_of_freedom)
     sources = [src for _, surv in curves for src in surv.sources]
@@ -316,8 +481,124 @@ def logrank(curves: list[tuple[str, Survival]]) -> Value:
 
 
 def _ci_text(lo, hi, places) -> str:
+    """ "16.8–44.9", "89.5–not reached" when only the upper limit is not reached, else "not estimable"."""
     if lo is None or hi is None or not np.isfinite(lo) or not np.isfinite(hi):
         if lo is not None and np.isfinite(lo):
-            return f"{fmt.fmt_number(lo, places)} to not reached"
+            return f"{fmt.fmt_number(lo, places)}{fmt.EN_DASH}not reached"
         return "not estimable"
     return fmt.fmt_ci(lo, hi, places)
+
+
+# --- comparing groups (Table 1 P values and SMDs) -------------------------------------
+
+#: test name -> (papergen.models function, words for the footnote and definition)
+TESTS = {
+    "wilcoxon": ("wilcoxon_rank_sum", "Wilcoxon rank-sum test"),
+    "kruskal": ("kruskal_wallis", "Kruskal-Wallis test"),
+    "welch": ("welch_t", "Welch's t test"),
+    "t": ("student_t", "Student's t test"),
+    "anova": ("anova", "one-way analysis of variance"),
+    "chisq": ("chi_square", "chi-square test"),
+    "fisher": ("fisher_exact", "Fisher's exact test"),
+}
+CONTINUOUS_TESTS, CATEGORICAL_TESTS = ("wilcoxon", "kruskal", "welch", "t", "anova"), ("chisq", "fisher")
+
+
+def is_categorical(m: Measure) -> bool:
+    """Flags, booleans and categories are compared as counts; numbers as distributions."""
+    return m.is_flag or m.kind == "category" or m.series.dtype == object
+
+
+def compare(m: Measure, groups: list[Group], test: str = "auto") -> Value:
+    """P value of a difference between groups, by gtsummary's rule unless ``test`` names one.
+
+    The rule (gtsummary add_p defaults): a number -> Wilcoxon rank-sum (2 groups)
+    or Kruskal-Wallis (3 or more); a category or flag -> chi-square without
+    continuity correction, or Fisher's exact test when an expected count is
+    below 5. Subjects with a missing value are left out; levels no subject has
+    are left out of the contingency table (R's table() of a factor would keep
+    them and chisq.test would return NaN).
+    """
+    from papergen import models
+
+    if len(groups) < 2:
+        raise AnalysisError(f"compare() of {m.name}: a P value needs at least two groups, got {len(groups)}")
+    parts = [m.where(g.mask, g.filter) for g in groups]
+    for g, part in zip(groups, parts):
+        if part.series.notna().sum() == 0:
+            raise AnalysisError(f"compare() of {m.name}: group {g.label!r} has no subject with a value")
+    if is_categorical(m):
+        table, levels = _contingency(m, parts)
+        if test == "auto":
+            test = "fisher" if _min_expected(table) < 5 else "chisq"
+        if test not in CATEGORICAL_TESTS:
+            raise AnalysisError(f"compare() of {m.name}: {test!r} is not a test for counts ({', '.join(CATEGORICAL_TESTS)})")
+        if table.shape[0] < 2:
+            raise AnalysisError(f"compare() of {m.name}: every subject has the same value, so there is nothing to test")
+        fn = getattr(models, TESTS[test][0])
+        r = fn(table) if test == "fisher" else fn(table, correction=False)
+        exact = {"p": float(r.p), "test": test, "table": table.tolist(), "levels": [str(v) for v in levels]}
+    else:
+        arrays = [_numeric(part, "compare") for part in parts]
+        if test == "auto":
+            test = "wilcoxon" if len(groups) == 2 else "kruskal"
+        if test not in CONTINUOUS_TESTS:
+            raise AnalysisError(f"compare() of {m.name}: {test!r} is not a test for numbers ({', '.join(CONTINUOUS_TESTS)})")
+        if test in ("wilcoxon", "welch", "t") and len(arrays) != 2:
+            raise AnalysisError(f"compare() of {m.name}: the {TESTS[test][1]} compares two groups, got {len(arrays)}")
+        r = getattr(models, TESTS[test][0])(*arrays)
+        exact = {"p": float(r.p), "test": test}
+    statistic = getattr(r, "statistic", None)
+    if statistic is not None:
+        exact["statistic"] = float(statistic)
+    if not np.isfinite(exact["p"]):
+        raise AnalysisError(f"compare() of {m.name}: the {TESTS[test][1]} gave no P value")
+    return _value(compare, fmt.fmt_p(exact["p"]), exact, [p.source for p in parts], library=_models_library(test),
+                  parts={"p": fmt.fmt_p(exact["p"]), "test": TESTS[test][1],
+                         "table": fmt.fmt_p_table(exact["p"])},
+                  maths=getattr(models, TESTS[test][0]))
+
+
+def smd(m: Measure, groups: list[Group], places: int = 2) -> Value:
+    """Standardised mean difference of two groups (tableone's and cobalt's definitions), "0.12".
+
+    Numbers: (mean1 - mean2) / sqrt((var1 + var2) / 2), sample variances; its
+    absolute value is printed, as tableone prints it. Categories and flags: the
+    multivariate form of Yang and Dalton over the levels.
+    """
+    from papergen import models
+
+    if len(groups) != 2:
+        raise AnalysisError(f"smd() of {m.name}: a standardised mean difference compares two groups, got {len(groups)}")
+    parts = [m.where(g.mask, g.filter) for g in groups]
+    if is_categorical(m):
+        table, _ = _contingency(m, parts)
+        r = models.smd_categorical(table)
+        fn = models.smd_categorical
+    else:
+        a, b = (_numeric(p, "smd") for p in parts)
+        r = models.smd(a, b)
+        fn = models.smd
+    d = float(getattr(r, "smd", r))
+    if not np.isfinite(d):
+        raise AnalysisError(f"smd() of {m.name}: not defined (no variation in either group)")
+    return _value(smd, fmt.fmt_number(abs(d), places), {"smd": d}, [p.source for p in parts],
+                  library=_models_library("smd"), parts={"smd": fmt.fmt_number(abs(d), places)}, maths=fn)
+
+
+def _contingency(m: Measure, parts: list[Measure]):
+    """Levels x groups counts (missing left out; levels nobody has dropped), and the levels kept."""
+    known = m.series.dropna()
+    levels = [v for v in m.levels if _equals(known, v).any()] if m.levels else sorted(known.unique(), key=str)
+    table = np.array([[int(_equals(p.series.dropna(), v).sum()) for p in parts] for v in levels], dtype=float)
+    return table, levels
+
+
+def _min_expected(table: np.ndarray) -> float:
+    total = table.sum()
+    return float((np.outer(table.sum(axis=1), table.sum(axis=0)) / total).min()) if total else 0.0
+
+
+def _models_library(test: str) -> str:
+    """scipy does the arithmetic of the rank and t tests; chi-square, Fisher and SMD are papergen.models' numpy."""
+    return "scipy" if test in ("wilcoxon", "kruskal", "welch", "t", "anova") else "numpy"

@@ -9,8 +9,9 @@ Conventions (R survival 3.x, therneau/survival on GitHub):
 * mean: area under the KM step curve on [0, tau], tau = largest observed
   time by default; its SE is R's ``survmean`` formula (R/print.survfit.R);
 * median and its CI: R's ``quantile.survfit`` rule (R/quantile.survfit.R);
-* 95% CIs of S(t): Greenwood variance, log(-log) transform
-  (R ``conf.type="log-log"``, lifelines' default).
+* 95% CIs of S(t): Greenwood variance on one of R's transforms, chosen by
+  the caller (``conf_type``): "log-log" (lifelines' default, papergen's),
+  "log" (R survfit's default) or "plain" (R survfit_confint in R/survfit.R).
 """
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ from papergen.errors import AnalysisError
 Z95 = 1.959963984540054  # qnorm(0.975); prints as 1.959963985 (SPSS)
 TOL = np.sqrt(np.finfo(float).eps)  # R's tolerance for "S equals 0.5 exactly"
 
-__all__ = ["KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "km_mean", "km_median",
+#: R survfit's conf.type values papergen computes, with the words the methods text prints for each
+CONF_TYPES = {"log-log": "log-log transformed", "log": "log transformed", "plain": "untransformed (plain)"}
+
+__all__ = ["CONF_TYPES", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "km_mean", "km_median",
            "survival_at", "reverse_km_median_followup", "numbers_at_risk"]
 
 
@@ -61,7 +65,7 @@ class KMMedian:
 
 @dataclass(frozen=True)
 class SurvivalAt:
-    """S(t) with log-log 95% CI; all None when t lies beyond the data."""
+    """S(t) with its 95% CI; all None when t lies beyond the data."""
 
     t: float
     survival: float | None
@@ -131,15 +135,37 @@ def _greenwood(tab: KMTable) -> np.ndarray:
     return np.cumsum(term)
 
 
-def _loglog_ci(s: np.ndarray, gw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log(-log) 95% limits of S (R survfit_confint); 1 where S == 1, NaN where S == 0."""
+def check_conf_type(conf_type: str) -> str:
+    """One of CONF_TYPES, or a one-line error listing them."""
+    if conf_type not in CONF_TYPES:
+        raise AnalysisError(f"survival: conf_type {conf_type!r} is not one of {', '.join(CONF_TYPES)} "
+                            "(R survfit's conf.type)")
+    return conf_type
+
+
+def _curve_ci(s: np.ndarray, gw: np.ndarray, conf_type: str = "log-log") -> tuple[np.ndarray, np.ndarray]:
+    """95% limits of S on R's ``conf_type`` scale (R survfit_confint); 1 where S == 1, NaN where S == 0.
+
+    ``gw`` is Greenwood's sum, the variance of log S (R's ``std.err`` squared).
+    log-log: S ** exp(±z·sqrt(gw)/|log S|); log: S·exp(±z·sqrt(gw)), upper at
+    most 1; plain: S ± z·S·sqrt(gw) within [0, 1].
+    """
+    check_conf_type(conf_type)
     lower, upper = np.full(s.shape, np.nan), np.full(s.shape, np.nan)
     one, mid = s >= 1.0, (s > 0) & (s < 1.0)
     lower[one] = upper[one] = 1.0
-    log_s = np.log(s[mid])
-    w = Z95 * np.sqrt(gw[mid]) / np.abs(log_s)
-    lower[mid] = np.exp(log_s * np.exp(w))   # S ** exp(+w)
-    upper[mid] = np.exp(log_s * np.exp(-w))  # S ** exp(-w)
+    sm, se = s[mid], np.sqrt(gw[mid])
+    if conf_type == "log-log":
+        log_s = np.log(sm)
+        w = Z95 * se / np.abs(log_s)
+        lower[mid] = np.exp(log_s * np.exp(w))   # S ** exp(+w)
+        upper[mid] = np.exp(log_s * np.exp(-w))  # S ** exp(-w)
+    elif conf_type == "log":
+        lower[mid] = sm * np.exp(-Z95 * se)
+        upper[mid] = np.minimum(sm * np.exp(Z95 * se), 1.0)
+    else:
+        lower[mid] = np.maximum(sm - Z95 * sm * se, 0.0)
+        upper[mid] = np.minimum(sm + Z95 * sm * se, 1.0)
     return lower, upper
 
 
@@ -177,50 +203,70 @@ def km_mean(time, event, tau=None) -> KMMean:
 # --- median ------------------------------------------------------------------
 
 def _crossing(x: np.ndarray, s: np.ndarray, xmax: float) -> float | None:
-    """First time the curve s(x) falls to 0.5, with R quantile.survfit's flat rule.
+    """First time the curve s(x) falls to 0.5, exactly as R's findq() (therneau/survival R/quantile.survfit.R).
 
-    If s equals 0.5 (within TOL) on a flat, return the midpoint of the flat:
-    (start + next drop) / 2, or (start + largest observed time) / 2 when the
-    flat runs to the end of the curve.  NaN points (undefined CI) are skipped.
-    Follows findq() in therneau/survival R/quantile.survfit.R.
+    Written by hand because no library follows R here. findq works on
+    y = 1 - s with (0, 0) in front: it drops repeated y values (keeping the
+    first), then finds p = 0.5 with ``approx(y ± tol, 1:n, p, "constant", f=1)``,
+    which sorts the points by y. For a falling curve that is the first drop to
+    0.5 or below; if s equals 0.5 on a flat, the midpoint of the flat (or of
+    the flat and the largest time when it runs to the end). A CI curve that
+    rises again (R's "log" upper limit) is searched in y order as R does.
+    NaN points (undefined CI) are skipped, as approx skips them.
     """
-    ok = ~np.isnan(s)
-    x, s = x[ok], s[ok]
-    first = np.concatenate(([True], s[1:] != s[:-1]))  # drop censor-only repeats
-    x, s = x[first], s[first]
-    below = np.nonzero(s < 0.5 + TOL)[0]
-    if below.size == 0:
+    xs = np.concatenate(([0.0], np.asarray(x, dtype=float)))
+    ys = np.concatenate(([0.0], 1.0 - np.asarray(s, dtype=float)))
+    if np.all(np.isnan(ys)) or np.nanmax(ys) < 0.5:
         return None
-    k = below[0]
-    if abs(s[k] - 0.5) >= TOL:
-        return float(x[k])
-    after = np.nonzero(s[k:] < 0.5 - TOL)[0]
-    end = float(x[k + after[0]]) if after.size else xmax
-    return (float(x[k]) + end) / 2.0
+    keep = np.ones(ys.size, dtype=bool)  # R duplicated(): a repeat of an earlier y (NaN repeats NaN) is dropped
+    seen: set = set()
+    for i, v in enumerate(ys):
+        k = "nan" if np.isnan(v) else v
+        keep[i] = k not in seen
+        seen.add(k)
+    xs, ys = xs[keep], ys[keep]
+    i1, i2 = _approx_right(ys + TOL, 0.5), _approx_right(ys - TOL, 0.5)
+    if i1 is not None and not np.isnan(ys[-1]) and abs(0.5 - ys[-1]) < TOL:
+        return (float(xs[i1]) + xmax) / 2.0
+    if i1 is None or i2 is None:
+        return None
+    return (float(xs[i1]) + float(xs[i2])) / 2.0
 
 
-def _median(tab: KMTable) -> KMMedian:
+def _approx_right(v: np.ndarray, p: float) -> int | None:
+    """R ``approx(v, seq_along(v), p, method="constant", f=1)$y - 1`` for distinct v: the index at the
+    right end of the interval of sorted v holding p (the point itself on an exact match); None outside."""
+    ok = np.nonzero(~np.isnan(v))[0]
+    order = ok[np.argsort(v[ok], kind="stable")]
+    sv = v[order]
+    if sv.size == 0 or p < sv[0] or p > sv[-1]:
+        return None
+    j = int(np.searchsorted(sv, p, side="left"))  # first sorted v >= p
+    return int(order[j])
+
+
+def _median(tab: KMTable, conf_type: str = "log-log") -> KMMedian:
     """Median and Brookmeyer-Crowley CI from a life table."""
-    lo_curve, hi_curve = _loglog_ci(tab.survival, _greenwood(tab))
+    lo_curve, hi_curve = _curve_ci(tab.survival, _greenwood(tab), conf_type)
     xmax = float(tab.times[-1])
     med = _crossing(tab.times, tab.survival, xmax)
     return KMMedian(med, _crossing(tab.times, lo_curve, xmax), _crossing(tab.times, hi_curve, xmax),
                     med is not None)
 
 
-def km_median(time, event) -> KMMedian:
-    """Median survival with 95% CI by Brookmeyer-Crowley (log-log curve limits).
+def km_median(time, event, conf_type: str = "log-log") -> KMMedian:
+    """Median survival with 95% CI by Brookmeyer-Crowley (the limits of the ``conf_type`` CI curves).
 
     The median is where S first falls to 0.5 or below; if S is exactly 0.5 on
     a flat, the midpoint of the flat (R quantile.survfit, which for complete
     data gives the ordinary sample median).  A flat at 0.5 that runs to the
     end ends at the largest observed time.  Limits are the same rule applied
-    to the lower and upper log-log curves; None where a curve never gets there.
+    to the lower and upper CI curves; None where a curve never gets there.
     """
-    return _median(km_table(time, event))
+    return _median(km_table(time, event), conf_type)
 
 
-def reverse_km_median_followup(time, event) -> KMMedian:
+def reverse_km_median_followup(time, event, conf_type: str = "log-log") -> KMMedian:
     """Median follow-up by reverse Kaplan-Meier (Schemper & Smith 1996).
 
     Censoring becomes the event and deaths are censored.  Ties keep the usual
@@ -228,18 +274,19 @@ def reverse_km_median_followup(time, event) -> KMMedian:
     *at* t, so it is still in the risk set of the censorings at t.
     """
     t, e = _arrays(time, event)
-    return km_median(t, 1 - e)
+    return km_median(t, 1 - e, conf_type)
 
 
 # --- survival at a time ------------------------------------------------------
 
-def survival_at(time, event, t) -> SurvivalAt:
-    """S(t) with Greenwood/log(-log) 95% CI and the number at risk at t.
+def survival_at(time, event, t, conf_type: str = "log-log") -> SurvivalAt:
+    """S(t) with a Greenwood 95% CI on the ``conf_type`` scale and the number at risk at t.
 
     Not estimable (None) beyond the largest observed time.  When S(t) == 1 the
-    limits are 1; when S(t) == 0 they are None (R gives NA: the log-log
-    transform and Greenwood variance are undefined there).
+    limits are 1; when S(t) == 0 they are None (R gives NA: the
+    transforms and Greenwood variance are undefined there).
     """
+    check_conf_type(conf_type)
     tab = km_table(time, event)
     at = _point(t, "t")
     n_risk = int(numbers_at_risk(time, event, [at])[0])
@@ -249,7 +296,7 @@ def survival_at(time, event, t) -> SurvivalAt:
     if k == 0:
         return SurvivalAt(at, 1.0, 1.0, 1.0, n_risk, True)
     s = float(tab.survival[k - 1])
-    lo, hi = _loglog_ci(np.array([s]), _greenwood(tab)[k - 1: k])
+    lo, hi = _curve_ci(np.array([s]), _greenwood(tab)[k - 1: k], conf_type)
     lower = None if np.isnan(lo[0]) else float(lo[0])
     upper = None if np.isnan(hi[0]) else float(hi[0])
     return SurvivalAt(at, s, lower, upper, n_risk, True)

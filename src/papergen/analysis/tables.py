@@ -38,12 +38,13 @@ class TableBuilder:
         self.rows.append(Row(label, [], heading=True))
         return self
 
-    def footnote(self, text: str) -> "TableBuilder":
+    def footnote(self, text) -> "TableBuilder":
+        """A note under the table: text, or a tuple of text and values printed together."""
         self.footnotes.append(text)
         return self
 
     def values(self) -> list[Value]:
-        cells = list(self.header) + [c for r in self.rows for c in r.cells]
+        cells = list(self.header) + [c for r in self.rows for c in r.cells] + list(self.footnotes)
         flat = [p for c in cells for p in (c if isinstance(c, tuple) else (c,))]
         return [c if isinstance(c, Value) else c.value for c in flat if isinstance(c, (Value, Printed))]
 
@@ -69,7 +70,7 @@ class TableBuilder:
             lines.append("| " + " | ".join([label] + cells) + " |")
         out = "\n".join(lines)
         caption = f": {cell(self.ref)} {self.caption}"
-        notes = "\n\n".join(self.footnotes)
+        notes = "\n\n".join(show(n) for n in self.footnotes)
         return f"{caption}\n\n{out}\n\n::: {{.table-notes}}\n{notes}\n:::\n" if notes else f"{caption}\n\n{out}\n"
 
 

@@ -104,6 +104,31 @@ class FigureStore:
         self.drawn += 1
         return result
 
+    def forest_figure(self, rows: list[dict], stem: Path, **options) -> dict:
+        """papergen.publish.forest.forest_figure from the cache or drawn (in the helper process when there is one)."""
+        stem = Path(stem)
+        png, pdf = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
+        c = self.cache
+        entry = c._entry("figures", c._key("forest", digest(rows, options))) if c else None
+        if c and not c.force and (entry / "figure.png").exists() and (entry / "figure.pdf").exists():
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(entry / "figure.png", png)
+            shutil.copyfile(entry / "figure.pdf", pdf)
+            touch(entry)
+            self.reused += 1
+            return {"png": png, "pdf": pdf}
+        result = {"png": png, "pdf": pdf, "at_risk": {}, "ticks": [], "method": {}}
+        if self._pool is not None:
+            drawing = self._pool.submit(_draw_forest, rows, stem, options)
+        else:
+            from concurrent.futures import Future
+
+            drawing = Future()
+            drawing.set_result(_draw_forest(rows, stem, options))
+        self._pending.append((drawing, result, entry))
+        self.drawn += 1
+        return result
+
     def finish(self) -> None:
         """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered."""
         try:
@@ -138,6 +163,12 @@ class FigureStore:
 def _import_matplotlib() -> None:
     import matplotlib.backends.backend_agg  # noqa: F401 (the slow import, done before any figure is asked for)
     import matplotlib.figure  # noqa: F401
+
+
+def _draw_forest(rows: list[dict], stem: Path, options: dict) -> dict:
+    from papergen.publish.forest import forest_figure
+
+    return {**forest_figure(rows, stem, **options), "at_risk": {}}
 
 
 def _draw(curves: list[dict], stem: Path, options: dict) -> dict:

@@ -92,6 +92,10 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
     store = store or FigureStore(None)
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
+        if spec.options.get("kind") == "forest":  # a model's ratios; its text is the values' own (spec.notes)
+            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"])
+            spec.at_risk = []
+            continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
         result = store.km_figure(curves, out.figures / key, **spec.options)
         spec.at_risk = []

@@ -159,7 +159,7 @@ def _tick_value(v):
 
 
 def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability",
-              xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5) -> dict:
+              xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5, note=None) -> dict:
     """Draw Kaplan-Meier curves with a "No. at risk" table; write PNG and PDF.
 
     curves: list of dicts {"label": str, "time": months, "event": 0/1}; one
@@ -170,6 +170,8 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
 
     Returns {"png": Path, "pdf": Path, "at_risk": {label: [(tick, n), ...]},
     "ticks": [...]}, where n is the number of subjects with time >= tick.
+    ``note`` (text of registered values, e.g. "Log-rank P = 0.003") is printed
+    in the plot's lower left corner.
     """
     import matplotlib
 
@@ -188,6 +190,9 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     with matplotlib.rc_context(_RC):
         fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
                     title=title, dpi=dpi, width_in=width_in, height_in=height_in)
+        if note:
+            fig.axes[0].text(0.02, 0.04, str(note), transform=fig.axes[0].transAxes, ha="left", va="bottom",
+                             fontsize=9, gid="note")
         png.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(png, format="png", dpi=dpi, metadata=_PNG_METADATA)
         fig.savefig(pdf, format="pdf", dpi=dpi, metadata=_PDF_METADATA)

@@ -112,7 +112,7 @@ def describe_place(p: dict) -> str:
         where = p["table"] + (", caption" if p.get("row") == "caption" else
                               ", header" if p.get("row") == "header" else f", row {p.get('row')!r}")
     elif p.get("in"):
-        where = f"{p['figure']} ({p['image']}), {p['in']}, at {p.get('at')}"
+        where = f"{p['figure']} ({p['image']}), {p['in']}" + (f", at {p['at']}" if p.get('at') else "")
     elif p.get("figure"):
         where = f"{p.get('section')}, legend of {p['figure']}"
     else:

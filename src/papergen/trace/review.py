@@ -38,7 +38,7 @@ def write_review(ast: dict, ledger_path: Path, out: Path, *, resource_path: Path
 # --- the manuscript's AST and pandoc ------------------------------------------------
 
 def with_at_risk_rows(ast: dict, values: dict) -> dict:
-    """Under each included figure, its numbers at risk as marked values (they are printed in the image)."""
+    """Under each included figure, its numbers at risk and its text on the plot as marked values (printed in the image)."""
     by_image: dict[str, dict[str, list]] = {}
     for key, e in values.items():
         for p in e.get("places") or []:
@@ -59,7 +59,10 @@ def _at_risk_div(curves: dict[str, list]) -> dict:
         for i, (_, key, p) in enumerate(cells):
             span = {"t": "Span", "c": [["", ["pg-value"], [["data-key", key]]], [{"t": "Str", "c": p["printed"]}]]}
             end = "." if i == len(cells) - 1 else ","
-            inlines += [{"t": "Space"}, span, {"t": "Space"}, *_words(f"at {p['at']}{end}")]
+            if "at" in p:  # a number at risk: "11 at 0 months,"
+                inlines += [{"t": "Space"}, span, {"t": "Space"}, *_words(f"at {p['at']}{end}")]
+            else:  # text printed on the plot (a log-rank P, an HR)
+                inlines += [{"t": "Space"}, span, {"t": "Str", "c": ";" if end == "," else end}]
     return {"t": "Div", "c": [["", ["pg-at-risk"], []], [{"t": "Para", "c": inlines}]]}
 
 

@@ -70,6 +70,8 @@ class Finding:
     hint: str = "key"
 
     def __str__(self) -> str:
+        if self.where == "syntax":  # a comment that closes early: its rest would print in the manuscript
+            return f"{self.template}:{self.line}:{self.column}: {self.text}"
         what = "typed number" if self.where == "prose" else "number literal in an expression"
         return f"{self.template}:{self.line}:{self.column}: {what} {self.text!r}: " + FIX.format(key=self.hint, text=self.text)
 
@@ -105,6 +107,12 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None) ->
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # as Jinja reads it; lines stay the same
     out, recent = [], []
     for kind, text, at in tokens(env, source, shown):
+        if kind == "comment" and "{##" in text:
+            out.append(_syntax(source, shown, at + text.index("{##"), "a comment inside a comment: the first '##}' "
+                               "ends both, and the rest prints in the manuscript; do not write '{##' in a comment"))
+        if kind == "data" and "##}" in text:
+            out.append(_syntax(source, shown, at + text.index("##}"), "'##}' outside a comment (an earlier comment "
+                               "ended early?): it would print in the manuscript"))
         if kind == "data":
             masked = _NOT_PROSE.sub(lambda m: " " * len(m.group()), text)
             for m in _NUMBER.finditer(masked):
@@ -116,6 +124,11 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None) ->
         if kind not in ("whitespace",):
             recent = (recent + [(kind, text)])[-2:]
     return out
+
+
+def _syntax(source, shown, offset, message) -> Finding:
+    line, col = _line_col(source, offset)
+    return Finding(shown, line, col, message, "syntax")
 
 
 def _finding(source, shown, offset, text, where, hints) -> Finding:

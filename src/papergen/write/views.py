@@ -75,4 +75,9 @@ class FigureView:
                      "at": f"{tick:g} months"}
             if place not in v.places:
                 v.places.append(place)
+        for v, text in getattr(spec, "notes", []):
+            place = {"template": template, "line": line, "section": section, "printed": text,
+                     "figure": figure, "image": spec.path, "in": "text on the plot"}
+            if place not in v.places:
+                v.places.append(place)
         return spec.path

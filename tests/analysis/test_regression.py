@@ -1,0 +1,46 @@
+"""Cox models in the plan: codebook-coded covariates, one value per term, refusals in one line."""
+from __future__ import annotations
+
+import pytest
+
+from papergen.errors import AnalysisError, PlanError
+from test_table_one import run, tables
+
+
+def body(covariates, **extra):
+    options = "".join(f", {k}={v!r}" for k, v in extra.items())
+    return ('import pandas as pd\n'
+            'pts = a.data["patients"]\n'
+            't = a.measure(pd.Series(range(1, len(pts) + 1), index=pts.index, dtype=float), "patients", ["age"], "time")\n'
+            'e = a.measure((pd.Series(range(len(pts)), index=pts.index) % 4 != 0).astype(int), "patients", ["male"], "event")\n'
+            f'a.cox("cox", a.survival(t, e), "patients", {covariates!r}{options})\n')
+
+
+def test_each_term_is_a_value_and_a_category_is_coded_against_its_reference(tmp_path):
+    a = run(tmp_path, body(["arm", "grade"], reference={"grade": "II"}, ph_test=False), tables())
+    keys = [k for k in a.registry.keys() if k.startswith("cox.")]
+    assert keys == ["cox.arm.b", "cox.grade.i", "cox.grade.iii"]
+    v = a.registry["cox.grade.i"]
+    assert v.text.startswith("HR ") and "95%CI: " in v.text and "; P " in v.text
+    assert "reference II" in v.definition and "efron ties" in v.definition
+
+
+def test_a_missing_covariate_fails_naming_it(tmp_path):
+    with pytest.raises(PlanError, match="covariate 'age' is missing for 1 subjects"):
+        run(tmp_path, body(["age"]), tables())
+
+
+def test_an_unknown_reference_level_fails(tmp_path):
+    with pytest.raises(AnalysisError, match="reference level 'IV' is not one of its observed levels"):
+        run(tmp_path, body(["grade"], reference={"grade": "IV"}), tables())
+
+
+def test_a_logistic_outcome_that_is_not_a_flag_fails(tmp_path):
+    with pytest.raises(PlanError, match="the outcome .* must be a 0/1 flag or a boolean"):
+        run(tmp_path, 'a.logistic("lr", a.column("patients", "grade"), "patients", ["arm"])', tables())
+
+
+def test_perfect_separation_in_logistic_fails_naming_the_covariate(tmp_path):
+    body = 'a.logistic("lr", a.measure(a.data["patients"]["arm"] == "a", "patients", ["arm"], "arm a"), "patients", ["arm"])'
+    with pytest.raises(PlanError, match="analysis_plan.py:3: .*arm"):
+        run(tmp_path, body, tables())
