@@ -44,3 +44,16 @@ def test_perfect_separation_in_logistic_fails_naming_the_covariate(tmp_path):
     body = 'a.logistic("lr", a.measure(a.data["patients"]["arm"] == "a", "patients", ["arm"], "arm a"), "patients", ["arm"])'
     with pytest.raises(PlanError, match="analysis_plan.py:3: .*arm"):
         run(tmp_path, body, tables())
+
+
+def test_a_category_coded_as_numbers_is_coded_like_its_text(tmp_path):
+    """grade stored as 1.0/2.0/3.0 (read with gaps) must give the same HR as grade I/II/III, not a zero column."""
+    from papergen.codebook import ColumnSpec
+
+    text = run(tmp_path, body(["grade"], ph_test=False), tables())
+    numeric = tables()
+    frame, spec = numeric["patients"].frame, numeric["patients"].spec
+    frame["grade"] = frame["grade"].map({"I": 1.0, "II": 2.0, "III": 3.0})
+    spec.columns["grade"] = ColumnSpec("grade", "category", values=("1", "2", "3"))
+    coded = run(tmp_path / "n", body(["grade"], ph_test=False), numeric)
+    assert coded.registry["cox.grade.2"].exact["hr"] == pytest.approx(text.registry["cox.grade.ii"].exact["hr"], rel=1e-12)

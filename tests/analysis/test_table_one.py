@@ -26,7 +26,7 @@ def tables(n=40):
 
 def run(tmp_path, body, data=None):
     path = tmp_path / "study" / "analysis_plan.py"
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("def analysis(a):\n    arms = a.groups('patients', 'arm')\n" +
                     "".join(f"    {line}\n" for line in body.splitlines()))
     return run_plan(path, data or tables(), tmp_path, {})

@@ -61,7 +61,7 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
                                 "needs complete data: filter them out (and say so) before fitting")
         label = labels.get(column, column)
         if m.kind == "category" or (m.series.dtype == object and not m.is_flag):
-            levels = [v for v in (m.levels or sorted(m.series.unique(), key=str)) if (m.series == v).any()]
+            levels = [v for v in (m.levels or sorted(m.series.unique(), key=str)) if st.equals(m.series, v).any()]
             ref = reference.get(column, levels[0])
             if ref not in levels:
                 raise AnalysisError(f"covariate {column!r}: reference level {ref!r} is not one of its observed "
@@ -70,7 +70,7 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
                 if level == ref:
                     continue
                 name = f"{column}:{level}"
-                columns[name] = (frame[column] == level).astype(float)
+                columns[name] = st.equals(frame[column], level).astype(float)  # 1 matches 1.0
                 terms.append(Term(column, name, f"{_key(column)}.{_key(level)}", str(level), level, ref))
         else:
             columns[column] = m.series.astype(float)

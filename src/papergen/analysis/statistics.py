@@ -261,7 +261,7 @@ def category_count(m: Measure, category) -> Value:
     if m.levels and str(category) not in {str(v) for v in m.levels}:
         raise AnalysisError(f"category_count() of {m.name}: {category!r} is not one of its values "
                             f"({', '.join(map(str, m.levels))})")
-    n, total = int(_equals(s, category).sum()), int(s.size)
+    n, total = int(equals(s, category).sum()), int(s.size)
     if total == 0:
         raise AnalysisError(f"category_count() of {m.name}: every one of the {len(m.series)} subjects "
                             "has a missing value")
@@ -271,8 +271,8 @@ def category_count(m: Measure, category) -> Value:
                          "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
 
 
-def _equals(s, category):
-    """Rows equal to ``category``: as numbers when the column holds numbers, else as texts."""
+def equals(s, category):
+    """Rows equal to ``category`` (a codebook value is a text; the column may hold numbers): as numbers when the column holds numbers, else as texts."""
     if s.dtype.kind in "iuf":
         try:
             return s == float(category)
@@ -589,8 +589,8 @@ def smd(m: Measure, groups: list[Group], places: int = 2) -> Value:
 def _contingency(m: Measure, parts: list[Measure]):
     """Levels x groups counts (missing left out; levels nobody has dropped), and the levels kept."""
     known = m.series.dropna()
-    levels = [v for v in m.levels if _equals(known, v).any()] if m.levels else sorted(known.unique(), key=str)
-    table = np.array([[int(_equals(p.series.dropna(), v).sum()) for p in parts] for v in levels], dtype=float)
+    levels = [v for v in m.levels if equals(known, v).any()] if m.levels else sorted(known.unique(), key=str)
+    table = np.array([[int(equals(p.series.dropna(), v).sum()) for p in parts] for v in levels], dtype=float)
     return table, levels
 
 
