@@ -91,6 +91,8 @@ class OutputPaths:
 
     dir: Path
     name: str
+    #: the reporting guideline of the study's design (strobe, consort, care): names the checklist files
+    checklist: str = "strobe"
 
     @property
     def markdown(self) -> Path:
@@ -137,12 +139,12 @@ class OutputPaths:
         return self.dir / "reference.docx"
 
     @property
-    def strobe_md(self) -> Path:       # STROBE checklist filled from the templates' declarations
-        return self.dir / "strobe-checklist.md"
+    def strobe_md(self) -> Path:       # the reporting checklist (STROBE, CONSORT, CARE) from the templates' declarations
+        return self.dir / f"{self.checklist}-checklist.md"
 
     @property
     def strobe_docx(self) -> Path:
-        return self.dir / "strobe-checklist.docx"
+        return self.dir / f"{self.checklist}-checklist.docx"
 
     @property
     def submission(self) -> Path:      # the files a journal asks for, with MANIFEST.txt (python build.py pack)
@@ -172,6 +174,11 @@ class _Once:
             return study._kept[self.name]
 
 
+#: study design -> the reporting guideline whose checklist the build fills (EQUATOR network's choice)
+DESIGNS = {"cohort": "strobe", "case-control": "strobe", "cross-sectional": "strobe", "case series": "strobe",
+           "randomised trial": "consort", "case report": "care"}
+
+
 class Study:
     """One study folder with its settings, read and checked once; what every stage is given.
 
@@ -195,7 +202,21 @@ class Study:
 
     def outputs(self, folder: Path | None = None) -> OutputPaths:
         """The files of a manuscript folder of this study: manuscript/ unless ``folder`` is given."""
-        return OutputPaths(Path(folder) if folder else self.paths.manuscript, self.output_name)
+        return OutputPaths(Path(folder) if folder else self.paths.manuscript, self.output_name, self.guideline)
+
+    @property
+    def design(self) -> str:
+        """The study design (study.yaml ``design:``, default cohort); it chooses the reporting guideline."""
+        design = str(self.settings.get("design", "cohort")).strip().lower().replace("randomized", "randomised")
+        if design not in DESIGNS:
+            raise StudyLayoutError(f"{self.paths.rel(self.paths.settings)}: design {design!r} is not one of "
+                                   f"{', '.join(DESIGNS)}")
+        return design
+
+    @property
+    def guideline(self) -> str:
+        """strobe (cohort, case-control, cross-sectional), consort (randomised trial) or care (case report)."""
+        return DESIGNS[self.design]
 
     @property
     def sections(self) -> dict[str, str]:   # template -> section title, in the order of study.yaml

@@ -83,3 +83,60 @@ def test_missing_items_are_in_the_build_report(tmp_path):
 def test_declarations_do_not_reach_the_manuscript(built):
     text = built.outputs.markdown.read_text(encoding="utf-8")
     assert "strobe:" not in text.lower() and "{##" not in text
+
+
+# --- the checklist follows the design: STROBE, CONSORT 2010, CARE ------------------------------------
+
+CONSORT_ITEMS = ["1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b", "5", "6a", "6b", "7a", "7b", "8a", "8b", "9", "10",
+                 "11a", "11b", "12a", "12b", "13a", "13b", "14a", "14b", "15", "16", "17a", "17b", "18", "19", "20",
+                 "21", "22", "23", "24", "25"]
+
+
+def test_consort_and_care_item_files_list_their_items_in_order():
+    assert [i.item for i in strobe.load_items(strobe.GUIDELINES["consort"][0])] == CONSORT_ITEMS
+    care = [i.item for i in strobe.load_items(strobe.GUIDELINES["care"][0])]
+    assert care[:6] == ["1", "2", "3a", "3b", "3c", "3d"] and care[-2:] == ["12", "13"] and len(care) == 30
+
+
+def _with_design(tmp_path, design: str, old: str, new: str):
+    from conftest import copy_study
+
+    study = copy_study(tmp_path / "study")
+    settings = study / "study" / "study.yaml"
+    settings.write_text(f"design: {design}\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
+    for path in (study / "templates").glob("*.j2"):
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return study
+
+
+def test_a_randomised_trial_gets_the_consort_checklist_not_strobe(tmp_path):
+    from papergen.pipeline.build import build_manuscript
+
+    study = _with_design(tmp_path, "randomized trial", "{## strobe: 1a, 1b ##}", "{## consort: 4a ##}")
+    for path in (study / "templates").glob("*.j2"):  # keep that one CONSORT declaration, drop the STROBE ones
+        path.write_text(re.sub(r"\{## strobe:[^#]*##\}", "", path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = build_manuscript(study, out_dir=tmp_path / "out", echo=lambda *_: None)
+    assert not any(w.startswith("STROBE") for w in result.warnings)
+    note = next(w for w in result.warnings if w.startswith("CONSORT"))
+    assert note.startswith("CONSORT: 36 of 37 items declared by no template") and " 4a" not in note
+    table = docx.Document(str(tmp_path / "out" / "consort-checklist.docx")).tables[0]
+    assert [r.cells[0].text for r in table.rows][1:] == CONSORT_ITEMS
+    assert not (tmp_path / "out" / "strobe-checklist.docx").exists()
+
+
+def test_a_strobe_declaration_in_a_trial_is_an_error_naming_the_line(tmp_path):
+    from papergen.pipeline.build import build_manuscript
+
+    study = _with_design(tmp_path, "randomised trial", "", "")
+    with pytest.raises(TemplateError, match=r"templates/\S+\.md\.j2:\d+: declares STROBE items, but the study's "
+                                            r"design asks for CONSORT"):
+        build_manuscript(study, out_dir=tmp_path / "out", echo=lambda *_: None)
+
+
+def test_an_unknown_design_is_one_line(tmp_path):
+    from papergen.errors import StudyLayoutError
+    from papergen.study import Study
+
+    study = _with_design(tmp_path, "meta-analysis", "", "")
+    with pytest.raises(StudyLayoutError, match="design 'meta-analysis' is not one of cohort, case-control"):
+        Study(study).guideline

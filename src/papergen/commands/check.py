@@ -60,7 +60,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
         print(f"  advisory: {r.message()}")
     missing = strobe.missing_items(study)
     if missing:
-        print(f"  advisory: STROBE items no template declares: {', '.join(missing)}")
+        print(f"  advisory: {strobe.GUIDELINES[study.guideline][1]} items no template declares: {', '.join(missing)}")
     if errors:
         raise JournalProfileError("\n".join(r.message() for r in errors))
     notes = len(advisories) + bool(missing)

@@ -1,10 +1,12 @@
-"""The STROBE checklist (cohort studies, items 1-22), filled in from the templates.
+"""The reporting checklist of the study's design, filled in from the templates: STROBE, CONSORT 2010 or CARE.
 
 A template declares the items its text addresses with a Jinja comment written
-next to that text, ``{## strobe: 6a, 12b ##}``, so the checklist cannot drift
-from the manuscript. The build writes ``strobe-checklist.md`` and ``.docx``
-(a real Word table) listing each item, what it asks and the section(s) that
-address it; an item no template declares is listed as missing.
+next to that text, ``{## strobe: 6a, 12b ##}`` (``consort:`` for a randomised
+trial, ``care:`` for a case report), so the checklist cannot drift from the
+manuscript. The build writes ``<guideline>-checklist.md`` and ``.docx`` (a
+real Word table) listing each item, what it asks and the section(s) that
+address it; an item no template declares is listed as missing. A declaration
+of another guideline than the design's is an error naming its line.
 """
 from __future__ import annotations
 
@@ -19,8 +21,15 @@ from papergen.errors import TemplateError
 from papergen.study import Study
 from papergen.write.lint import template_env, tokens
 
-ITEMS_FILE = Path(__file__).resolve().parents[1] / "resources" / "strobe_cohort.yaml"
-_DECLARATION = re.compile(r"^\s*strobe\s*:\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+#: guideline -> (items file, its name in messages, the checklist's heading)
+GUIDELINES = {
+    "strobe": (RESOURCES / "strobe_cohort.yaml", "STROBE", "STROBE checklist: cohort study"),
+    "consort": (RESOURCES / "consort_2010.yaml", "CONSORT", "CONSORT 2010 checklist: randomised trial"),
+    "care": (RESOURCES / "care_2013.yaml", "CARE", "CARE checklist: case report"),
+}
+ITEMS_FILE = GUIDELINES["strobe"][0]
+_DECLARATION = re.compile(r"^\s*(strobe|consort|care)\s*:\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$")
 
 
@@ -37,7 +46,8 @@ def load_items(path: Path = ITEMS_FILE) -> list[Item]:
     return [Item(str(d["item"]), d["topic"], d["text"]) for d in items]
 
 
-def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str = "templates"):
+def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str = "templates",
+                 guideline: str = "strobe"):
     """Every ``{## strobe: ... ##}`` comment: (item ids as written, section name, template:line)."""
     env = template_env()
     out = []
@@ -49,7 +59,11 @@ def declarations(template_dir: Path, sections: dict[str, str], shown_prefix: str
             if not m:
                 continue
             line = source.count("\n", 0, at) + 1
-            ids = [x for x in re.split(r"[\s,;]+", m.group(1)) if x]
+            if m.group(1).lower() != guideline:
+                raise TemplateError(f"{shown_prefix}/{name}:{line}: declares {GUIDELINES[m.group(1).lower()][1]} items, "
+                                    f"but the study's design asks for {GUIDELINES[guideline][1]} "
+                                    f"(study.yaml design:); write {{## {guideline}: ... ##}}")
+            ids = [x for x in re.split(r"[\s,;]+", m.group(2)) if x]
             out.append((ids, _section(source, line, sections.get(name, name)), f"{shown_prefix}/{name}:{line}"))
     return out
 
@@ -65,7 +79,7 @@ def _section(source: str, line: int, title: str) -> str:
     return title
 
 
-def fill(items: list[Item], decls) -> list[Item]:
+def fill(items: list[Item], decls, guideline: str = "strobe") -> list[Item]:
     """Attach each declaration to its items; an unknown item id is a TemplateError naming the line."""
     by_id = {i.item.lower(): i for i in items}
     for ids, section, where in decls:
@@ -74,7 +88,7 @@ def fill(items: list[Item], decls) -> list[Item]:
             hit = [i for i in items if i.item.lower() == key or re.fullmatch(rf"{re.escape(key)}[a-z]", i.item.lower())]
             if not hit:
                 known = ", ".join(by_id)
-                raise TemplateError(f"{where}: unknown STROBE item {raw!r}; the cohort items are {known}")
+                raise TemplateError(f"{where}: unknown {GUIDELINES[guideline][1]} item {raw!r}; the items are {known}")
             for i in hit:
                 if section not in i.places:
                     i.places.append(section)
@@ -82,18 +96,19 @@ def fill(items: list[Item], decls) -> list[Item]:
 
 
 def checklist(study: Study) -> list[Item]:
-    return fill(load_items(), declarations(study.paths.templates, study.sections))
+    g = study.guideline
+    return fill(load_items(GUIDELINES[g][0]), declarations(study.paths.templates, study.sections, guideline=g), g)
 
 
 def missing_items(study: Study) -> list[str]:
     return [i.item for i in checklist(study) if not i.places]
 
 
-def to_markdown(items: list[Item], title: str) -> str:
+def to_markdown(items: list[Item], title: str, heading: str = GUIDELINES["strobe"][2]) -> str:
     """The checklist as a pandoc pipe table (a real table in the DOCX)."""
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731
     done = sum(1 for i in items if i.places)
-    lines = ["# STROBE checklist: cohort study", "",
+    lines = [f"# {heading}", "",
              f"{esc(title)}", "",
              f"Items addressed: {done} of {len(items)}. Sections are those whose text declares the item.", "",
              "| Item | Topic | Recommendation (paraphrased) | Addressed in |", "|:---|:---|:---|:---|"]
@@ -111,11 +126,15 @@ def write_checklist(study: Study, out, store=None) -> list[str]:
     """
     items = checklist(study)
     title = str(study.settings.get("facts", {}).get("title", {}).get("text", ""))
-    text = to_markdown(items, title)
+    heading = GUIDELINES[study.guideline][2]
+    if study.guideline == "strobe" and study.design != "cohort":  # STROBE's cohort wording, named for the design
+        heading = f"STROBE checklist: {study.design} (worded for cohort studies; see strobe-statement.org)"
+    text = to_markdown(items, title, heading)
     out.strobe_md.write_text(text, encoding="utf-8")
     _docx(study.docx_style, out, text, study.source_date_epoch, store)
     missing = [i.item for i in items if not i.places]
-    return [f"STROBE: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
+    name = GUIDELINES[study.guideline][1]
+    return [f"{name}: {len(missing)} of {len(items)} items declared by no template (missing): {', '.join(missing)}"] \
         if missing else []
 
 
