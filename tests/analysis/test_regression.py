@@ -57,3 +57,17 @@ def test_a_category_coded_as_numbers_is_coded_like_its_text(tmp_path):
     spec.columns["grade"] = ColumnSpec("grade", "category", values=("1", "2", "3"))
     coded = run(tmp_path / "n", body(["grade"], ph_test=False), numeric)
     assert coded.registry["cox.grade.2"].exact["hr"] == pytest.approx(text.registry["cox.grade.ii"].exact["hr"], rel=1e-12)
+
+
+def test_logistic_table_puts_univariable_and_multivariable_ors_side_by_side(tmp_path):
+    body = ('import pandas as pd\n'
+            'pts = a.data["patients"]\n'
+            'y = a.measure(pd.Series([i % 5 in (0, 2) for i in range(len(pts))], index=pts.index), "patients", ["age"], "y")\n'
+            'a.logistic_table("lt", "Odds ratios", y, "patients", ["grade", "arm"], reference={"grade": "I"})\n')
+    a = run(tmp_path, body, tables())
+    t = a.tables["lt"]
+    assert t.header == ["Characteristic", "Univariable OR (95% CI)", "P", "Multivariable OR (95% CI)", "P"]
+    assert [r.label for r in t.rows] == ["grade", "I", "II", "III", "arm", "a", "b"]
+    assert t.rows[1].cells[0] == "1 (reference)"
+    assert a.registry["lt.multi.grade.ii"].text.startswith("OR ")
+    assert "odds ratio" in t.footnotes[0]

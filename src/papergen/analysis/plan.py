@@ -100,6 +100,12 @@ class Analysis:
 
         return logistic(self, key, outcome, table, covariates, **options)
 
+    def logistic_table(self, key: str, caption: str, outcome: st.Measure, table: str, covariates: list, **options):
+        """Univariable and multivariable logistic fits side by side (papergen.regression.logistic_table)."""
+        from papergen.analysis.regression import logistic_table
+
+        return logistic_table(self, key, caption, outcome, table, covariates, **options)
+
     def cox_table(self, key: str, caption: str, survival: st.Survival, table: str, covariates: list, **options):
         """Univariable and multivariable Cox fits side by side as a table (papergen.regression.cox_table)."""
         from papergen.analysis.regression import cox_table

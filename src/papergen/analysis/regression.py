@@ -160,11 +160,32 @@ def cox_table(a, key: str, caption: str, survival: st.Survival, table: str, cova
                   ph_test=False) for c in covariates}
     multi = cox(a, f"{key}.multi", survival, table, covariates, ties=ties, reference=reference, labels=labels) \
         if multivariable else None
-    header = ["Characteristic", "Univariable HR (95% CI)", "P"] + (["Multivariable HR (95% CI)", "P"] if multi else [])
+    notes = ["HR: hazard ratio; CI: confidence interval (Wald)."]
+    if multi:
+        notes.append(("Proportional-hazards assumption of the multivariable model (scaled Schoenfeld residuals "
+                      "against the Kaplan-Meier transform of time, global test): ", multi.ph["GLOBAL"].part("p")))
+    return uni, multi, _side_by_side(a, key, caption, covariates, labels, uni, multi, "HR", notes)
+
+
+def logistic_table(a, key: str, caption: str, outcome: st.Measure, table: str, covariates: list, *,
+                   labels: dict | None = None, reference: dict | None = None, multivariable: bool = True):
+    """Univariable logistic fits of each covariate and one multivariable fit, side by side (OR (95% CI), P)."""
+    labels = labels or {}
+    uni = {c: logistic(a, f"{key}.uni", outcome, table, [c], reference=reference, labels=labels) for c in covariates}
+    multi = logistic(a, f"{key}.multi", outcome, table, covariates, reference=reference, labels=labels) \
+        if multivariable else None
+    notes = ["OR: odds ratio; CI: confidence interval (Wald, as R's confint.default)."]
+    return uni, multi, _side_by_side(a, key, caption, covariates, labels, uni, multi, "OR", notes)
+
+
+def _side_by_side(a, key, caption, covariates, labels, uni, multi, short, notes):
+    """The regression table: a row per covariate (a heading, "1 (reference)" and a row per level for a category)."""
+    header = ["Characteristic", f"Univariable {short} (95% CI)", "P"]
+    header += [f"Multivariable {short} (95% CI)", "P"] if multi else []
     t = a.table(key, caption, header)
     for c in covariates:
         fits = [uni[c]] + ([multi] if multi else [])
-        terms = [term for term in uni[c].terms]
+        terms = list(uni[c].terms)
         if len(terms) == 1 and terms[0].level is None:
             cells = [x for f in fits for x in (f[terms[0].name].part("table"), f[terms[0].name].part("p_table"))]
             t.row(labels.get(c, c), *cells)
@@ -174,15 +195,9 @@ def cox_table(a, key: str, caption: str, survival: st.Survival, table: str, cova
         for term in terms:
             cells = [x for f in fits for x in (f[term.name].part("table"), f[term.name].part("p_table"))]
             t.row(term.label, *cells, indent=1)
-    note = "HR: hazard ratio; CI: confidence interval (Wald)."
-    if multi:
-        g = multi.ph["GLOBAL"]
+    for note in notes:
         t.footnote(note)
-        t.footnote(("Proportional-hazards assumption of the multivariable model (scaled Schoenfeld residuals "
-                    "against the Kaplan-Meier transform of time, global test): ", g.part("p")))
-    else:
-        t.footnote(note)
-    return uni, multi, t
+    return t
 
 
 def forest_rows(fit: Fit, labels: dict) -> tuple[list[dict], list]:
