@@ -289,3 +289,13 @@ def test_logistic_model_in_the_plan_equals_r_glm(tmp_path):
         v = a.registry[f"lr.{key}"]
         assert v.exact["coef"] == pytest.approx(coef, rel=1e-6) and v.exact["se"] == pytest.approx(se, rel=1e-6)
         assert v.exact["p"] == pytest.approx(p, rel=1e-5) and v.text.startswith("OR ")
+
+
+def test_km_figure_shades_the_bands_on_the_declared_scale(example):
+    from papergen.publish.figures import km_figure
+
+    assert example["values"]["method.km_ci"]["text"] == "log-log"
+    curves = [{"label": "a", "time": [1.0, 2.0, 3.0, 4.0], "event": [1, 0, 1, 0]}]
+    with_band = km_figure(curves, example["folder"] / "band", ci="log-log")["png"].read_bytes()
+    without = km_figure(curves, example["folder"] / "plain", ci=None)["png"].read_bytes()
+    assert with_band != without  # the band is drawn

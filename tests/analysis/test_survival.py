@@ -460,3 +460,15 @@ def test_median_ci_matches_r_on_random_data():
             if (r.median, r.lower, r.upper) != want:
                 mismatches.append((f[1], f[2], (r.median, r.lower, r.upper), want))
     assert checked == 900 and mismatches == []
+
+
+def test_ci_curve_is_the_band_of_the_limits_survival_at_reports():
+    from papergen.analysis.survival import ci_curve
+
+    data, _, _ = _r_conf_type_fixture()
+    t, e = data["all"]["time"], data["all"]["status"]
+    for conf_type in ("log-log", "log", "plain"):
+        times, lower, upper = ci_curve(t, e, conf_type)
+        for k in (2, 5, 9):
+            r = survival_at(t, e, times[k], conf_type)
+            assert (lower[k], upper[k]) == (pytest.approx(r.lower, rel=1e-15), pytest.approx(r.upper, rel=1e-15))

@@ -84,4 +84,5 @@ def analysis(a):
     a.forest("forest", multi, labels=LABELS)
     hr = a.registry["cox.uni.horth.yes"]
     a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability",
-             annotate=[("Log-rank ", a.registry["rfs.logrank"]), ("Hormonal therapy: HR ", hr.part("table"))])
+             annotate=[("Log-rank ", a.registry["rfs.logrank"]), ("Hormonal therapy: HR ", hr.part("table"))],
+             ci_bands=True)

@@ -219,8 +219,12 @@ class Analysis:
         self.tables[key] = t
         return t
 
-    def figure(self, key: str, curves: list[tuple[str, st.Survival]], annotate=(), **options) -> FigureSpec:
+    def figure(self, key: str, curves: list[tuple[str, st.Survival]], annotate=(), ci_bands: bool = False,
+               **options) -> FigureSpec:
         """A Kaplan-Meier figure of ``curves``; ``annotate`` values (a log-rank P, an HR) are printed on the plot.
+
+        ``ci_bands`` shades each curve's pointwise 95% band on the analysis' declared
+        scale (a.km_ci_transform), the same limits the text prints.
 
         Text on the plot comes from registered values only, so it is traced
         like any number (its place names the figure).
@@ -237,6 +241,8 @@ class Analysis:
             notes.append((value, f"{words}{item}"))
         if notes:
             options = {**options, "note": "; ".join(text for _, text in notes)}
+        if ci_bands:
+            options = {**options, "ci": self.km_conf_type}
         f = FigureSpec(key, number, curves, options, ref)
         f.notes = notes
         self.figures[key] = f

@@ -27,7 +27,7 @@ TOL = np.sqrt(np.finfo(float).eps)  # R's tolerance for "S equals 0.5 exactly"
 #: R survfit's conf.type values papergen computes, with the words the methods text prints for each
 CONF_TYPES = {"log-log": "log-log transformed", "log": "log transformed", "plain": "untransformed (plain)"}
 
-__all__ = ["CONF_TYPES", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "km_mean", "km_median",
+__all__ = ["CONF_TYPES", "ci_curve", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "km_mean", "km_median",
            "survival_at", "reverse_km_median_followup", "numbers_at_risk"]
 
 
@@ -167,6 +167,13 @@ def _curve_ci(s: np.ndarray, gw: np.ndarray, conf_type: str = "log-log") -> tupl
         lower[mid] = np.maximum(sm - Z95 * sm * se, 0.0)
         upper[mid] = np.minimum(sm + Z95 * sm * se, 1.0)
     return lower, upper
+
+
+def ci_curve(time, event, conf_type: str = "log-log") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pointwise 95% limits of S after each distinct time (the band a figure draws): times, lower, upper."""
+    tab = km_table(time, event)
+    lower, upper = _curve_ci(tab.survival, _greenwood(tab), conf_type)
+    return tab.times, lower, upper
 
 
 # --- mean --------------------------------------------------------------------

@@ -159,7 +159,8 @@ def _tick_value(v):
 
 
 def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability",
-              xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5, note=None) -> dict:
+              xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5, note=None,
+              ci=None) -> dict:
     """Draw Kaplan-Meier curves with a "No. at risk" table; write PNG and PDF.
 
     curves: list of dicts {"label": str, "time": months, "event": 0/1}; one
@@ -171,7 +172,8 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     Returns {"png": Path, "pdf": Path, "at_risk": {label: [(tick, n), ...]},
     "ticks": [...]}, where n is the number of subjects with time >= tick.
     ``note`` (text of registered values, e.g. "Log-rank P = 0.003") is printed
-    in the plot's lower left corner.
+    in the plot's lower left corner. ``ci`` (a conf_type: "log-log", "log",
+    "plain") shades each curve's pointwise 95% band, the limits the text reports.
     """
     import matplotlib
 
@@ -189,7 +191,7 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     pdf = stem.with_name(stem.name + ".pdf")
     with matplotlib.rc_context(_RC):
         fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
-                    title=title, dpi=dpi, width_in=width_in, height_in=height_in)
+                    title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci)
         if note:
             fig.axes[0].text(0.02, 0.04, str(note), transform=fig.axes[0].transAxes, ha="left", va="bottom",
                              fontsize=9, gid="note")
@@ -223,7 +225,7 @@ def _layout(curves, xmax, xstep):
     return data, xmax, ticks, counts
 
 
-def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in):
+def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None):
     """Build the Figure (call inside ``rc_context(_RC)``). Returns the Figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -242,6 +244,15 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
         ys = np.concatenate(([1.0], step_s, [s_end]))
         ax.step(xs, ys, where="post", color=colour, linestyle=dash,
                 linewidth=1.3, label=label, solid_capstyle="butt")
+        if ci:
+            from papergen.analysis.survival import ci_curve
+
+            bt, lo, hi = ci_curve(t, e, ci)
+            ok = ~(np.isnan(lo) | np.isnan(hi))
+            bx = np.concatenate(([0.0], bt[ok], [float(t.max())]))
+            blo = np.concatenate(([1.0], lo[ok], [lo[ok][-1] if ok.any() else 1.0]))
+            bhi = np.concatenate(([1.0], hi[ok], [hi[ok][-1] if ok.any() else 1.0]))
+            ax.fill_between(bx, blo, bhi, step="post", color=colour, alpha=0.15, linewidth=0)
         cens = np.unique(t[(e == 0) & (t <= xmax)])
         if cens.size:
             ax.plot(cens, _survival_at(cens, step_t, step_s), linestyle="none",
