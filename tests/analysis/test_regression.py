@@ -71,3 +71,13 @@ def test_logistic_table_puts_univariable_and_multivariable_ors_side_by_side(tmp_
     assert t.rows[1].cells[0] == "1 (reference)"
     assert a.registry["lt.multi.grade.ii"].text.startswith("OR ")
     assert "odds ratio" in t.footnotes[0]
+
+
+def test_level_labels_name_the_levels_and_the_reference_row(tmp_path):
+    body = ('import pandas as pd\n'
+            'pts = a.data["patients"]\n'
+            'y = a.measure(pd.Series([i % 5 in (0, 2) for i in range(len(pts))], index=pts.index), "patients", ["age"], "y")\n'
+            'a.logistic_table("lt", "Odds ratios", y, "patients", ["grade"], reference={"grade": "I"},\n'
+            '                 level_labels={"grade": {"I": "Grade 1", "II": "Grade 2", "III": "Grade 3"}})\n')
+    t = run(tmp_path, body, tables()).tables["lt"]
+    assert [r.label for r in t.rows] == ["grade", "Grade 1", "Grade 2", "Grade 3"]

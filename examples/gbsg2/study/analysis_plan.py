@@ -80,7 +80,9 @@ def analysis(a):
     covariates = ["horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"]
     _, multi, _ = a.cox_table("cox", "Cox proportional-hazards models of recurrence-free survival", rfs, "patients", covariates,
                 labels=LABELS,
-                reference={"horTh": "no", "menostat": "Pre", "tgrade": "I"})
+                reference={"horTh": "no", "menostat": "Pre", "tgrade": "I"},
+                level_labels={"horTh": {"no": "No", "yes": "Yes"},
+                              "menostat": {"Pre": "Premenopausal", "Post": "Postmenopausal"}})
     a.forest("forest", multi, labels=LABELS)
     hr = a.registry["cox.uni.horth.yes"]
     a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability",

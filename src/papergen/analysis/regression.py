@@ -31,6 +31,7 @@ class Term:
     label: str         # "Age, yr", "II"
     level: object = None
     reference: object = None
+    reference_label: str = ""
 
 
 @dataclass
@@ -47,11 +48,16 @@ class Fit:
         return self.values[name]
 
 
-def design(a, table: str, covariates: list, reference: dict | None = None, labels: dict | None = None):
-    """Covariates as numeric columns (pandas), with the Terms that name them; missing values fail."""
+def design(a, table: str, covariates: list, reference: dict | None = None, labels: dict | None = None,
+           level_labels: dict | None = None):
+    """Covariates as numeric columns (pandas), with the Terms that name them; missing values fail.
+
+    ``level_labels`` ({column: {value: printed}}) names a category's levels in tables and figures.
+    """
     import pandas as pd
 
     frame, reference, labels = a.data[table], reference or {}, labels or {}
+    shown = lambda column, level: str((level_labels or {}).get(column, {}).get(level, level))  # noqa: E731
     columns, terms = {}, []
     for column in covariates:
         m = a.column(table, column)
@@ -71,7 +77,8 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
                     continue
                 name = f"{column}:{level}"
                 columns[name] = st.equals(frame[column], level).astype(float)  # 1 matches 1.0
-                terms.append(Term(column, name, f"{_key(column)}.{_key(level)}", str(level), level, ref))
+                terms.append(Term(column, name, f"{_key(column)}.{_key(level)}", shown(column, level), level, ref,
+                                  shown(column, ref)))
         else:
             columns[column] = m.series.astype(float)
             terms.append(Term(column, column, _key(column), label))
@@ -79,11 +86,12 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
 
 
 def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, ties: str = "efron",
-        reference: dict | None = None, labels: dict | None = None, ph_test: bool = True) -> Fit:
+        reference: dict | None = None, labels: dict | None = None, ph_test: bool = True,
+        level_labels: dict | None = None) -> Fit:
     """Fit one Cox model and register each term's hazard ratio under ``key.<term>`` (and the PH test)."""
     from papergen import models
 
-    x, terms = design(a, table, covariates, reference, labels)
+    x, terms = design(a, table, covariates, reference, labels, level_labels)
     t, e = survival.arrays()
     if list(x.index) != list(survival.time.series.index):
         x = x.reindex(survival.time.series.index)
@@ -112,13 +120,13 @@ def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, tie
 
 
 def logistic(a, key: str, outcome: st.Measure, table: str, covariates: list, *,
-             reference: dict | None = None, labels: dict | None = None) -> Fit:
+             reference: dict | None = None, labels: dict | None = None, level_labels: dict | None = None) -> Fit:
     """Fit one logistic model of a 0/1 outcome; each term's odds ratio a value ``key.<term>`` (Wald CI as R)."""
     from papergen import models
 
     if not outcome.is_flag:
         raise AnalysisError(f"logistic {key!r}: the outcome {outcome.name} must be a 0/1 flag or a boolean")
-    x, terms = design(a, table, covariates, reference, labels)
+    x, terms = design(a, table, covariates, reference, labels, level_labels)
     y = outcome.series.reindex(x.index)
     r = models.logistic(y.astype(float), x)
     fit = Fit(key, r, terms)
@@ -153,13 +161,12 @@ def _register_terms(a, fit: Fit, ratios, sources, method, model: str, short: str
 
 def cox_table(a, key: str, caption: str, survival: st.Survival, table: str, covariates: list, *,
               labels: dict | None = None, reference: dict | None = None, ties: str = "efron",
-              multivariable: bool = True):
+              multivariable: bool = True, level_labels: dict | None = None):
     """Univariable Cox fits of each covariate and one multivariable fit, side by side (HR (95% CI), P)."""
     labels = labels or {}
-    uni = {c: cox(a, f"{key}.uni", survival, table, [c], ties=ties, reference=reference, labels=labels,
-                  ph_test=False) for c in covariates}
-    multi = cox(a, f"{key}.multi", survival, table, covariates, ties=ties, reference=reference, labels=labels) \
-        if multivariable else None
+    coding = {"reference": reference, "labels": labels, "level_labels": level_labels}
+    uni = {c: cox(a, f"{key}.uni", survival, table, [c], ties=ties, ph_test=False, **coding) for c in covariates}
+    multi = cox(a, f"{key}.multi", survival, table, covariates, ties=ties, **coding) if multivariable else None
     notes = ["HR: hazard ratio; CI: confidence interval (Wald)."]
     if multi:
         notes.append(("Proportional-hazards assumption of the multivariable model (scaled Schoenfeld residuals "
@@ -168,12 +175,13 @@ def cox_table(a, key: str, caption: str, survival: st.Survival, table: str, cova
 
 
 def logistic_table(a, key: str, caption: str, outcome: st.Measure, table: str, covariates: list, *,
-                   labels: dict | None = None, reference: dict | None = None, multivariable: bool = True):
+                   labels: dict | None = None, reference: dict | None = None, multivariable: bool = True,
+                   level_labels: dict | None = None):
     """Univariable logistic fits of each covariate and one multivariable fit, side by side (OR (95% CI), P)."""
     labels = labels or {}
-    uni = {c: logistic(a, f"{key}.uni", outcome, table, [c], reference=reference, labels=labels) for c in covariates}
-    multi = logistic(a, f"{key}.multi", outcome, table, covariates, reference=reference, labels=labels) \
-        if multivariable else None
+    coding = {"reference": reference, "labels": labels, "level_labels": level_labels}
+    uni = {c: logistic(a, f"{key}.uni", outcome, table, [c], **coding) for c in covariates}
+    multi = logistic(a, f"{key}.multi", outcome, table, covariates, **coding) if multivariable else None
     notes = ["OR: odds ratio; CI: confidence interval (Wald, as R's confint.default)."]
     return uni, multi, _side_by_side(a, key, caption, covariates, labels, uni, multi, "OR", notes)
 
@@ -191,7 +199,7 @@ def _side_by_side(a, key, caption, covariates, labels, uni, multi, short, notes)
             t.row(labels.get(c, c), *cells)
             continue
         t.row(labels.get(c, c))
-        t.row(f"{terms[0].reference}", *(["1 (reference)", ""] * len(fits)), indent=1)
+        t.row(terms[0].reference_label, *(["1 (reference)", ""] * len(fits)), indent=1)
         for term in terms:
             cells = [x for f in fits for x in (f[term.name].part("table"), f[term.name].part("p_table"))]
             t.row(term.label, *cells, indent=1)
@@ -208,7 +216,7 @@ def forest_rows(fit: Fit, labels: dict) -> tuple[list[dict], list]:
             seen.append(term.column)
             if term.level is not None:
                 rows.append({"label": labels.get(term.column, term.column), "kind": "heading"})
-                rows.append({"label": str(term.reference), "kind": "reference", "text": "1 (reference)", "indent": 1})
+                rows.append({"label": term.reference_label, "kind": "reference", "text": "1 (reference)", "indent": 1})
         v = fit.values[term.name]
         label = term.label if term.level is not None else labels.get(term.column, term.column)
         rows.append({"label": label, "kind": "term", "estimate": v.exact.get("hr", v.exact.get("or")), "lower": v.exact["lower"],
