@@ -81,3 +81,13 @@ def test_level_labels_name_the_levels_and_the_reference_row(tmp_path):
             '                 level_labels={"grade": {"I": "Grade 1", "II": "Grade 2", "III": "Grade 3"}})\n')
     t = run(tmp_path, body, tables()).tables["lt"]
     assert [r.label for r in t.rows] == ["grade", "Grade 1", "Grade 2", "Grade 3"]
+
+
+def test_a_codebook_level_no_subject_has_gets_no_term_and_the_definition_says_so(tmp_path):
+    from papergen.codebook import ColumnSpec
+
+    data = tables()
+    data["patients"].spec.columns["grade"] = ColumnSpec("grade", "category", values=("I", "II", "III", "IV"))
+    a = run(tmp_path, body(["grade"], ph_test=False), data)
+    assert "cox.grade.iv" not in a.registry
+    assert "no subject has grade = IV, so it has no term" in a.registry["cox.grade.ii"].definition

@@ -64,3 +64,12 @@ def test_smd_for_three_groups_fails(tmp_path):
 def test_an_unknown_summary_fails(tmp_path):
     with pytest.raises(AnalysisError, match="summary 'mode' is not one of"):
         run(tmp_path, 'a.table_one("t1", "C", "patients", arms, ["age"], summary="mode")')
+
+
+def test_a_category_level_nobody_has_prints_zero_and_is_left_out_of_the_test(tmp_path):
+    data = tables()
+    data["patients"].spec.columns["grade"] = ColumnSpec("grade", "category", values=("I", "II", "III", "IV"))
+    a = run(tmp_path, 'a.table_one("t1", "C", "patients", arms, ["grade"])', data)
+    assert a.registry["t1.grade.iv.all"].parts["n_percent"] == "0 (0%)"
+    assert a.registry["t1.grade.p"].exact["levels"] == ["I", "II", "III"]
+    assert "IV: no subject, left out of the test" in a.registry["t1.grade.p"].definition

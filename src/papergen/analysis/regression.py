@@ -50,13 +50,16 @@ class Fit:
 
 def design(a, table: str, covariates: list, reference: dict | None = None, labels: dict | None = None,
            level_labels: dict | None = None):
-    """Covariates as numeric columns (pandas), with the Terms that name them; missing values fail.
+    """Covariates as numeric columns (pandas), the Terms that name them, and the codebook levels nobody has.
+
+    Missing values fail.
 
     ``level_labels`` ({column: {value: printed}}) names a category's levels in tables and figures.
     """
     import pandas as pd
 
     frame, reference, labels = a.data[table], reference or {}, labels or {}
+    unobserved = []  # codebook levels no subject has: no term, and the definition says so
     shown = lambda column, level: str((level_labels or {}).get(column, {}).get(level, level))  # noqa: E731
     columns, terms = {}, []
     for column in covariates:
@@ -68,6 +71,7 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
         label = labels.get(column, column)
         if m.kind == "category" or (m.series.dtype == object and not m.is_flag):
             levels = [v for v in (m.levels or sorted(m.series.unique(), key=str)) if st.equals(m.series, v).any()]
+            unobserved += [f"{column} = {v}" for v in m.levels if v not in levels]
             ref = reference.get(column, levels[0])
             if ref not in levels:
                 raise AnalysisError(f"covariate {column!r}: reference level {ref!r} is not one of its observed "
@@ -82,7 +86,7 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
         else:
             columns[column] = m.series.astype(float)
             terms.append(Term(column, column, _key(column), label))
-    return pd.DataFrame(columns, index=frame.index), terms
+    return pd.DataFrame(columns, index=frame.index), terms, unobserved
 
 
 def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, ties: str = "efron",
@@ -91,7 +95,7 @@ def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, tie
     """Fit one Cox model and register each term's hazard ratio under ``key.<term>`` (and the PH test)."""
     from papergen import models
 
-    x, terms = design(a, table, covariates, reference, labels, level_labels)
+    x, terms, unobserved = design(a, table, covariates, reference, labels, level_labels)
     t, e = survival.arrays()
     if list(x.index) != list(survival.time.series.index):
         x = x.reindex(survival.time.series.index)
@@ -101,7 +105,7 @@ def cox(a, key: str, survival: st.Survival, table: str, covariates: list, *, tie
     fit = Fit(key, r, terms)
     described = ", ".join(dict.fromkeys(covariates))
     model = (f"Cox proportional-hazards model of {survival.time.label} on {described} ({ties} ties; "
-             f"{r.n} subjects, {r.events} events)")
+             f"{r.n} subjects, {r.events} events){_unobserved(unobserved)}")
     sources = survival.sources + [a.source(table, list(covariates))]
     method = st.method_of(models.cox_ph, "papergen.models (checked against R survival, tests/test_models.py)")
     _register_terms(a, fit, r.hr, sources, method, model, "HR", "Hazard ratio",
@@ -126,12 +130,12 @@ def logistic(a, key: str, outcome: st.Measure, table: str, covariates: list, *,
 
     if not outcome.is_flag:
         raise AnalysisError(f"logistic {key!r}: the outcome {outcome.name} must be a 0/1 flag or a boolean")
-    x, terms = design(a, table, covariates, reference, labels, level_labels)
+    x, terms, unobserved = design(a, table, covariates, reference, labels, level_labels)
     y = outcome.series.reindex(x.index)
     r = models.logistic(y.astype(float), x)
     fit = Fit(key, r, terms)
     model = (f"logistic regression of {outcome.label} on {', '.join(dict.fromkeys(covariates))} "
-             f"({r.n} subjects, {r.events} with the outcome)")
+             f"({r.n} subjects, {r.events} with the outcome){_unobserved(unobserved)}")
     method = st.method_of(models.logistic, "papergen.models on statsmodels (checked against R glm, tests/test_models.py)")
     # the intercept is not an odds ratio of a covariate: terms line up with r.terms[1:]
     shifted = SimpleNamespace(**{k: getattr(r, k)[1:] for k in ("coef", "se", "lower", "upper", "p")})
@@ -206,6 +210,11 @@ def _side_by_side(a, key, caption, covariates, labels, uni, multi, short, notes)
     for note in notes:
         t.footnote(note)
     return t
+
+
+def _unobserved(levels: list[str]) -> str:
+    """The note for codebook levels that no subject has (they get no term): '; no subject has grade = IV'."""
+    return f"; no subject has {', '.join(levels)}, so it has no term" if levels else ""
 
 
 def forest_rows(fit: Fit, labels: dict) -> tuple[list[dict], list]:

@@ -63,8 +63,11 @@ def table_one(a, key: str, caption: str, table: str, groups: list, rows: list, *
         base = f"{key}.{_key(spec.column)}"
         extra = []
         if p_values:
-            p = a.value(f"{base}.p", st.compare(m, groups, spec.test), f"P value for a difference in {label} "
-                        "between the groups")
+            result = st.compare(m, groups, spec.test)
+            left_out = [str(v) for v in m.levels if str(v) not in result.exact.get("levels", map(str, m.levels))]
+            note = f" ({', '.join(left_out)}: no subject, left out of the test)" if left_out else ""
+            p = a.value(f"{base}.p", result, f"P value for a difference in {label} between the groups "
+                        f"({st.TESTS[result.exact['test']][1]}){note}")
             used_tests.setdefault(p.exact["test"], []).append(label)
             extra.append(p.part("table"))
         if smd:
