@@ -338,3 +338,21 @@ def test_a_mistake_in_the_analysis_plan_is_the_plans_error_not_internal(study):
     assert err.startswith(f"error: study/analysis_plan.py:{line}: KeyError: 'group'"), err
     assert "internal error" not in err and "columns: patients:" in err
     assert tree_hash(study / "manuscript") == before
+
+
+def test_out_onto_a_folder_papergen_did_not_write_is_refused_and_kept(study, tmp_path):
+    other = tmp_path / "other-project"
+    other.mkdir()
+    (other / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    err = _one_error_line(run_build(study, "--out", str(other)))
+    assert "holds files papergen did not write" in err
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "my notes\n" and len(list(other.iterdir())) == 1
+
+
+def test_a_file_where_the_manuscript_folder_should_be_is_refused_and_kept(tmp_path):
+    study = copy_study(tmp_path / "s")
+    (study / "manuscript").write_text("not a folder\n", encoding="utf-8")
+    err = _one_error_line(run_build(study))
+    assert "manuscript is a file, not a folder" in err
+    assert (study / "manuscript").read_text(encoding="utf-8") == "not a folder\n"
+    assert not [p for p in study.iterdir() if p.name.startswith(".manuscript")]  # no hidden staging left

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from papergen.analysis.consistency import check_consistency
 from papergen.atomic import keep_diagnostics, staging_dir, swap_in
-from papergen.errors import ExportError
+from papergen.errors import ExportError, StudyLayoutError
 from papergen.pipeline.cache import BuildCache
 from papergen.pipeline.runner import Stages
 from papergen.pipeline.stages import (
@@ -61,6 +61,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
     study = root if isinstance(root, Study) else Study(root)
     paths = study.paths
     final = Path(out_dir).resolve() if out_dir else paths.manuscript
+    _check_target(final)
     c = BuildCache(study, final, force=force)
     last = c.up_to_date()
     if last is not None:  # no input changed and manuscript/ is as the last build left it
@@ -104,3 +105,16 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         raise
     return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings,
                        changes=changes, warnings=report, skipped=s.skipped)
+
+
+def _check_target(final: Path, marker: str = "numbers.json") -> None:
+    """Refuse a target that is a file, or a folder holding files papergen did not write (no ``marker``).
+
+    The swap replaces the target whole, so building into someone's folder would delete what it held.
+    """
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        raise StudyLayoutError(f"{final} is a file, not a folder: papergen writes the manuscript there; "
+                               "move the file away or choose another folder with --out")
+    if final.is_dir() and any(final.iterdir()) and not (final / marker).exists():
+        raise StudyLayoutError(f"{final} holds files papergen did not write (it has no {marker}); a build replaces "
+                               "the folder whole, so choose an empty or new folder with --out")
