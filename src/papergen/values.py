@@ -180,6 +180,11 @@ def _plain(obj):
     return obj
 
 
+def key_part(text) -> str:
+    """A text as one part of a value key: lower case, other characters as "_" ("Grade II" -> "grade_ii")."""
+    return "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
+
+
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 

@@ -18,7 +18,7 @@ from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
 from papergen.analysis.tables import TableBuilder
 from papergen.errors import AnalysisError, DataError, DataErrors, PapergenError, PlanError, StudyLayoutError
-from papergen.values import Registry, Source, Value
+from papergen.values import Registry, Source, Value, key_part
 
 
 class FigureSpec:
@@ -171,7 +171,7 @@ class Analysis:
         frame, labels, keys = self.data[table], labels or {}, keys or {}
         out = []
         for level in self.codebook_values(table, column):
-            key = keys.get(level) or "".join(c if c.isalnum() else "_" for c in str(level).lower()).strip("_")
+            key = keys.get(level) or key_part(level)
             out.append(st.Group(key=key, label=labels.get(level, str(level)), mask=frame[column] == level,
                                 filter=f"{column} = {level}"))
         return out
@@ -432,8 +432,7 @@ def _hint(exc: BaseException, a: Analysis) -> str:
     if not isinstance(exc, KeyError) or not exc.args:
         return ""
     missing = str(exc.args[0])
-    close = [t for t, f in a.data.items() if missing not in f.columns]
-    if missing not in a.data and len(close) == len(a.data):
+    if missing not in a.data and all(missing not in f.columns for f in a.data.values()):
         tables = ", ".join(a.data)
         columns = "; ".join(f"{t}: {', '.join(map(str, f.columns[:12]))}{' ...' if len(f.columns) > 12 else ''}"
                             for t, f in a.data.items())

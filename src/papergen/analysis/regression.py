@@ -18,7 +18,7 @@ import numpy as np
 from papergen import formatting as fmt
 from papergen.analysis import statistics as st
 from papergen.errors import AnalysisError
-from papergen.values import Value
+from papergen.values import Value, key_part
 
 
 @dataclass
@@ -81,11 +81,11 @@ def design(a, table: str, covariates: list, reference: dict | None = None, label
                     continue
                 name = f"{column}:{level}"
                 columns[name] = st.equals(frame[column], level).astype(float)  # 1 matches 1.0
-                terms.append(Term(column, name, f"{_key(column)}.{_key(level)}", shown(column, level), level, ref,
+                terms.append(Term(column, name, f"{key_part(column)}.{key_part(level)}", shown(column, level), level, ref,
                                   shown(column, ref)))
         else:
             columns[column] = m.series.astype(float)
-            terms.append(Term(column, column, _key(column), label))
+            terms.append(Term(column, column, key_part(column), label))
     return pd.DataFrame(columns, index=frame.index), terms, unobserved
 
 
@@ -232,7 +232,3 @@ def forest_rows(fit: Fit, labels: dict) -> tuple[list[dict], list]:
                      "upper": v.exact["upper"], "text": v.parts["table"], "indent": int(term.level is not None)})
         notes.append((v, v.parts["table"]))
     return rows, notes
-
-
-def _key(level) -> str:
-    return "".join(c if c.isalnum() else "_" for c in str(level).lower()).strip("_") or "blank"

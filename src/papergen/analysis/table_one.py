@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from papergen.analysis import statistics as st
 from papergen.errors import AnalysisError
 from papergen.analysis.tables import TableBuilder
+from papergen.values import key_part
 
 #: summary -> (statistic, words for the row label and the definition)
 SUMMARIES = {
@@ -60,7 +61,7 @@ def table_one(a, key: str, caption: str, table: str, groups: list, rows: list, *
     for spec in map(_spec, rows):
         m = a.column(table, spec.column, spec.label or spec.column)
         label = spec.label or spec.column
-        base = f"{key}.{_key(spec.column)}"
+        base = f"{key}.{key_part(spec.column)}"
         extra = []
         if p_values:
             result = st.compare(m, groups, spec.test)
@@ -79,7 +80,7 @@ def table_one(a, key: str, caption: str, table: str, groups: list, rows: list, *
             t.row(f"{label}, n (%)", *([""] * len(names)), *extra)
             for level in m.levels or sorted(m.series.dropna().unique(), key=str):
                 shown = (spec.levels or {}).get(level, str(level))
-                cells = a.stratified(f"{base}.{_key(level)}", st.category_count, m, groups,
+                cells = a.stratified(f"{base}.{key_part(level)}", st.category_count, m, groups,
                                      f"Subjects whose {label} is {shown}", overall=overall, category=level)
                 t.row(shown, *[v.part("n_percent") for v in cells], indent=1)
         else:
@@ -125,7 +126,3 @@ def _spec(row) -> RowSpec:
     if isinstance(row, tuple) and len(row) == 2:
         return RowSpec(*row)
     raise AnalysisError(f"table_one: a row is a column name, a (column, label) pair or a RowSpec, got {row!r}")
-
-
-def _key(level) -> str:
-    return "".join(c if c.isalnum() else "_" for c in str(level).lower()).strip("_") or "blank"

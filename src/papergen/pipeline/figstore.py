@@ -93,13 +93,7 @@ class FigureStore:
         ticks, counts = at_risk(curves, xmax=options.get("xmax"), xstep=options.get("xstep", 12))
         result = {"png": png, "pdf": pdf, "at_risk": counts, "ticks": ticks,
                   "method": method_of(at_risk, f"numpy {version('numpy')}")}
-        if self._pool is not None:
-            drawing = self._pool.submit(_draw, curves, stem, options)
-        else:
-            from concurrent.futures import Future
-
-            drawing = Future()
-            drawing.set_result(_draw(curves, stem, options))
+        drawing = self._start(_draw, curves, stem, options)
         self._pending.append((drawing, result, entry))
         self.drawn += 1
         return result
@@ -118,16 +112,20 @@ class FigureStore:
             self.reused += 1
             return {"png": png, "pdf": pdf}
         result = {"png": png, "pdf": pdf, "at_risk": {}, "ticks": [], "method": {}}
-        if self._pool is not None:
-            drawing = self._pool.submit(_draw_forest, rows, stem, options)
-        else:
-            from concurrent.futures import Future
-
-            drawing = Future()
-            drawing.set_result(_draw_forest(rows, stem, options))
+        drawing = self._start(_draw_forest, rows, stem, options)
         self._pending.append((drawing, result, entry))
         self.drawn += 1
         return result
+
+    def _start(self, draw, *args):
+        """A drawing under way in the helper process, or done here when there is none (a finished Future)."""
+        if self._pool is not None:
+            return self._pool.submit(draw, *args)
+        from concurrent.futures import Future
+
+        drawing = Future()
+        drawing.set_result(draw(*args))
+        return drawing
 
     def finish(self) -> None:
         """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered."""

@@ -17,7 +17,7 @@ from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
 from papergen.study import OutputPaths, Study
-from papergen.values import Source, Value
+from papergen.values import Source, Value, key_part
 
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
 
@@ -101,7 +101,7 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:
-                v = Value(key=f"figure.{key}.at_risk.{_slug(label)}.m{int(tick)}", text=str(n),
+                v = Value(key=f"figure.{key}.at_risk.{key_part(label)}.m{int(tick)}", text=str(n),
                           exact={"n": int(n), "time": float(tick)}, unit="patients",
                           definition=f"Number at risk ({label}) at {tick:g} months, printed under {spec.ref.text}.",
                           inputs=surv.sources, method=result["method"],
@@ -109,10 +109,6 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
                 spec.at_risk.append((analysis.registry.add(v), label, tick))
     if own:
         store.finish()
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
 
 
 def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> tuple[str, list]:
