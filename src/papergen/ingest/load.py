@@ -89,6 +89,8 @@ def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
     try:
         if not path.exists():
             raise DataError(shown_as, None, None, None, "file not found; the codebook lists it, so it must exist")
+        if path.is_dir():
+            raise DataError(shown_as, None, None, None, "is a folder, not a file; the codebook lists a data file here")
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             header, rows, problems, bad_cells = _read_xlsx(path, shown_as)
             return from_rows(name, path, shown_as, header, rows, problems=problems, bad_cells=bad_cells)
@@ -106,6 +108,9 @@ def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
         # .xls, .ods, .numbers, .sav ...
         raise DataError(shown_as, None, None, path.suffix, "data files are read as CSV (UTF-8) or .xlsx; "
                         "save this one as .xlsx or 'CSV UTF-8'")
+    except OSError as exc:  # unreadable: permissions, a device, a broken disk
+        problem = DataError(shown_as, None, None, None, f"cannot be read ({exc.strerror or type(exc).__name__})")
+        return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=[problem], usable=False)
     except DataError as exc:
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=[exc], usable=False)
     except _Unreadable as exc:

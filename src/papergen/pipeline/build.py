@@ -34,6 +34,7 @@ from papergen.pipeline.stages import (
     write_review,
 )
 from papergen.publish import journal, strobe
+from papergen.publish.bibliography import check_bibliography
 from papergen.study import OutputPaths, Study, env_source_date_epoch
 from papergen.write import lint
 
@@ -62,7 +63,9 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
     paths = study.paths
     final = Path(out_dir).resolve() if out_dir else paths.manuscript
     _check_target(final)
-    env_source_date_epoch(), study.journal_profile  # a mistake in either fails the build before any stage runs
+    # read up front, so that a mistake in any of them fails the build before a stage runs
+    env_source_date_epoch(), study.journal_profile
+    check_bibliography(paths.bibliography, paths.rel(paths.bibliography))
     c = BuildCache(study, final, force=force)
     last = c.up_to_date()
     if last is not None:  # no input changed and manuscript/ is as the last build left it

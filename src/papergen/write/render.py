@@ -19,6 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from papergen.errors import PapergenError, TemplateError
 from papergen.values import Printed, Value
 
+_INCLUDES = re.compile(r"\b(include|import|extends)\b")
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
 
 
@@ -126,10 +127,14 @@ class Renderer:
     def render(self, template: str, context: dict) -> str:
         """Render one template; errors name template:line and the closest known names."""
         try:
+            self._check_includes(template, ())
             return self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as exc:
             name = exc.name if exc.name and not exc.name.startswith("/") else template
-            raise TemplateError(f"templates/{name}:{exc.lineno}: {exc.message}") from None
+            raise TemplateError(f"templates/{name}:{exc.lineno}: {_one_line(exc.message or exc)}") from None
+        except RecursionError as exc:
+            raise TemplateError(f"{self._tb_place(exc, template)}: templates include each other without end (a "
+                                "template includes itself, directly or through another); remove the include") from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(self._undefined_message(exc, template, context)) from None
         except SecurityError as exc:
@@ -141,6 +146,31 @@ class Renderer:
         except (PapergenError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
             # e.g. {{ os.mean.part("sd") }} or {{ range(10**9) }}: still one line naming template:line
             raise TemplateError(f"{self._tb_place(exc, template)}: {_one_line(exc)}") from exc
+
+    def _check_includes(self, template: str, chain: tuple[str, ...]) -> None:
+        """No template includes, imports or extends itself, directly or through others.
+
+        Checked on the templates' source before rendering: Jinja would recurse a thousand levels deep
+        (seconds) and end in a RecursionError that names no template. A name computed at render time
+        is not seen here; its loop still ends in the RecursionError that render() reports.
+        """
+        source = self.env.loader.get_source(self.env, template)[0]
+        if not _INCLUDES.search(source):
+            return  # parsing every template would cost 15 ms a build
+        for node in self.env.parse(source, template).find_all((jinja2.nodes.Include, jinja2.nodes.Import,
+                                                               jinja2.nodes.FromImport, jinja2.nodes.Extends)):
+            target = node.template.value if isinstance(node.template, jinja2.nodes.Const) else None
+            if not isinstance(target, str):
+                continue
+            if target in chain + (template,):
+                loop = " -> ".join(chain[chain.index(target):] + (template, target) if target in chain
+                                   else (template, target))
+                raise TemplateError(f"templates/{template}:{node.lineno}: templates include each other without "
+                                    f"end ({loop}); remove that include")
+            try:
+                self._check_includes(target, chain + (template,))
+            except jinja2.TemplateNotFound:
+                return  # reported by the render, at the include's line
 
     def _tb_place(self, exc: BaseException, template: str) -> str:
         """templates/NAME:LINE of the innermost template frame in the traceback.
