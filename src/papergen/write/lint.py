@@ -70,8 +70,8 @@ class Finding:
     hint: str = "key"
 
     def __str__(self) -> str:
-        if self.where == "syntax":  # a comment that closes early: its rest would print in the manuscript
-            return f"{self.template}:{self.line}:{self.column}: {self.text}"
+        if self.where == "syntax":  # a comment that closes early, or text Jinja cannot read (column 0: not known)
+            return f"{self.template}:{self.line}{f':{self.column}' if self.column else ''}: {self.text}"
         what = "typed number" if self.where == "prose" else "number literal in an expression"
         return f"{self.template}:{self.line}:{self.column}: {what} {self.text!r}: " + FIX.format(key=self.hint, text=self.text)
 
@@ -105,8 +105,14 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None) ->
     """Every hand-typed number in one template's text."""
     env = env or template_env()
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # as Jinja reads it; lines stay the same
+    from jinja2 import TemplateSyntaxError  # loaded already: template_env() made the environment
+
     out, recent = [], []
-    for kind, text, at in tokens(env, source, shown):
+    try:
+        found = list(tokens(env, source, shown))
+    except TemplateSyntaxError as exc:  # an unclosed string or raw block, a character Jinja does not know
+        return out + [_unreadable(source, shown, exc)]
+    for kind, text, at in found:
         if kind == "comment" and "{##" in text:
             out.append(_syntax(source, shown, at + text.index("{##"), "a comment inside a comment: the first '##}' "
                                "ends both, and the rest prints in the manuscript; do not write '{##' in a comment"))
@@ -124,6 +130,18 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None) ->
         if kind not in ("whitespace",):
             recent = (recent + [(kind, text)])[-2:]
     return out
+
+
+def _unreadable(source: str, shown: str, exc: Exception) -> Finding:
+    """Jinja's lexer error as one finding: its line, the column when the message gives the offset ("at 290")."""
+    message = " ".join(str(getattr(exc, "message", None) or exc).split())
+    m = re.search(r" at (\d+)$", message)
+    if m and int(m[1]) <= len(source):
+        line, col = _line_col(source, int(m[1]))
+        message = message[:m.start()]
+    else:
+        line, col = getattr(exc, "lineno", None) or 1, 0
+    return Finding(shown, line, col, f"Jinja cannot read the template: {message}", "syntax")
 
 
 def _syntax(source, shown, offset, message) -> Finding:
