@@ -332,7 +332,7 @@ def _check_entries(shown: str, settings: dict, key: str, kind: type, needs: tupl
         if not isinstance(entry, dict):
             raise StudyLayoutError(f"{shown}:{line}: {where} must be a mapping, e.g. {example}")
         for need in needs:
-            if need not in entry:
+            if entry.get(need) is None:  # absent, or "text:" left empty (it would print "None")
                 raise StudyLayoutError(f"{shown}:{line}: {where} has no '{need}:'; e.g. {example}")
 
 

@@ -78,11 +78,11 @@ class Finding:
 
 # --- template lexing --------------------------------------------------------------
 
-def template_env():
-    """A Jinja environment with the renderer's delimiters ({## ##} comments), for lexing only."""
+def template_env(template_dir: Path = Path(".")):
+    """A Jinja environment with the renderer's delimiters ({## ##} comments), loading from ``template_dir``."""
     from papergen.write.render import Renderer  # Jinja: only once a template is lexed (not on a no-op build)
 
-    return Renderer(Path("."), {}).env
+    return Renderer(Path(template_dir), {}).env
 
 
 def tokens(env, source: str, name: str = "template"):
@@ -157,12 +157,19 @@ def _finding(source, shown, offset, text, where, hints) -> Finding:
 
 
 def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: dict | None = None) -> list[Finding]:
-    """Hand-typed numbers in every ``*.j2`` template under ``template_dir``."""
-    env = template_env()
-    out = []
+    """Hand-typed numbers and include loops (found before the data are read) in every ``*.j2`` template."""
+    from papergen.write.render import include_loop
+
+    env = template_env(template_dir)
+    out, loops = [], set()
     for path in sorted(Path(template_dir).rglob("*.j2")):
-        shown = f"{shown_prefix}/{path.relative_to(template_dir).as_posix()}"
+        name = path.relative_to(template_dir).as_posix()
+        shown = f"{shown_prefix}/{name}"
         out += lint_source(path.read_text(encoding="utf-8"), shown, env, hints)
+        loop = include_loop(env, name)
+        if loop and loop[:2] not in loops:
+            loops.add(loop[:2])
+            out.append(Finding(f"{shown_prefix}/{loop[0]}", loop[1], 0, loop[2], "syntax"))
     return out
 
 

@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from papergen.errors import PapergenError, TemplateError
 from papergen.values import Printed, Value
 
-_INCLUDES = re.compile(r"\b(include|import|extends)\b")
+_INCLUDES = re.compile(r"{%[-+]?\s*(include|import|from|extends)\b")  # a tag that reads another template
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
 
 
@@ -44,6 +44,38 @@ def _one_line(exc: BaseException) -> str:
 
 def _escape(text: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", text)
+
+
+def include_loop(env, template: str, chain: tuple[str, ...] = ()) -> tuple[str, int, str] | None:
+    """(template, line, message) of an include, import or extends that leads back to a template on its way; or None.
+
+    Read from the templates' source: rendering such a loop recurses a thousand levels deep (seconds)
+    and ends in a RecursionError that names no template. A name computed at render time is not
+    seen here; its loop still ends in the RecursionError that Renderer.render reports.
+    """
+    try:
+        source = env.loader.get_source(env, template)[0]
+    except jinja2.TemplateNotFound:
+        return None  # reported by the render, at the include's line
+    if not _INCLUDES.search(source):
+        return None  # parsing every template would cost 15 ms a build
+    try:
+        found = env.parse(source, template).find_all((jinja2.nodes.Include, jinja2.nodes.Import,
+                                                      jinja2.nodes.FromImport, jinja2.nodes.Extends))
+    except jinja2.TemplateSyntaxError:
+        return None  # reported on its own
+    for node in found:
+        target = node.template.value if isinstance(node.template, jinja2.nodes.Const) else None
+        if not isinstance(target, str):
+            continue
+        path = chain + (template,)
+        if target in path:
+            loop = " -> ".join(path[path.index(target):] + (target,))
+            return template, node.lineno, f"templates include each other without end ({loop}); remove that include"
+        deeper = include_loop(env, target, path)
+        if deeper:
+            return deeper
+    return None
 
 
 class Renderer:
@@ -127,7 +159,9 @@ class Renderer:
     def render(self, template: str, context: dict) -> str:
         """Render one template; errors name template:line and the closest known names."""
         try:
-            self._check_includes(template, ())
+            loop = include_loop(self.env, template)
+            if loop:
+                raise TemplateError(f"templates/{loop[0]}:{loop[1]}: {loop[2]}")
             return self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as exc:
             name = exc.name if exc.name and not exc.name.startswith("/") else template
@@ -146,31 +180,6 @@ class Renderer:
         except (PapergenError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
             # e.g. {{ os.mean.part("sd") }} or {{ range(10**9) }}: still one line naming template:line
             raise TemplateError(f"{self._tb_place(exc, template)}: {_one_line(exc)}") from exc
-
-    def _check_includes(self, template: str, chain: tuple[str, ...]) -> None:
-        """No template includes, imports or extends itself, directly or through others.
-
-        Checked on the templates' source before rendering: Jinja would recurse a thousand levels deep
-        (seconds) and end in a RecursionError that names no template. A name computed at render time
-        is not seen here; its loop still ends in the RecursionError that render() reports.
-        """
-        source = self.env.loader.get_source(self.env, template)[0]
-        if not _INCLUDES.search(source):
-            return  # parsing every template would cost 15 ms a build
-        for node in self.env.parse(source, template).find_all((jinja2.nodes.Include, jinja2.nodes.Import,
-                                                               jinja2.nodes.FromImport, jinja2.nodes.Extends)):
-            target = node.template.value if isinstance(node.template, jinja2.nodes.Const) else None
-            if not isinstance(target, str):
-                continue
-            if target in chain + (template,):
-                loop = " -> ".join(chain[chain.index(target):] + (template, target) if target in chain
-                                   else (template, target))
-                raise TemplateError(f"templates/{template}:{node.lineno}: templates include each other without "
-                                    f"end ({loop}); remove that include")
-            try:
-                self._check_includes(target, chain + (template,))
-            except jinja2.TemplateNotFound:
-                return  # reported by the render, at the include's line
 
     def _tb_place(self, exc: BaseException, template: str) -> str:
         """templates/NAME:LINE of the innermost template frame in the traceback.
