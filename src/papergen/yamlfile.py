@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from yaml.constructor import ConstructorError
 
-from papergen.errors import PapergenError
+from papergen.errors import PapergenError, shown_value
 
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAP_TAG = "tag:yaml.org,2002:map"
@@ -62,7 +62,7 @@ class _Loader(_BASE):
             line = key_node.start_mark.line + 1
             if key in lines:
                 raise ConstructorError(
-                    None, None, f"duplicate key {_shown(key)} (first at line {lines[key]}); YAML keeps only the "
+                    None, None, f"duplicate key {shown_value(key)} (first at line {lines[key]}); YAML keeps only the "
                     "last one, so the first would be lost: remove or rename one", key_node.start_mark)
             lines[key] = line
             out[key] = self.construct_object(value_node, deep=deep)
@@ -94,11 +94,6 @@ class _AliasUsed(Exception):
     def __init__(self, node):
         super().__init__("alias")
         self.node = node
-
-
-def _shown(key) -> str:
-    text = repr(key)
-    return text if len(text) <= 60 else text[:60] + f"... ({len(text)} characters)"
 
 
 def read_yaml(path: Path, shown: str | None = None, error: type[PapergenError] = PapergenError):
