@@ -356,3 +356,55 @@ def test_a_file_where_the_manuscript_folder_should_be_is_refused_and_kept(tmp_pa
     assert "manuscript is a file, not a folder" in err
     assert (study / "manuscript").read_text(encoding="utf-8") == "not a folder\n"
     assert not [p for p in study.iterdir() if p.name.startswith(".manuscript")]  # no hidden staging left
+
+
+# --- issue 15 item 7: every file the study reads resolves inside the study folder -------------------
+
+def _outside(tmp_path, name: str, text: str) -> Path:
+    target = tmp_path / "elsewhere" / name
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("what", ["template", "included template", "references.bib", "templates folder"])
+def test_a_symbolic_link_out_of_the_study_is_refused(study, tmp_path, what):
+    secret = "Secret text of another project 4711\n"
+    if what == "template":
+        link = study / "templates" / "results.md.j2"
+        link.unlink()
+        link.symlink_to(_outside(tmp_path, "results.md.j2", secret))
+    elif what == "included template":
+        (study / "templates" / "extra.txt").symlink_to(_outside(tmp_path, "extra.txt", secret))
+        _append(study / "templates" / "results.md.j2", '{% include "extra.txt" %}\n')
+    elif what == "references.bib":
+        link = study / "study" / "references.bib"
+        link.unlink()
+        link.symlink_to(_outside(tmp_path, "references.bib", "@article{x, title={" + secret + "}}\n"))
+    else:
+        moved = tmp_path / "elsewhere" / "templates"
+        moved.parent.mkdir()
+        (study / "templates").rename(moved)
+        (study / "templates").symlink_to(moved)
+    before = tree_hash(study / "manuscript")
+    err = _one_error_line(run_build(study))
+    assert "(through a symbolic link), outside the study folder" in err, err
+    assert str(tmp_path / "elsewhere") in err and "4711" not in err
+    assert tree_hash(study / "manuscript") == before
+
+
+@pytest.mark.parametrize("setting, shown", [
+    ("csl", "study/study.yaml: csl '../../elsewhere/style.csl': resolves to"),
+    ("image", "templates: image '/etc/passwd': resolves to /etc/passwd, outside the study folder"),
+])
+def test_a_path_out_of_the_study_is_refused(study, tmp_path, setting, shown):
+    if setting == "csl":
+        _outside(tmp_path, "style.csl", "<style/>\n")
+        settings = study / "study" / "study.yaml"
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text.replace("csl: baishideng-publishing-group", "csl: ../../elsewhere/style.csl"),
+                            encoding="utf-8")
+    else:
+        _append(study / "templates" / "results.md.j2", "![A picture](/etc/passwd)\n")
+    err = _one_error_line(run_build(study))
+    assert err.startswith("error: " + shown), err

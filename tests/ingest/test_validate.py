@@ -130,6 +130,18 @@ def _xls(study):
     set_codebook_path(study, "patients", "patients.xls")
 
 
+def _link_to_passwd(study):
+    (study / "data" / "patients.csv").unlink()
+    (study / "data" / "patients.csv").symlink_to("/etc/passwd")
+
+
+def _csv_beside_the_study(study):
+    """A valid patients.csv one folder above the study, named by a ``../`` path (it used to build, exit 0)."""
+    shutil.copy2(study / "data" / "patients.csv", study.parent / "patients.csv")
+    (study / "data" / "patients.csv").unlink()
+    set_codebook_path(study, "patients", "../../patients.csv")
+
+
 NAMES = ["Wang Fang", "Li Na", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Li", "Huang Min", "Zhao Lei",
          "Wu Jun", "Zhou Tao", "Xu Ming"]
 PHONES = [f"1381234{5600 + i}" for i in range(11)]
@@ -270,6 +282,17 @@ CASES = {
         [Line(PX, r, "operation_date", None, "Excel date serial number") for r in range(2, 13)]),
     "Excel error value": (_xlsx(_excel_error), [Line(PX, 5, "blood_loss_ml", "'#DIV/0!'", "Excel error")]),
     "old Excel .xls workbook": (_xls, [Line("data/patients.xls", None, None, "'.xls'", "save this one as .xlsx")]),
+    # === issue 15, items 7, 10, 11 (guard): files outside the study; identifiers in rule messages ===
+    # (kept as one block, apart from the other items of issue 15, so the two branches merge cleanly)
+    "data file is a symbolic link to /etc/passwd": (
+        _link_to_passwd, [Line(P, None, None, None, "(through a symbolic link), outside the study folder")]),
+    "codebook path ../../etc/passwd": (
+        lambda s: set_codebook_path(s, "patients", "../../../../../../../../etc/passwd"),
+        [Line("data/codebook.yaml", None, None, None,
+              "files.patients.path '../../../../../../../../etc/passwd': resolves to /etc/passwd, outside the study")]),
+    "codebook path to a CSV beside the study": (
+        _csv_beside_the_study, [Line("data/codebook.yaml", None, None, None, "outside the study folder")]),
+    # === end of the guard block ====================================================================
     # --- several problems at once -----------------------------------------------------------------
     "problems in two files at once": (
         then(cells(P=[(2, "age_years", "250"), (9, "sex", "x")], L=[(10, "diameter_mm", "0")])),

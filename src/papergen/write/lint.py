@@ -30,6 +30,7 @@ from pathlib import Path
 
 from papergen.errors import HandTypedNumberError, LedgerError
 from papergen.formatting import number_to_words
+from papergen.study import inside_folder
 
 _CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -142,8 +143,10 @@ def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: d
     """Hand-typed numbers in every ``*.j2`` template under ``template_dir``."""
     env = template_env()
     out = []
+    root = Path(template_dir).absolute().parent  # the study folder: templates/ is one of its folders
     for path in sorted(Path(template_dir).rglob("*.j2")):
         shown = f"{shown_prefix}/{path.relative_to(template_dir).as_posix()}"
+        inside_folder(root, path, shown)  # a link out of the study is refused before it is read
         out += lint_source(path.read_text(encoding="utf-8"), shown, env, hints)
     return out
 
