@@ -408,3 +408,45 @@ def test_a_path_out_of_the_study_is_refused(study, tmp_path, setting, shown):
         _append(study / "templates" / "results.md.j2", "![A picture](/etc/passwd)\n")
     err = _one_error_line(run_build(study))
     assert err.startswith("error: " + shown), err
+
+
+# --- issue 15 item 8: raw DOCX, Typst, HTML and LaTeX markup in a template -----------------------------
+
+INCLUDETEXT = '```{=openxml}\n<w:p><w:fldSimple w:instr="INCLUDETEXT /etc/passwd"><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>\n```\n'
+
+
+@pytest.mark.parametrize("raw, shown", [
+    (INCLUDETEXT, "raw openxml block: pandoc passes it verbatim into the DOCX"),
+    ('Read `#read("/etc/passwd")`{=typst} here.\n', "raw typst inline: pandoc passes it verbatim into the PDF"),
+    ("A <script>document.title = 'x'</script> here.\n", "raw html tag <script>"),
+    ("```{=latex}\n\\input{/etc/passwd}\n```\n", "raw latex block"),
+])
+def test_raw_markup_in_a_template_is_refused_naming_its_line(study, raw, shown):
+    line = _append(study / "templates" / "results.md.j2", "\n" + raw) + 1
+    err = _one_error_line(run_build(study))
+    assert err.startswith(f"error: templates/results.md.j2:{line}:") and shown in err, err
+
+
+def test_raw_markup_allowed_by_the_study_is_reported_as_a_warning(study):
+    settings = study / "study" / "study.yaml"
+    settings.write_text("allow_raw: [openxml]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
+    _append(study / "templates" / "results.md.j2", "\n" + INCLUDETEXT)
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    assert "raw openxml markup" in proc.stdout and "advisory: journal profile: raw openxml markup: allowed by " \
+        "study/study.yaml allow_raw, passed into the output verbatim" in proc.stdout
+    with zipfile.ZipFile(study / "manuscript" / "manuscript.docx") as z:
+        assert "INCLUDETEXT" in z.read("word/document.xml").decode("utf-8")  # allowed: it is there, as the report says
+
+
+def test_raw_markup_printed_by_an_expression_is_refused(study):
+    _append(study / "templates" / "results.md.j2", '\n{{ "<script>document.title = \'x\'</script>" }}\n')
+    err = _one_error_line(run_build(study))
+    assert err.startswith('error: templates: the manuscript holds raw html markup ("<script>'), err
+
+
+def test_an_unknown_raw_format_in_the_settings_is_one_line(study):
+    settings = study / "study" / "study.yaml"
+    settings.write_text("allow_raw: [docx, rtf]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
+    err = _one_error_line(run_build(study))
+    assert err == "error: study/study.yaml: allow_raw: 'rtf' is not one of html, latex, openxml, typst"

@@ -66,6 +66,10 @@ class HandTypedNumberError(PapergenError):
     """A template contains a number typed by hand instead of a generated value."""
 
 
+class RawMarkupError(PapergenError):
+    """A template holds raw DOCX, Typst, HTML or LaTeX markup that the study has not allowed (study.yaml allow_raw:)."""
+
+
 class ExportError(PapergenError):
     """pandoc or Typst failed; the message names the first real error and the log."""
 

@@ -206,6 +206,11 @@ class _Once:
             return study._kept[self.name]
 
 
+#: raw markup a template may hold when study.yaml allows it (``allow_raw: [typst]``), by the names pandoc
+#: gives the format (``{=openxml}``) -> the name the setting and the messages use
+RAW_FORMATS = {"openxml": "openxml", "docx": "openxml", "typst": "typst", "html": "html", "html4": "html",
+               "html5": "html", "latex": "latex", "tex": "latex"}
+
 #: study design -> the reporting guideline whose checklist the build fills (EQUATOR network's choice)
 DESIGNS = {"cohort": "strobe", "case-control": "strobe", "cross-sectional": "strobe", "case series": "strobe",
            "randomised trial": "consort", "case report": "care"}
@@ -250,6 +255,20 @@ class Study:
     def guideline(self) -> str:
         """strobe (cohort, case-control, cross-sectional), consort (randomised trial) or care (case report)."""
         return DESIGNS[self.design]
+
+    @property
+    def allow_raw(self) -> frozenset[str]:
+        """Raw markup the templates may hold (study.yaml ``allow_raw: [typst]``): it reaches the output verbatim,
+        so the lint refuses any other and the journal-profile report warns of these."""
+        given = self.settings.get("allow_raw") or []
+        given = [given] if isinstance(given, str) else given
+        out = set()
+        for name in given:
+            if str(name).lower() not in RAW_FORMATS:
+                raise StudyLayoutError(f"{self.paths.rel(self.paths.settings)}: allow_raw: {name!r} is not one of "
+                                       f"{', '.join(sorted(set(RAW_FORMATS.values())))}")
+            out.add(RAW_FORMATS[str(name).lower()])
+        return frozenset(out)
 
     @property
     def sections(self) -> dict[str, str]:   # template -> section title, in the order of study.yaml

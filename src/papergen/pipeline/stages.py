@@ -18,8 +18,8 @@ from urllib.parse import unquote, urlsplit
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
-from papergen.errors import OutsideStudyError
-from papergen.study import OutputPaths, Study, inside_folder
+from papergen.errors import OutsideStudyError, RawMarkupError
+from papergen.study import RAW_FORMATS, OutputPaths, Study, inside_folder
 from papergen.values import Source, Value, key_part
 
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
@@ -164,7 +164,29 @@ def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
                         citations=store.folder("citations") if store else None)
     for target in image_targets(doc):
         check_image(study, out, target)
+    check_raw(study, doc)
     return doc
+
+
+def check_raw(study: Study, doc: dict) -> None:
+    """No raw markup the study does not allow reached the manuscript by another way than template prose (which
+    the lint reads): a template expression printing ``"<script>"``. pandoc's own raw TeX (``\\newpage``) is harmless."""
+    from papergen.publish.document import nodes
+
+    for n in nodes(doc):
+        if n["t"] in ("RawBlock", "RawInline") and n["c"][0] != "tex" and not _comment(n["c"][1]):
+            name = RAW_FORMATS.get(n["c"][0].lower(), n["c"][0].lower())
+            if name not in study.allow_raw:
+                text = " ".join(n["c"][1].split())[:60]
+                raise RawMarkupError(f"{study.paths.rel(study.paths.templates)}: the manuscript holds raw {name} "
+                                     f"markup ({text!r}) printed by a template expression; print text, or allow it "
+                                     f"in study/study.yaml with allow_raw: [{name}]")
+
+
+def _comment(text: str) -> bool:
+    """An HTML comment, which no output shows (the lint lets it pass too)."""
+    t = text.strip()
+    return t.startswith("<!--") and t.endswith("-->") and "-->" not in t[4:-3]
 
 
 def check_image(study: Study, out: OutputPaths, target: str) -> None:
