@@ -119,8 +119,10 @@ def check_identifiers(raw: RawTable, spec: FileSpec,
 
 # --- keys ---------------------------------------------------------------------------
 
-def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns") -> list[DataError]:
-    """The primary key identifies one row (rows with an empty key cell, or a width error, are not compared)."""
+def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns",
+                      hidden=frozenset()) -> list[DataError]:
+    """The primary key identifies one row (rows with an empty key cell, or a width error, are not compared).
+    A key of a column flagged as looking like an identifier (``hidden``) is not shown."""
     if not spec.primary_key:
         return []
     cols = spec.primary_key
@@ -129,8 +131,10 @@ def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColu
         key = tuple(checked[c].value(k) for c in cols)
         shown = str(key[0]) if len(key) == 1 else " / ".join(map(str, key))
         what = f"duplicate {cols[0]}" if len(key) == 1 else f"duplicate {' + '.join(cols)}"
-        errs.append(DataError(raw.shown_as, raw.rownums[k], cols[-1], shown,
-                              f"{what}; first used in row {raw.rownums[first]} (rule primary_key)"))
+        withheld = bool(set(cols) & set(hidden))
+        errs.append(DataError(raw.shown_as, raw.rownums[k], cols[-1], None if withheld else shown,
+                              f"{what}; first used in row {raw.rownums[first]} (rule primary_key"
+                              + (f"; {WITHHELD})" if withheld else ")")))
     return errs
 
 
@@ -153,7 +157,7 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
         missing = column.has_u & ~found
         rows = missing[column.codes] & column.present() & checked.typed & ~skip
         for k in np.flatnonzero(rows):
-            if col.is_identifier:
+            if column.spec.is_identifier:  # declared, or flagged as looking like one
                 errs.append(DataError(raw.shown_as, raw.rownums[k], col.name, None,
                                       f"no such {tcol} in {shown[target]} (rule references; {WITHHELD})"))
                 continue
@@ -305,7 +309,7 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[colcheck.FileColumns |
             errs.append(width_errs[k])
             continue
         errs += _row_problems(raw, spec, columns, int(k), hidden)
-    errs += check_primary_key(raw, spec, columns)
+    errs += check_primary_key(raw, spec, columns, hidden)
     return columns, errs
 
 
