@@ -130,9 +130,14 @@ def _xls(study):
     set_codebook_path(study, "patients", "patients.xls")
 
 
-def _link_to_passwd(study):
-    (study / "data" / "patients.csv").unlink()
-    (study / "data" / "patients.csv").symlink_to("/etc/passwd")
+def _link_to(target: str):
+    def mutate(study):
+        (study / "data" / "patients.csv").unlink()
+        (study / "data" / "patients.csv").symlink_to(target)
+    return mutate
+
+
+_link_to_passwd = _link_to("/etc/passwd")
 
 
 def _csv_beside_the_study(study):
@@ -303,6 +308,8 @@ CASES = {
     # (kept as one block, apart from the other items of issue 15, so the two branches merge cleanly)
     "data file is a symbolic link to /etc/passwd": (
         _link_to_passwd, [Line(P, None, None, None, "(through a symbolic link), outside the study folder")]),
+    "data file is a symbolic link to /dev/zero": (  # never opened: not to be checked, not to be hashed for the cache
+        _link_to("/dev/zero"), [Line(P, None, None, None, "resolves to /dev/zero (through a symbolic link), outside")]),
     "codebook path ../../etc/passwd": (
         lambda s: set_codebook_path(s, "patients", "../../../../../../../../etc/passwd"),
         [Line("data/codebook.yaml", None, None, None,
@@ -339,6 +346,7 @@ CASES = {
 #: cases stopped before the data are validated (by the study's path rule): test_validate_columns compares the
 #: column-wise validator with the row-by-row one, so it leaves these out
 BEFORE_VALIDATION = {"data file is a symbolic link to /etc/passwd", "codebook path ../../etc/passwd",
+                     "data file is a symbolic link to /dev/zero",
                      "codebook path to a CSV beside the study"}
 
 
