@@ -71,6 +71,8 @@ def test_pandoc_failure_is_one_line_with_its_log_and_keeps_manuscript(study):
 
 
 def test_typst_failure_points_at_the_kept_source_line(study):
+    settings = study / "study" / "study.yaml"  # raw Typst is refused by the lint unless the study allows it
+    settings.write_text("allow_raw: [typst]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
     _append(study / "templates" / "conclusion.md.j2", "\n```{=typst}\n#let broken = (\n```\n")
     before = tree_hash(study / "manuscript")
     err = _one_error_line(run_build(study))
