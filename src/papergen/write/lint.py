@@ -123,9 +123,10 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None,
     """Every hand-typed number in one template's text, and its raw markup of a format not in ``allow_raw``."""
     env = env or template_env()
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # as Jinja reads it; lines stay the same
-    out = raw_markup(source, shown, env, allow_raw)
+    toks = list(tokens(env, source, shown))
+    out = raw_markup(source, shown, toks, allow_raw)
     recent = []
-    for kind, text, at in tokens(env, source, shown):
+    for kind, text, at in toks:
         if kind == "comment" and "{##" in text:
             out.append(_syntax(source, shown, at + text.index("{##"), "a comment inside a comment: the first '##}' "
                                "ends both, and the rest prints in the manuscript; do not write '{##' in a comment"))
@@ -145,10 +146,11 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None,
     return out
 
 
-def raw_markup(source: str, shown: str, env, allow_raw: frozenset = frozenset()) -> list[Finding]:
-    """Raw blocks, raw inlines and HTML tags in the prose of one template, unless their format is allowed."""
+def raw_markup(source: str, shown: str, toks: list, allow_raw: frozenset = frozenset()) -> list[Finding]:
+    """Raw blocks, raw inlines and HTML tags in the prose of one template (``toks``: its tokens()), unless
+    their format is allowed."""
     prose = list(source)
-    for kind, text, at in tokens(env, source, shown):
+    for kind, text, at in toks:
         if kind != "data":  # expressions, statements, comments: blanked, lines and columns kept
             prose[at:at + len(text)] = [c if c == "\n" else " " for c in text]
     prose = "".join(prose)
