@@ -38,10 +38,12 @@ _PHONE = [
     re.compile(r"^(\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}$"),        # Chinese mobile number
     re.compile(r"^\(?0\d{2,3}\)?[ -]?\d{7,8}$"),                        # Chinese landline with area code
     re.compile(r"^\+\d{1,3}[ ()\d-]{7,16}\d$"),                         # international format
-    # a national number written with separators: (010) 6234-5600, 010-6234-5600, (555) 123-4567,
-    # 020 7946 0958, 030 12345678: an area code, at most one middle group, a last group of four or more
-    # digits after a space or dash (so "2-3 cm", a date, "100-200 300-400" or "12.5 13.2" never match)
-    re.compile(r"^(?:\(\d{2,5}\)[ -]?|\d{2,5}[ -])(?:\d{3,8}[ -])?\d{4,8}$"),
+    # a national number written with separators: (010) 6234-5600, 010-6234-5600, 020 7946 0958,
+    # 030 12345678: an area code in parentheses or after a trunk 0, at most one middle group, a last
+    # group of four or more digits after a space or dash (so "2-3 cm", a date, "100-200 300-400",
+    # "1000 2000 3000" or "12.5 13.2" never match); and the North American 555-123-4567
+    re.compile(r"^(?:\(\d{2,5}\)[ -]?|0\d{1,4}[ -])(?:\d{3,8}[ -])?\d{4,8}$"),
+    re.compile(r"^\d{3}[ -]\d{3}[ -]\d{4}$"),
     re.compile(r"^0\d(?:[ .]\d{2}){4}$"),                               # French: 01 23 45 67 89
 ]
 #: digits in a phone number written with separators (E.164 allows at most 15)
