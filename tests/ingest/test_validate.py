@@ -648,7 +648,11 @@ def _sweep_files(study):
         else:
             write_rows(study, name, [header, *cells])
         shown[f"data/{name}"] = kind
-    book_path.write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    class Plain(yaml.SafeDumper):  # shared dicts written out in full: papergen refuses YAML aliases
+        def ignore_aliases(self, data):
+            return True
+
+    book_path.write_text(yaml.dump(book, Dumper=Plain, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return shown
 
 
