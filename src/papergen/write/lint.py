@@ -95,12 +95,12 @@ class Finding:
 
 # --- template lexing --------------------------------------------------------------
 
-def template_env(template_dir: Path = Path("."), root: Path | None = None):
+def template_env(template_dir: Path = Path("."), root: Path | None = None, compiled: Path | None = None):
     """A Jinja environment with the renderer's delimiters ({## ##} comments), loading from ``template_dir``
-    (inside the study folder ``root``)."""
+    (inside the study folder ``root``); ``compiled``: the render's folder of compiled templates."""
     from papergen.write.render import Renderer  # Jinja: only once a template is lexed (not on a no-op build)
 
-    return Renderer(Path(template_dir), {}, root=root).env
+    return Renderer(Path(template_dir), {}, root=root, compiled=compiled).env
 
 
 def tokens(env, source: str, name: str = "template"):
@@ -200,19 +200,31 @@ def _finding(source, shown, offset, text, where, hints) -> Finding:
 
 
 def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: dict | None = None,
-                   allow_raw: frozenset = frozenset()) -> list[Finding]:
-    """Hand-typed numbers, raw markup not in ``allow_raw`` and include loops (found before the data are read)
-    in every ``*.j2`` template under ``template_dir``."""
+                   allow_raw: frozenset = frozenset(), compiled: Path | None = None) -> list[Finding]:
+    """Hand-typed numbers, raw markup not in ``allow_raw``, syntax errors and include loops in every ``*.j2``
+    template under ``template_dir``: found before the data are read.
+
+    Each template is compiled here, into ``compiled`` (the render's folder of compiled templates, where the
+    render finds it again; an unchanged template is only loaded), so a syntax error fails the build at once.
+    """
+    from jinja2 import TemplateSyntaxError
+
     from papergen.write.render import include_loop
 
     root = Path(template_dir).absolute().parent  # the study folder: templates/ is one of its folders
-    env = template_env(template_dir, root)
+    env = template_env(template_dir, root, compiled)
     out, loops = [], set()
     for path in sorted(Path(template_dir).rglob("*.j2")):
         name = path.relative_to(template_dir).as_posix()
         shown = f"{shown_prefix}/{name}"
         inside_folder(root, path, shown)  # a link out of the study is refused before it is read
-        out += lint_source(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
+        found = lint_source(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
+        out += found
+        if not any(f.text.startswith("Jinja cannot read") for f in found):
+            try:
+                env.get_template(name)
+            except TemplateSyntaxError as exc:
+                out.append(Finding(shown, exc.lineno or 1, 0, " ".join(str(exc.message or exc).split()), "syntax"))
         loop = include_loop(env, name)
         if loop and loop[:2] not in loops:
             loops.add(loop[:2])
@@ -251,10 +263,11 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
 
 
 def assert_no_typed_numbers(template_dir: Path, ledger_path: Path | None = None,
-                            shown_prefix: str = "templates", allow_raw: frozenset = frozenset()) -> None:
+                            shown_prefix: str = "templates", allow_raw: frozenset = frozenset(),
+                            compiled: Path | None = None) -> None:
     """The build stage: raise HandTypedNumberError (RawMarkupError when all are raw markup) listing every
-    finding, one line each."""
-    found = lint_templates(template_dir, shown_prefix, allow_raw=allow_raw)
+    finding, one line each. ``compiled``: the render's folder of compiled templates (see lint_templates)."""
+    found = lint_templates(template_dir, shown_prefix, allow_raw=allow_raw, compiled=compiled)
     if found and ledger_path:  # the hints cost a read of the last ledger: only when there is something to fix
         found = lint_templates(template_dir, shown_prefix, hints_from_ledger(ledger_path), allow_raw)
     if found:
