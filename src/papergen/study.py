@@ -275,6 +275,25 @@ class Study:
             raise StudyLayoutError(f"{path}: expected a mapping of rules")
         return profile
 
+    @_Once
+    def house_style(self):
+        """The journal's house style for numbers (journal.yaml ``house_style:``: a shipped profile's name,
+        optionally with ``house_rules:`` overriding some rules); papergen's default without one."""
+        from papergen.formatting import house
+
+        profile = self.journal_profile or {}
+        name, rules = profile.get("house_style"), profile.get("house_rules") or {}
+        shown = self.paths.rel(self.paths.journal)
+        if name is None and not rules:
+            return house.DEFAULT
+        if not isinstance(rules, dict):
+            raise StudyLayoutError(f"{shown}: house_rules: expected a mapping of rule: value")
+        try:
+            base = house.shipped(str(name)) if name is not None else house.DEFAULT
+            return base.with_rules(rules)
+        except (ValueError, TypeError) as exc:
+            raise StudyLayoutError(f"{shown}: house_style: {exc}") from None
+
     @property
     def journal_name(self) -> str:
         """The journal the profile is for, and where the profile is: shown above the profile table."""

@@ -92,7 +92,11 @@ def test_the_study_meets_its_profile(built, root):
     rules = journal.check(Study(root), built.outputs)
     assert {r.rule for r in rules} >= {"required sections", "title", "abstract", "core tip", "key words",
                                        "figure resolution", "reference style"}
-    assert [r.message() for r in rules if not r.ok] == []
+    assert [r.message() for r in rules if not r.ok and r.level == "error"] == []
+    # the demonstration edition keeps placeholders for the authors' statements, and the build says so
+    [advisory] = [r for r in rules if not r.ok]
+    assert advisory.rule == "authors' statements" and "ORCID number" in advisory.actual
+    assert {"notation", "\u00b1 defined", "title page", "references", "numbers: P values"} <= {r.rule for r in rules}
     profile = yaml.safe_load((ROOT / "study" / "journal.yaml").read_text(encoding="utf-8"))
     assert profile["limits"]["core_tip_words"]["max"] == 100
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from papergen.formatting import house
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
@@ -42,13 +43,22 @@ def run_analysis(study: Study, tables: dict):
     paths, settings = study.paths, study.settings
     book = tables.pop("_codebook")
     shown = paths.rel(paths.settings)
-    analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
+    with house.using(study.house_style):  # every number of the plan is printed in the journal's style
+        analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
     for key, fact in settings["facts"].items():
         analysis.registry.add(Value(
             key=f"study.{key}", text=str(fact["text"]), exact={"text": str(fact["text"])},
             definition=fact.get("definition", f"Study fact from {shown}."),
             inputs=[Source(file=shown, columns=(f"facts.{key}",))],
             method={"function": "study settings"}, declared_at=f"{shown} (facts.{key})"))
+    for key, statement in (settings.get("statements") or {}).items():  # title page statements (publish.front_matter)
+        statement = statement if isinstance(statement, dict) else {"text": str(statement)}
+        text = str(statement.get("text") or statement.get("placeholder") or "")
+        analysis.registry.add(Value(
+            key=f"statement.{key}", text=text, exact={"text": text, "placeholder": "text" not in statement},
+            definition=statement.get("definition", f"Title page statement from {shown}."),
+            inputs=[Source(file=shown, columns=(f"statements.{key}",))],
+            method={"function": "study settings"}, declared_at=f"{shown} (statements.{key})"))
     for v in software_values():
         analysis.registry.add(v)
     return analysis
@@ -123,13 +133,14 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
 
     sections = study.settings["sections"]
     r = Renderer(study.paths.templates, study.sections, track_places=True,
-                 compiled=store.folder("templates") if store else None)
+                 compiled=store.folder("templates") if store else None, house=study.house_style)
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
     figures = {key: FigureView(f, r, analysis.registry) for key, f in analysis.figures.items()}
     context.update(tables=_View(**tables), figures=_View(**figures))
-    parts = [r.render(s["template"], context) for s in sections]
+    with house.using(study.house_style):  # counts in words, tables' cells: the same style as the plan's
+        parts = [r.render(s["template"], context) for s in sections]
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
     out.dir.mkdir(parents=True, exist_ok=True)
     out.markdown.write_text(strip_places(text), encoding="utf-8")

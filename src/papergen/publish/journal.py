@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from papergen.errors import JournalProfileError
+from papergen.publish.notation import plain
 from papergen.study import Study
 
 
@@ -55,37 +56,8 @@ def read_ast(markdown: Path) -> dict:
 
 
 def text(node) -> str:
-    """Plain text of inlines or blocks, without citations and footnotes."""
-    if isinstance(node, list):
-        return "".join(text(n) for n in node)
-    if not isinstance(node, dict):
-        return ""
-    t, c = node.get("t"), node.get("c")
-    if t == "Str":
-        return c
-    if t in ("Space", "SoftBreak", "LineBreak"):
-        return " "
-    if t in ("Cite", "Note", "RawInline", "RawBlock"):
-        return ""
-    if t in ("Code", "Math"):
-        return c[1]
-    if t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
-        return text(c)
-    if t in ("Span", "Div"):
-        return text(c[1])
-    if t in ("Link", "Image"):
-        return text(c[1])
-    if t == "Quoted":
-        return '"' + text(c[1]) + '"'
-    if t in ("Header",):
-        return text(c[2])
-    if t in ("Para", "Plain"):
-        return text(c) + "\n"
-    if t == "Table":
-        return ""
-    if isinstance(c, list):
-        return " ".join(text(x) for x in c)
-    return ""
+    """Plain text of inlines or blocks, without citations, footnotes and tables (papergen.publish.notation.plain)."""
+    return plain(node)
 
 
 def words(s: str) -> int:
@@ -227,8 +199,17 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     profile = study.journal_profile
     if profile is None:
         return []
+    from papergen.publish import front_matter, notation, references
+
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
-    return evaluate(profile, ast or read_ast(out.markdown), figures, study.csl_name)
+    ast = ast or read_ast(out.markdown)
+    rules = evaluate(profile, ast, figures, study.csl_name)
+    parts = outline(ast, {s["label"] for s in profile.get("sections") or [] if "label" in s})
+    rules += [Rule(*row) for row in notation.rows(study.house_style, ast, parts, Path(out.ledger))]
+    labels = {label for b in _flat(ast["blocks"]) if (label := _label(b))}
+    rules += [Rule(*row) for row in front_matter.rows(study, profile, labels)]
+    rules += [Rule(*row) for row in references.rows(study, profile)]
+    return rules
 
 
 def format_table(rules: list[Rule], title: str) -> str:
@@ -236,12 +217,18 @@ def format_table(rules: list[Rule], title: str) -> str:
     if not rules:
         return "    no journal profile (study/journal.yaml): nothing checked"
     rows = [("rule", "limit", "actual", "ok")] + [
-        (r.rule, r.limit, r.actual, "yes" if r.ok else ("NO" if r.level == "error" else "advisory")) for r in rules]
+        (r.rule, r.limit, _short(r.actual), "yes" if r.ok else ("NO" if r.level == "error" else "advisory"))
+        for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"    journal profile: {title}"]
     for row in rows:
         lines.append("    " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
     return "\n".join(lines)
+
+
+def _short(text: str, width: int = 70) -> str:
+    """A long actual (every placeholder named) cut for the table; the build report prints it whole."""
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def report(study: Study, out, ast: dict, echo=print) -> list[str]:
