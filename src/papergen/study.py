@@ -223,8 +223,13 @@ class Study:
         return {s["template"]: s["title"] for s in self.settings["sections"]}
 
     @property
-    def docx_style(self) -> dict:      # font, size, line spacing of the DOCX (study.yaml docx_style:)
-        return self.settings.get("docx_style", {})
+    def docx_style(self) -> dict:
+        """The look of the DOCX (study.yaml ``docx_style:``): fonts, sizes and spacing of body, headings,
+        title, captions and tables, line numbers, or a ``reference_doc:`` (a .docx in study/) used as it is."""
+        style = dict(self.settings.get("docx_style") or {})
+        if style.get("reference_doc"):
+            style["reference_doc"] = str(self.paths.study / style["reference_doc"])
+        return style
 
     @_Once
     def codebook(self) -> Codebook:

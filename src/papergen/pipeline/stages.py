@@ -175,16 +175,29 @@ def export_docx(study: Study, out: OutputPaths, store=None) -> Path:
 
     style = study.docx_style
     ref = store.reference_docx(style) if store else build_reference_docx(out.reference_docx, **style)
+    title, authors = _title_and_authors(study)
+    properties = {"title": title, "authors": authors, "language": str(study.settings.get("language", "en-US"))}
     export.to_docx(out.ast, out.docx, resource_path=out.dir, bibliography=None, csl=None,
-                   reference_docx=ref, source_date_epoch=study.source_date_epoch)
+                   reference_docx=ref, source_date_epoch=study.source_date_epoch, properties=properties)
     out.reference_docx.unlink(missing_ok=True)
     return out.docx
 
 
-def export_pdf(out: OutputPaths) -> Path:
+def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
+    """PDF through Typst; with ``study``, its title and authors in the PDF's metadata."""
     from papergen.publish import export
 
-    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None)
+    metadata = None
+    if study is not None:
+        title, authors = _title_and_authors(study)
+        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()]}
+    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata)
+
+
+def _title_and_authors(study: Study) -> tuple[str, str]:
+    """The title and the authors' line of study.yaml's facts ("" when a study has none)."""
+    facts = study.settings["facts"]
+    return (str((facts.get("title") or {}).get("text", "")), str((facts.get("authors") or {}).get("text", "")))
 
 
 def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str, list], store=None) -> Path:
