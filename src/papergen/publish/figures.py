@@ -32,6 +32,10 @@ _STYLES = [
     ("0.6", "-"),
 ]
 
+#: the smallest text the figures draw (tick labels, at-risk counts, legends; forest.py the same), in pt
+#: at the drawn size: the journal profile checks it at the printed width (publish/journal.py)
+SMALLEST_FONT_PT = 9
+
 _RC = {
     "font.family": "serif",
     "font.serif": ["DejaVu Serif"],

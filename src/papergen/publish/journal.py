@@ -163,6 +163,10 @@ def evaluate(profile: dict, ast: dict, figures: list[Path], csl_name: str) -> li
                           f"{low:g} dpi (lowest of {len(dpis)})" if dpis else "no figures",
                           low is None or low >= spec["min"], spec.get("level", "error")))
 
+    spec = profile.get("figures")
+    if spec and figures:
+        rules.append(_figure_text_rule(spec, figures))
+
     style = profile.get("reference_style")
     if style:
         want = style["name"] if isinstance(style, dict) else str(style)
@@ -177,6 +181,27 @@ def _heading_of(specs, name):
 
 def _label_of(specs, name):
     return next((s.get("label") for s in specs if s["name"] == name), name)
+
+
+def _figure_text_rule(spec: dict, figures: list[Path]) -> Rule:
+    """The figures' smallest text at the width the journal prints them (``figures: {width_cm, min_font_pt}``).
+
+    A figure drawn W inches wide and printed ``width_cm`` wide scales its text by the ratio;
+    the drawn width is the PNG's pixels over its dpi.
+    """
+    from PIL import Image
+
+    from papergen.publish.figures import SMALLEST_FONT_PT
+
+    width_cm, least = float(spec["width_cm"]), float(spec.get("min_font_pt", 6))
+    sizes = []
+    for f in figures:
+        with Image.open(f) as im:
+            drawn_in = im.size[0] / (_dpi(f) or 72.0)
+        sizes.append(SMALLEST_FONT_PT * (width_cm / 2.54) / drawn_in)
+    smallest = min(sizes)
+    return Rule("figure text", f">= {least:g} pt at {width_cm:g} cm wide", f"{smallest:.1f} pt (smallest, at {width_cm:g} cm)",
+                smallest >= least, spec.get("level", "error"))
 
 
 def _dpi(path: Path) -> float:
