@@ -21,7 +21,7 @@ DEFINES = {"sd": re.compile(r"\u00b1\s?(SD|standard deviation)\b"), "se": re.com
 #: a CI label in any style: "95%CI:", "95% CI,", "95% CI"
 CI_LABEL = re.compile(r"\b\d{2}\s?%\s?CI\b[:,]?")
 #: a P value in any style: "P = 0.03", "P<.001", "p=0·03"
-P_FORM = re.compile(r"(?<![\w-])[Pp]\s?[=<>]\s?\d?[.\u00b7]\d")
+P_FORM = re.compile(r"(?<![\w-])[Pp]\s?[=<>]\s?\d*[.\u00b7]\d+")
 
 
 def plain(node, tables: bool = False) -> str:
