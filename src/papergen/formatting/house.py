@@ -4,7 +4,7 @@ One ``HouseStyle`` is active while a study's numbers are computed and printed
 (``using(style)``); every formatter of papergen.formatting reads it, so one
 manuscript cannot print two styles. Profiles ship in resources/house_styles/
 (one YAML file per journal, with the source of each rule); a study's
-journal.yaml names one (``house_style: wjcc``) and may override rules.
+journal.yaml names one (``house_style: jama``) and may override rules.
 Hand-written: no maintained library formats clinical numbers to a journal's
 style (gtsummary's style_pvalue is R and knows no Lancet mid-dot).
 """
@@ -138,7 +138,7 @@ def using(style: HouseStyle | None):
 
 
 def shipped_names() -> list[str]:
-    """Names of the profiles papergen ships (wjcc, jama, lancet, nejm, ama, ...)."""
+    """Names of the profiles papergen ships (jama, lancet, nejm, ama, ...)."""
     return sorted(p.stem for p in SHIPPED.glob("*.yaml"))
 
 
