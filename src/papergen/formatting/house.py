@@ -98,7 +98,7 @@ class HouseStyle:
             "decimal": f"{dec!r}, thousands {self.thousands!r} from {self.thousands_from} digits"
                        if self.thousands else f"{dec!r}, no thousands separator",
             "percent": self.percent.format(value=f"43{dec}6"),
-            "units": ", ".join(f"{k} -> {v}" for k, v in sorted(self.units.items())) or "as the plan names them",
+            "units": ", ".join(f"{k}: {v}" for k, v in sorted(self.units.items())) or "as the plan names them",
         }[rule]
 
     def with_rules(self, overrides: dict) -> "HouseStyle":
