@@ -112,3 +112,23 @@ def test_under_jama_no_wjcc_form_is_left_in_the_docx(jama):
     text = docx_text(jama.outputs.docx)
     assert "95%CI" not in text and "\u00b1" not in text and " mo " not in text
     assert "(SE, 3.7) months" in text and "95% CI, 16.8-44.9" in text
+
+
+def test_under_the_lancet_every_decimal_is_a_mid_dot_figures_included(tmp_path):
+    from pypdf import PdfReader
+
+    from papergen.pipeline.build import build_manuscript
+
+    folder = copy_study(tmp_path / "study")
+    profile = folder / "study" / "journal.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace("house_style: wjcc", "house_style: lancet"),
+                       encoding="utf-8")
+    result = build_manuscript(folder, echo=lambda *_: None)
+    values = _ledger(result)
+    assert values["os.mean"]["text"] == "34\u00b71 (SE 3\u00b77) months"
+    assert values["method.days_per_month"]["text"] == "30\u00b74375"  # a parameter's typed text too
+    dotted = {k: v["text"] for k, v in values.items() if re.search(r"\d\.\d", v["text"])
+              and not k.startswith(("software.", "study.", "statement."))}
+    assert dotted == {}
+    axes = PdfReader(str(result.outputs.figures / "os.pdf")).pages[0].extract_text()
+    assert "0\u00b72" in axes and "0.2" not in axes

@@ -103,7 +103,8 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
         if spec.options.get("kind") == "forest":  # a model's ratios; its text is the values' own (spec.notes)
-            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"])
+            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"],
+                                **({"decimal": spec.options["decimal"]} if "decimal" in spec.options else {}))
             spec.at_risk = []
             continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]

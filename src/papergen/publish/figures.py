@@ -164,7 +164,7 @@ def _tick_value(v):
 
 def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability",
               xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5, note=None,
-              ci=None) -> dict:
+              ci=None, decimal=".") -> dict:
     """Draw Kaplan-Meier curves with a "No. at risk" table; write PNG and PDF.
 
     curves: list of dicts {"label": str, "time": months, "event": 0/1}; one
@@ -178,6 +178,7 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     ``note`` (text of registered values, e.g. "Log-rank P = 0.003") is printed
     in the plot's lower left corner. ``ci`` (a conf_type: "log-log", "log",
     "plain") shades each curve's pointwise 95% band, the limits the text reports.
+    ``decimal``: the house style's decimal mark for the axes' numbers (The Lancet's "0·2").
     """
     import matplotlib
 
@@ -195,7 +196,7 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     pdf = stem.with_name(stem.name + ".pdf")
     with matplotlib.rc_context(_RC):
         fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
-                    title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci)
+                    title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci, decimal=decimal)
         if note:
             fig.axes[0].text(0.02, 0.04, str(note), transform=fig.axes[0].transAxes, ha="left", va="bottom",
                              fontsize=9, gid="note")
@@ -229,7 +230,7 @@ def _layout(curves, xmax, xstep):
     return data, xmax, ticks, counts
 
 
-def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None):
+def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None, decimal="."):
     """Build the Figure (call inside ``rc_context(_RC)``). Returns the Figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -265,9 +266,9 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
 
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, 1.02)
-    ax.set_xticks(ticks, labels=[_tick_text(v) for v in ticks])
+    ax.set_xticks(ticks, labels=[_tick_text(v).replace(".", decimal) for v in ticks])
     yt = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    ax.set_yticks(yt, labels=[f"{v:.1f}" for v in yt])
+    ax.set_yticks(yt, labels=[f"{v:.1f}".replace(".", decimal) for v in yt])
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     ax.spines["left"].set_bounds(0, 1)

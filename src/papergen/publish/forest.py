@@ -37,8 +37,10 @@ def _check(rows):
     return out
 
 
-def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300, width_in=6.5) -> dict:
+def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300, width_in=6.5, decimal=".") -> dict:
     """Draw the rows top to bottom; write ``<stem>.png`` and ``<stem>.pdf``. Returns their paths.
+
+    ``decimal``: the house style's decimal mark for the axis' numbers.
 
     rows: dicts {"label", "kind": "term"|"reference"|"heading", "estimate", "lower",
     "upper", "text"}; ``text`` is printed right of the plot ("0.71 (0.55–0.91)").
@@ -82,7 +84,7 @@ def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300,
         ax.set_xscale("log")
         ax.set_xlim(xmin, xmax)
         ticks = [t for t in _NICE if xmin <= t <= xmax]
-        ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+        ax.set_xticks(ticks, labels=[f"{t:g}".replace(".", decimal) for t in ticks])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_ylim(-0.5, n - 0.5)
         ax.set_yticks([])
