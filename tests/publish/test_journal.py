@@ -124,3 +124,11 @@ def test_overlong_core_tip_prints_in_the_build_table_and_fails_check(tmp_path, c
     assert cli.main(["pack"], root=root) == 2  # a pack is for submission: it refuses the same error
     assert "core tip: 120 words" in capsys.readouterr().err
     assert not (root / "manuscript" / "submission.zip").exists()
+
+
+def test_the_figure_text_rule_knows_the_figures_smallest_text(tmp_path):
+    from papergen.publish import figures
+
+    rc = figures._RC
+    assert journal.FIGURE_TEXT_PT == figures.SMALLEST_FONT_PT == min(
+        v for k, v in rc.items() if k.endswith(("size", "labelsize", "fontsize")) and "major" not in k)

@@ -183,6 +183,11 @@ def _label_of(specs, name):
     return next((s.get("label") for s in specs if s["name"] == name), name)
 
 
+#: the smallest text papergen's figures draw, in pt at the drawn size (publish.figures.SMALLEST_FONT_PT; not
+#: imported from there, which loads numpy, so that a build with nothing to do stays light; a test keeps them equal)
+FIGURE_TEXT_PT = 9
+
+
 def _figure_text_rule(spec: dict, figures: list[Path]) -> Rule:
     """The figures' smallest text at the width the journal prints them (``figures: {width_cm, min_font_pt}``).
 
@@ -191,14 +196,12 @@ def _figure_text_rule(spec: dict, figures: list[Path]) -> Rule:
     """
     from PIL import Image
 
-    from papergen.publish.figures import SMALLEST_FONT_PT
-
     width_cm, least = float(spec["width_cm"]), float(spec.get("min_font_pt", 6))
     sizes = []
     for f in figures:
         with Image.open(f) as im:
             drawn_in = im.size[0] / (_dpi(f) or 72.0)
-        sizes.append(SMALLEST_FONT_PT * (width_cm / 2.54) / drawn_in)
+        sizes.append(FIGURE_TEXT_PT * (width_cm / 2.54) / drawn_in)
     smallest = min(sizes)
     return Rule("figure text", f">= {least:g} pt at {width_cm:g} cm wide", f"{smallest:.1f} pt (smallest, at {width_cm:g} cm)",
                 smallest >= least, spec.get("level", "error"))
