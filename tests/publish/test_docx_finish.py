@@ -60,6 +60,10 @@ def test_table_cells_compact_indented_by_paragraph_kept_whole_and_wide_enough(do
         assert row._tr.trPr.find(qn("w:cantSplit")) is not None
         keep = row.cells[0].paragraphs[0]._p.pPr.find(qn("w:keepNext"))
         assert (keep is not None) == (i < len(table.rows) - 1)
+    styles = {p.style.name for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs}
+    assert styles <= {"Table Text", "Table Text Indent", "Table Text Indent 2"}  # an empty cell too
+    notes = [p for p in document.paragraphs if p.text.startswith("SD: standard deviation")]
+    assert [p.style.name for p in notes] == ["Table Note"] and document.styles["Table Note"].font.size.pt == 10
     widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
     assert widths[0] > 2 * widths[1]  # the label column holds "Liver metastases per patient, median (range)"
 

@@ -79,12 +79,16 @@ def title_to_title_style(body, title: str) -> bool:
 
 
 def keep_tables_whole(body) -> int:
-    """Each row of each table: not split across pages, and kept with the next row; returns the tables done."""
+    """Each row of each table: not split across pages, kept with the next row, no paragraph left in Normal
+    (an empty cell's); returns the tables done."""
     tables = body.iter(_w("tbl"))
     n = 0
     for tbl in tables:
         rows = tbl.findall(_w("tr"))
         for i, tr in enumerate(rows):
+            for p in tr.iter(_w("p")):  # an empty cell's paragraph has no style: Normal's spacing would open the row
+                if _style(p) is None:
+                    _set_style(p, "TableText")
             trpr = tr.find(_w("trPr"))
             if trpr is None:
                 trpr = etree.Element(_w("trPr"))

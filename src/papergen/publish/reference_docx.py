@@ -122,11 +122,12 @@ def _no_rule(style) -> None:
 
 
 def _table_text_styles(styles, spec: dict) -> None:
-    """"Table Text" and its indented forms: compact cell paragraphs (the lua filter puts every cell in one)."""
+    """"Table Text", its indented forms and "Table Note": compact cells and notes (the lua filter applies them)."""
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Cm, Pt
 
-    for name, indent in (("Table Text", 0), ("Table Text Indent", 0.4), ("Table Text Indent 2", 0.8)):
+    for name, indent in (("Table Text", 0), ("Table Text Indent", 0.4), ("Table Text Indent 2", 0.8),
+                         ("Table Note", 0)):
         st = next((s for s in styles if s.name == name), None) or styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         st.style_id = name.replace(" ", "")
         st.base_style = styles["Normal"]
@@ -136,6 +137,8 @@ def _table_text_styles(styles, spec: dict) -> None:
         fmt = st.paragraph_format
         fmt.line_spacing, fmt.space_before, fmt.space_after = spec["line_spacing"], Pt(0), Pt(0)
         fmt.left_indent = Cm(indent) if indent else None
+        if name == "Table Note":  # the footnotes under a table: a little air before the body text resumes
+            fmt.space_after = Pt(6)
 
 
 def _line_numbers(section) -> None:

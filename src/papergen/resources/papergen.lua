@@ -78,6 +78,10 @@ local function Div(el)
     -- the reference list as the journal prints it: DOIs and URLs as text, not blue links
     return el:walk({ Link = function(l) return l.content end })
   end
+  if FORMAT == "docx" and el.classes:includes("table-notes") then
+    el.attributes["custom-style"] = "Table Note"  -- a table's footnotes, compact like its cells
+    return el
+  end
   if el.classes:includes("pagebreak") then
     local out = pandoc.List()
     local br = pagebreak_block()
