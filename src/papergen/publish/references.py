@@ -49,14 +49,14 @@ def reasons(bib: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def gaps(bib: Path, required: list[str]) -> dict[str, list[str]]:
-    """key -> what the entry lacks without a stated reason ("PMID", "all authors")."""
+def gaps(bib: Path, required: list[str], found: list[dict] | None = None) -> dict[str, list[str]]:
+    """key -> what the entry lacks without a stated reason ("PMID", "all authors"); ``found``: entries() already read."""
     unknown = sorted(set(required) - set(CHECKS))
     if unknown:
         raise JournalProfileError(f"references: require: {unknown[0]!r} is not a rule ({', '.join(CHECKS)})")
     stated = reasons(bib)
     out = {}
-    for e in entries(bib):
+    for e in entries(bib) if found is None else found:
         lacking = [CHECKS[r][0] for r in required if not CHECKS[r][1](e) and r not in stated.get(e["id"], {})]
         if lacking:
             out[e["id"]] = lacking
@@ -70,8 +70,8 @@ def rows(study: Study, profile: dict) -> list[tuple]:
     bib = study.paths.bibliography
     if not required or not bib.exists():
         return []
-    lacking = gaps(bib, required)
-    n = len(entries(bib))
+    found = entries(bib)
+    lacking, n = gaps(bib, required, found), len(found)
     actual = "; ".join(f"{k}: no {', '.join(v)}" for k, v in lacking.items()) or f"all {n} complete or explained"
     return [("references", ", ".join(CHECKS[r][0] for r in required), actual, not lacking,
                  spec.get("level", "error"))]
