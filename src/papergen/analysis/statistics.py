@@ -325,10 +325,11 @@ def mean_label(spread_is: str = "sd") -> str:
     return fmt.mean_label(spread_is)
 
 
-def _defined(text: str, spread_is: str) -> str:
-    """A mean ± spread with what ± means beside it when the house style prints ± ("... (mean ± SD)")."""
-    words = fmt.spread_words(spread_is)
-    return f"{text} ({words})" if words else text
+def _defined(text: str, spread_is: str, then: str = "") -> str:
+    """A mean ± spread with what ± means beside it when the house style prints ± ("... (mean ± SD)"),
+    and ``then`` (its CI) in the same parentheses: "... (mean ± SE; 95%CI: 26.9–41.4)"."""
+    inside = "; ".join(x for x in (fmt.spread_words(spread_is), then) if x)
+    return f"{text} ({inside})" if inside else text
 
 
 def median_range(m: Measure, places: int = 0, unit: str | None = None) -> Value:
@@ -400,7 +401,8 @@ def km_mean(s: Survival, places: int = 1, unit: str | None = None, tau: float | 
                   s.sources, unit=unit, maths=sv.km_mean,
                   parts={"mean": fmt.fmt_number(r.mean, places), "se": fmt.fmt_number(r.se, places),
                          "tau": fmt.fmt_number(r.tau, places), "ci": fmt.fmt_ci(r.lower, r.upper, places),
-                         "ci_full": fmt.fmt_ci_text(r.lower, r.upper, places), "defined": _defined(text, "se")})
+                         "ci_full": fmt.fmt_ci_text(r.lower, r.upper, places), "defined": _defined(text, "se"),
+                         "defined_ci": _defined(text, "se", fmt.fmt_ci_text(r.lower, r.upper, places))})
 
 
 def km_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
