@@ -94,8 +94,11 @@ def test_the_study_meets_its_profile(built, root):
                                        "figure resolution", "reference style"}
     assert [r.message() for r in rules if not r.ok and r.level == "error"] == []
     # the demonstration edition keeps placeholders for the authors' statements, and the build says so
-    [advisory] = [r for r in rules if not r.ok]
-    assert advisory.rule == "authors' statements" and "ORCID number" in advisory.actual
+    advisories = {r.rule: r for r in rules if not r.ok}
+    assert "ORCID number" in advisories.pop("authors' statements").actual
+    if "figure fonts" in advisories:  # Book Antiqua is not installed here: the figures fell back to DejaVu Serif
+        assert advisories.pop("figure fonts").actual == "DejaVuSerif (Book Antiqua is not installed here)"
+    assert advisories == {}
     assert {"notation", "\u00b1 defined", "title page", "references", "numbers: P values"} <= {r.rule for r in rules}
     profile = yaml.safe_load((ROOT / "study" / "journal.yaml").read_text(encoding="utf-8"))
     assert profile["limits"]["core_tip_words"]["max"] == 100

@@ -91,8 +91,10 @@ def _pandoc_version() -> str:
     return first.split()[-1] if first.startswith("pandoc") else "unknown"
 
 
-def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -> None:
+def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, font: str | None = None) -> None:
     """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
+
+    ``font``: the manuscript's body font (study.yaml docx_style), which the figures use where installed.
 
     ``store`` (papergen.pipeline.figstore.FigureStore) redraws a figure only when its curves or options
     changed, and may still be drawing when this returns (its finish() waits); without one, figures are
@@ -104,11 +106,12 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
     for key, spec in analysis.figures.items():
         if spec.options.get("kind") == "forest":  # a model's ratios; its text is the values' own (spec.notes)
             store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"],
-                                **({"decimal": spec.options["decimal"]} if "decimal" in spec.options else {}))
+                                **({"decimal": spec.options["decimal"]} if "decimal" in spec.options else {}),
+                                **({"font": font} if font else {}))
             spec.at_risk = []
             continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
-        result = store.km_figure(curves, out.figures / key, **spec.options)
+        result = store.km_figure(curves, out.figures / key, **spec.options, **({"font": font} if font else {}))
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:

@@ -162,9 +162,19 @@ def _tick_value(v):
     return int(round(v)) if float(v).is_integer() else float(v)
 
 
+def rc(font: str | None = None) -> dict:
+    """The figures' matplotlib settings, with ``font`` first among the serif fonts (silently skipped where absent)."""
+    if not font:
+        return _RC
+    import logging
+
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "findfont: not found" is expected
+    return {**_RC, "font.serif": [font, *_RC["font.serif"]]}
+
+
 def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability",
               xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5, note=None,
-              ci=None, decimal=".") -> dict:
+              ci=None, decimal=".", font=None) -> dict:
     """Draw Kaplan-Meier curves with a "No. at risk" table; write PNG and PDF.
 
     curves: list of dicts {"label": str, "time": months, "event": 0/1}; one
@@ -179,6 +189,8 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     in the plot's lower left corner. ``ci`` (a conf_type: "log-log", "log",
     "plain") shades each curve's pointwise 95% band, the limits the text reports.
     ``decimal``: the house style's decimal mark for the axes' numbers (The Lancet's "0·2").
+    ``font``: the manuscript's body font, used where it is installed (DejaVu Serif, which
+    matplotlib ships, otherwise: the journal profile table says which one was used).
     """
     import matplotlib
 
@@ -194,7 +206,7 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     stem = Path(out_stem)
     png = stem.with_name(stem.name + ".png")
     pdf = stem.with_name(stem.name + ".pdf")
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(rc(font)):
         fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
                     title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci, decimal=decimal)
         if note:

@@ -207,6 +207,19 @@ def _figure_text_rule(spec: dict, figures: list[Path]) -> Rule:
                 smallest >= least, spec.get("level", "error"))
 
 
+def _figure_font_rule(font: str, pdfs: list[Path]) -> Rule:
+    """The fonts the figures' PDFs embed against the body's (an advisory: a font not installed is replaced)."""
+    import re
+
+    used = sorted({m.group(1).decode("latin-1") for pdf in pdfs
+                   for m in re.finditer(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([^\s/\[\]<>()]+)", pdf.read_bytes())})
+    ok = bool(used) and all(name.replace("-", " ").startswith(font) or name.startswith(font.replace(" ", ""))
+                            for name in used)
+    shown = ", ".join(used) or "none embedded"
+    return Rule("figure fonts", f"{font} (the body's)", shown if ok else f"{shown} ({font} is not installed here)",
+                ok, "advisory")
+
+
 def _dpi(path: Path) -> float:
     from PIL import Image
 
@@ -237,6 +250,9 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     labels = {label for b in _flat(ast["blocks"]) if (label := _label(b))}
     rules += [Rule(*row) for row in front_matter.rows(study, profile, labels)]
     rules += [Rule(*row) for row in references.rows(study, profile)]
+    font = study.docx_style.get("font")
+    if font and figures and profile.get("figures"):
+        rules.append(_figure_font_rule(font, [f.with_suffix(".pdf") for f in figures if f.with_suffix(".pdf").exists()]))
     return rules
 
 
