@@ -238,13 +238,14 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     the Markdown).
     """
     profile = study.journal_profile
+    rules = raw_markup_rules(study)
     if profile is None:
-        return []
+        return rules
     from papergen.publish import front_matter, notation, references
 
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
     ast = ast or read_ast(out.markdown)
-    rules = evaluate(profile, ast, figures, study.csl_name)
+    rules = evaluate(profile, ast, figures, study.csl_name) + rules
     parts = outline(ast, {s["label"] for s in profile.get("sections") or [] if "label" in s})
     rules += [Rule(*row) for row in notation.rows(study.house_style, ast, parts, Path(out.ledger))]
     labels = {label for b in _flat(ast["blocks"]) if (label := _label(b))}
@@ -254,6 +255,12 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     if font and figures and profile.get("figures"):
         rules.append(_figure_font_rule(font, [f.with_suffix(".pdf") for f in figures if f.with_suffix(".pdf").exists()]))
     return rules
+
+
+def raw_markup_rules(study: Study) -> list[Rule]:
+    """An advisory row for each raw format study.yaml allows (``allow_raw:``): it reaches the output unchecked."""
+    return [Rule(f"raw {name} markup", "none", f"allowed by {study.paths.rel(study.paths.settings)} allow_raw, "
+                 "passed into the output verbatim", False, "advisory") for name in sorted(study.allow_raw)]
 
 
 def format_table(rules: list[Rule], title: str) -> str:
