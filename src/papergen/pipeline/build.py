@@ -32,6 +32,7 @@ from papergen.pipeline.stages import (
     run_analysis,
     write_numbers,
     write_review,
+    write_source_map,
 )
 from papergen.publish import journal, strobe
 from papergen.study import OutputPaths, Study
@@ -91,6 +92,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
             s.call("review edition", write_review, ast, out),
             s.call("compare with last build", compare_with_last, study, final, out, c))
         report += checklist
+        s.run("source map", write_source_map, study, rendered, out)
         out.ast.unlink()  # read by the writers above; not an output
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
