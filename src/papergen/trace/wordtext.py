@@ -129,10 +129,12 @@ class _Reader:
                                    and etree.QName(d).localname in _FORMAT_CHANGES)
             rpr = ppr.find(f"{{{W}}}rPr")
             if rpr is not None:
-                if rpr.find(f"{{{W}}}del") is not None or rpr.find(f"{{{W}}}moveFrom") is not None:
-                    para["mark"] = "del"
-                elif rpr.find(f"{{{W}}}ins") is not None or rpr.find(f"{{{W}}}moveTo") is not None:
-                    para["mark"] = "ins"
+                for tag, kind in (("del", "del"), ("moveFrom", "del"), ("ins", "ins"), ("moveTo", "ins")):
+                    mark = rpr.find(f"{{{W}}}{tag}")
+                    if mark is not None:
+                        para["mark"], para["mark_author"] = kind, mark.get(f"{{{W}}}author", "")
+                        para["mark_date"] = mark.get(f"{{{W}}}date", "")
+                        break
         self._inline(p, para, ("=", "", "", False))
         self.paragraphs.append(para)
         for tbl in p.iter(f"{{{W}}}txbxContent"):  # text boxes: their paragraphs after this one
@@ -203,7 +205,7 @@ class _Reader:
                     out.append(v)
                     pos += len(v)
             if para["mark"] == "del":
-                changes.append(Change("del", pos, pos, "", "", "\n"))
+                changes.append(Change("del", pos, pos, para["mark_author"], para["mark_date"], "\n"))
             joined = para["mark"] == "del"
         return WordText("".join(out), changes, formatting_changes=self.formatting, anchors=anchors)
 

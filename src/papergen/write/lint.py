@@ -55,6 +55,11 @@ _NOT_PROSE = re.compile(
     r"|\]\([^)\n]*\)"                             # link and image targets ](figures/os.png)
     r"|<?(?:https?|ftp)://[^\s>)\]]+>?|\bdoi:\S+|\bwww\.\S+")   # URLs and DOIs
 
+def typed_numbers(prose: str) -> list[str]:
+    """The hand-typed numbers (digits, number words) the lint would report in a stretch of prose."""
+    return [m.group(0) for m in _NUMBER.finditer(_NOT_PROSE.sub(lambda m: " " * len(m.group()), prose))]
+
+
 FIX = 'print a value from the analysis plan, e.g. {{{{ {key} }}}}, or mark non-data with {{{{ literal("{text}") }}}}'
 
 
