@@ -142,6 +142,18 @@ def test_comments_are_listed_with_author_anchor_and_template_line(study, capsys)
     assert "Say how complete the follow-up was?" in html and "A. Reviewer" in html
 
 
+def test_comments_can_be_kept_beside_their_line_once(study, capsys):
+    d = returned(study)
+    d.comment("were men", "Sex or gender?", author="A. Reviewer")
+    files = [str(d.save(study.parent / "commented.docx"))]
+    assert main(["merge", "--keep-comments", *files], root=study) == 0
+    assert main(["merge", "--keep-comments", *files], root=study) == 0  # the same file again: not twice
+    lines = template(study, "results.md.j2").splitlines()
+    at = next(i for i, line in enumerate(lines) if "were men" in line)
+    assert lines[at + 1] == '{## comment (A. Reviewer, 2026-11-03) on "were men": Sex or gender? ##}'
+    assert sum("Sex or gender?" in line for line in lines) == 1
+
+
 # --- paragraphs, moves, formatting, untracked --------------------------------------------------
 
 def test_deleted_and_inserted_paragraphs(study, capsys):

@@ -33,6 +33,8 @@ def run(paths: StudyPaths, argv: list[str], echo=print) -> int:
                                      description="Merge co-authors' edited DOCX copies back into the templates.")
     parser.add_argument("files", nargs="+", type=Path, help="DOCX files returned by co-authors, merged in this order")
     parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    parser.add_argument("--keep-comments", action="store_true",
+                        help="also keep each comment as a {## ... ##} line after its template line")
     args = parser.parse_args(argv)
     loaded = [_load(paths, f) for f in args.files]  # every file checked before anything is merged
     current: dict[str, str | None] = {}
@@ -42,7 +44,7 @@ def run(paths: StudyPaths, argv: list[str], echo=print) -> int:
             if rel not in current:
                 f = paths.root / rel
                 current[rel] = f.read_text(encoding="utf-8") if f.is_file() else None
-        result, new = plan_merge(sent, returned, name, current)
+        result, new = plan_merge(sent, returned, name, current, keep_comments=args.keep_comments)
         current.update(new)
         changed.update(new)
         results.append(result)

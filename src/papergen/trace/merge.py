@@ -168,10 +168,12 @@ class _Offsets:
 
 # --- the merge --------------------------------------------------------------------------
 
-def plan_merge(sent: SentBuild, returned: WordText, name: str, current: dict[str, str | None]) -> tuple[MergeResult, dict[str, str]]:
+def plan_merge(sent: SentBuild, returned: WordText, name: str, current: dict[str, str | None],
+               keep_comments: bool = False) -> tuple[MergeResult, dict[str, str]]:
     """What merging ``returned`` into the files ``current`` (path -> text now, None if gone) does.
 
     Returns the report and the new text of each file that changes; ``current`` is not modified.
+    ``keep_comments``: each comment on template text is also kept as a Jinja comment after its line.
     """
     result = MergeResult(name, sent.build_id, sent.built, formatting_changes=returned.formatting_changes)
     uses = _literal_uses(sent)
@@ -180,8 +182,11 @@ def plan_merge(sent: SentBuild, returned: WordText, name: str, current: dict[str
     for i1, i2, j1, j2 in ranges:
         authors = returned.authors(j1, j2) or ["untracked edit"]
         pending += _classify(sent, returned.text, i1, i2, j1, j2, authors, uses, result)
-    changed = _apply(sent, pending, current, result)
     result.comments = _comments(sent, returned, ranges)
+    if keep_comments:
+        pending += _comment_lines(sent, returned, ranges)
+    changed = _apply(sent, pending, current, result)
+    result.edits = [e for e in result.edits if e.status != "comment kept"]
     return result, changed
 
 
@@ -423,7 +428,7 @@ def _apply(sent: SentBuild, pending: list[_Pending], current: dict[str, str | No
             by_file.setdefault(p.file, []).append((c, d, p.text, p))
             continue
         lo, hi = min([p.a] + [o[1] for o in clash]), max([p.b] + [o[2] for o in clash])
-        c, d = m.point(lo), m.point(hi)
+        c, d = min([m.point(lo)] + [o[3] for o in clash]), max([m.point(hi)] + [o[4] for o in clash])
         theirs = base[lo:p.a] + p.text + base[p.b:hi]
         p.edit.where = f"{p.file}:{_line(ours, c)}"
         if ours[c:d] == theirs:
@@ -477,6 +482,24 @@ def _comments(sent: SentBuild, returned: WordText, ranges) -> list[CommentNote]:
             else:
                 where = "generated text"
         out.append(CommentNote(c.author, c.date, c.text, anchored, where))
+    return out
+
+
+def _comment_lines(sent: SentBuild, returned: WordText, ranges) -> list[_Pending]:
+    """A ``{## comment (author): text ##}`` line after the template line each comment is anchored in."""
+    out = []
+    for c in returned.comments:
+        if c.start < 0:
+            continue
+        o = sent.origin(min(_to_sent(c.start, ranges), len(sent.text) - 1))
+        if o.kind != "t" or o.offset < 0:
+            continue
+        source = sent.template_source(o.ref) or ""
+        end = source.find("\n", o.offset)
+        words = " ".join(f"{c.text}".replace("##}", "## }").split())
+        text = f"{{## comment ({c.author}, {c.date[:10]}) on \"{' '.join(returned.text[c.start:c.end].split())}\": {words} ##}}"
+        at, text = (len(source), "\n" + text) if end < 0 else (end + 1, text + "\n")  # the next line
+        out.append(_Pending(f"templates/{o.ref}", at, at, text, Edit("comment kept", "", text.strip())))
     return out
 
 
