@@ -182,7 +182,16 @@ def stamp_build(study: Study, out: OutputPaths) -> str:
     return stamp_build_id(out.docx, study.source_date_epoch)
 
 
-def write_source_map(study: Study, rendered: tuple[str, list, str], out: OutputPaths) -> Path | None:
+def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths) -> tuple[str, list]:
+    """The manuscript's text and each character's template file and offset, from the marked render
+    (papergen.trace.sourcemap.expected_text); pandoc reads it while the DOCX is written."""
+    from papergen.trace.sourcemap import expected_text
+
+    templates = {f.name: f.read_text(encoding="utf-8") for f in study.paths.templates.rglob("*.j2")}
+    return expected_text(rendered[2], rendered[1], templates, out.dir)
+
+
+def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths) -> Path | None:
     """.papergen/sent/<build id>/: the DOCX's source map and the files it maps to, for ``merge`` (kept once a build)."""
     import datetime
 
@@ -193,8 +202,7 @@ def write_source_map(study: Study, rendered: tuple[str, list, str], out: OutputP
     files = sorted(paths.templates.rglob("*.j2")) + [f for f in (paths.plan, paths.settings) if f.is_file()]
     built = datetime.datetime.fromtimestamp(study.source_date_epoch, tz=datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
-    return write_record(rendered[2], rendered[1], out.docx, paths.root, files, read_ledger(out.ledger)["values"],
-                        paths.sent, built)
+    return write_record(expected, out.docx, paths.root, files, read_ledger(out.ledger)["values"], paths.sent, built)
 
 
 def export_pdf(out: OutputPaths) -> Path:

@@ -35,12 +35,13 @@ _TOKEN = re.compile(r"\w+|\s|[^\w\s]")
 
 # --- making the map ------------------------------------------------------------------------
 
-def write_record(marked_md: str, printed: list[dict] | None, docx: Path, root: Path, files: list[Path],
+def write_record(expected: tuple[str, list], docx: Path, root: Path, files: list[Path],
                  values: dict, dest_parent: Path, built: str) -> Path | None:
     """The source map of ``docx`` into ``dest_parent/<build id>/``; nothing if that build is kept already.
 
-    ``files``: the study files edits may be applied to (templates, plan, study.yaml), kept as they are now;
-    ``values``: the ledger's values; ``built``: the build date (ISO).
+    ``expected``: what expected_text() returned for the render that made ``docx``; ``files``: the study
+    files edits may be applied to (templates, plan, study.yaml), kept as they are now; ``values``: the
+    ledger's values; ``built``: the build date (ISO).
     """
     data = Path(docx).read_bytes()
     sent = read_word(data, Path(docx).name)
@@ -49,9 +50,7 @@ def write_record(marked_md: str, printed: list[dict] | None, docx: Path, root: P
     dest = Path(dest_parent) / sent.build_id
     if (dest / RECORD).exists():
         return dest / RECORD
-    templates = {f.name: f.read_text(encoding="utf-8") for f in files if f.suffix == ".j2"}
-    expected, origins = expected_text(marked_md, printed or [], templates, docx.parent)
-    spans = align(expected, origins, sent.text)
+    spans = align(*expected, sent.text)
     record = {
         "format": FORMAT, "build": sent.build_id, "built": built, "text": sent.text, "spans": spans,
         "files": {Path(f).relative_to(root).as_posix(): f.read_text(encoding="utf-8") for f in files},
@@ -64,7 +63,7 @@ def write_record(marked_md: str, printed: list[dict] | None, docx: Path, root: P
     return dest / RECORD
 
 
-def expected_text(marked_md: str, printed: list[dict], templates: dict[str, str], cwd: Path) -> tuple[str, list]:
+def expected_text(marked_md: str, printed: list[dict] | None, templates: dict[str, str], cwd: Path) -> tuple[str, list]:
     """The manuscript's text as the DOCX shows it, from the marked Markdown, and each character's origin.
 
     An origin is ``("t", template, offset)`` (offset -1: no source character matched), ``("v", key, place)``
@@ -76,20 +75,47 @@ def expected_text(marked_md: str, printed: list[dict], templates: dict[str, str]
         pandoc.run_pandoc([str(md), "--from=markdown", "--to=json", f"--output={ast}"], out=ast,
                           log_path=Path(tmp) / "pandoc.log", cwd=Path(tmp), epoch=None, strict=False)
         doc = json.loads(ast.read_text(encoding="utf-8"))
-    w = _AstText(printed)
+    w = _AstText(printed or [])
     w.blocks(doc["blocks"])
     text = "".join(w.chars)
     origins = list(w.origins)
     for template, offset, length, positions in w.runs:  # literal characters -> their source offsets
         source = templates.get(template, "")[offset:offset + length]
         rendered = "".join(w.chars[p] for p in positions)
-        found = [-1] * len(rendered)
+        for p, off in zip(positions, _subsequence(rendered, source)):
+            origins[p] = ("t", template, offset + off if off >= 0 else -1)
+    return text, origins
+
+
+def _subsequence(rendered: str, source: str, window: int = 12) -> list[int]:
+    """The source index of each rendered character (-1: none), for text that is its source minus markup.
+
+    Greedy: each character is looked for in the next ``window`` source characters (Markdown drops
+    ``**``, ``\\``, ``## `` and blank lines; smart quotes change ``'``); when more than a tenth stays
+    unmatched, difflib aligns the two instead.
+    """
+    out, j = [], 0
+    for i, ch in enumerate(rendered):
+        k = source.find(ch, j, j + window) if ch != "\n" else _newline(source, j, window)
+        if k < 0 and ch != "\n":  # skipped source (a citation key the DOCX shows as a number): jump to what follows
+            k = source.find(rendered[i:i + 4], j, j + 40 * window) if len(rendered) - i >= 4 else -1
+        out.append(k)
+        if k >= 0:
+            j = k + 1
+    if sum(1 for k in out if k < 0) * 10 > len(out) + 10:
+        out = [-1] * len(rendered)
         for a, b, n in difflib.SequenceMatcher(None, rendered, source, autojunk=False).get_matching_blocks():
             for k in range(n):
-                found[a + k] = offset + b + k
-        for p, off in zip(positions, found):
-            origins[p] = ("t", template, off)
-    return text, origins
+                out[a + k] = b + k
+    return out
+
+
+def _newline(source: str, j: int, window: int) -> int:
+    """A paragraph break: the last newline of the run of newlines ahead (a blank line is two)."""
+    k = source.find("\n", j, j + window)
+    while 0 <= k < len(source) - 1 and source[k + 1] == "\n":
+        k += 1
+    return k
 
 
 class _AstText:
