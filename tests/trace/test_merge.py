@@ -105,6 +105,17 @@ def test_an_edited_number_is_refused_with_its_key_and_definition_and_never_writt
     assert "35.0" not in "".join(p.read_text() for p in (study / "templates").glob("*.j2"))
 
 
+def test_a_spelled_out_count_is_a_value_and_a_title_page_fact_goes_to_study_yaml(study, capsys):
+    d = returned(study)
+    d.replace("Eleven patients underwent", "Twelve patients underwent")
+    d.replace("Ablation with hepatectomy for NET", "Ablation and hepatectomy for NET")  # the running title
+    code, out, _ = merge(study, d, capsys=capsys)
+    assert '"Eleven patients" -> "Twelve patients": n_patients is computed from' in out
+    settings = (study / "study" / "study.yaml").read_text(encoding="utf-8")
+    assert "Ablation and hepatectomy for NET" in settings and "Ablation with hepatectomy" not in settings
+    assert "Twelve" not in template(study, "results.md.j2")
+
+
 def test_a_typed_number_in_new_prose_is_refused(study, capsys):
     d = returned(study)
     d.insert_after("This study has limitations.", " Twelve patients were lost and 3 withdrew.")
@@ -177,11 +188,12 @@ def test_an_edit_spanning_two_paragraphs(study, capsys):
 
 def test_moved_text_untracked_edits_and_formatting(study, capsys):
     d = returned(study)
-    d.move(" and endoscopy", "partly because imaging")
+    d.move(" steadily", "over recent decades")
     d.untracked("Larger prospective or multicenter studies", "Larger prospective, multicenter studies")
     d.make_bold("Kaplan-Meier method")
     code, out, _ = merge(study, d, capsys=capsys)
     assert "Larger prospective, multicenter studies" in template(study, "discussion.md.j2")
+    assert "have risen over recent decades steadily, partly" in template(study, "introduction.md.j2")
     assert "untracked edit" in out
     assert "1 formatting-only tracked changes ignored" in out
 

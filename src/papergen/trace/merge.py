@@ -38,6 +38,9 @@ _LINES = re.compile(r"[^\n]*\n|[^\n]+$")
 _MD_ESCAPE = re.compile(r"([\\`*_{}\[\]<>|^~$@])")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _COMMENT = re.compile(r"\{##.*?##\}\n?", re.DOTALL)
+#: characters pandoc writes for what the source has (a space after "et al." becomes a no-break space; smart quotes)
+_SAME = {" ": "[ \u00a0]", "\u00a0": "[ \u00a0]", "\u2019": "['\u2019]", "'": "['\u2019]", "\u2018": "['\u2018]",
+         "\u201c": '["\u201c]', "\u201d": '["\u201d]'}
 _SETTINGS_FILES = ("study/analysis_plan.py", "study/study.yaml")
 
 APPLIED, VALUE, NUMBER, GENERATED, AMBIGUOUS, CONFLICT, ALREADY = (
@@ -383,7 +386,8 @@ def _in_files(sent: SentBuild, text: str, files) -> tuple[str, int] | None:
     """(file, offset) of ``text`` written exactly once in exactly one of ``files`` of the sent build."""
     if len(text) < 4:
         return None
-    hits = [(f, m.start()) for f in files for m in re.finditer(re.escape(text), sent.files.get(f, ""))]
+    pattern = "".join(_SAME.get(ch, re.escape(ch)) for ch in text)
+    hits = [(f, m.start()) for f in files for m in re.finditer(pattern, sent.files.get(f, ""))]
     return hits[0] if len(hits) == 1 else None
 
 
