@@ -287,3 +287,37 @@ def test_report_the_tally(capsys):
     with capsys.disabled():
         print(f"\nmerge test edits: {TALLY['applied']} applied, {TALLY['refused']} refused, "
               f"{TALLY['ambiguous']} ambiguous")
+
+
+# --- the rules on a small made-up source map ---------------------------------------------------
+
+def _sent(text: str, source: str, offsets: list[int]):
+    from papergen.trace.sourcemap import SentBuild
+
+    return SentBuild({"build": "b", "built": "", "text": text, "values": {},
+                      "spans": [[0, len(text), "t", "a.md.j2", offsets]], "files": {"templates/a.md.j2": source}})
+
+
+def test_text_a_loop_printed_twice_is_ambiguous():
+    from papergen.trace.merge import plan_merge
+    from papergen.trace.wordtext import WordText
+
+    source = "{% for x in xs %}\nOne line.\n{% endfor %}\n"
+    line = source.index("One")
+    sent = _sent("One line.\nOne line.", source, [line + k for k in range(10)] + [line + k for k in range(9)])
+    result, changed = plan_merge(sent, WordText("One line.\nOne row."), "r.docx", {"templates/a.md.j2": source})
+    (edit,) = result.edits
+    assert edit.status == "ambiguous" and "loop" in edit.message and edit.both == ("One line.", "One row.")
+    assert changed == {}
+
+
+def test_literal_edit_in_a_made_up_map_goes_to_its_offset():
+    from papergen.trace.merge import plan_merge
+    from papergen.trace.wordtext import WordText
+
+    source = "# Title\n\nPlain words here.\n"
+    start = source.index("Plain")
+    sent = _sent("Plain words here.", source, [start + k for k in range(17)])
+    result, changed = plan_merge(sent, WordText("Plain sentences here."), "r.docx", {"templates/a.md.j2": source})
+    assert changed == {"templates/a.md.j2": "# Title\n\nPlain sentences here.\n"}
+    assert [e.where for e in result.edits] == ["templates/a.md.j2:3"]
