@@ -33,6 +33,18 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def need_soffice() -> None:
+    """Skip without LibreOffice, except on CI (CI=true), where .ci/run installs it and its absence fails."""
+    import os
+
+    import pytest
+
+    if soffice() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: soffice not found; .ci/run installs it with apt-get install libreoffice-writer-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed; CI is not set")
+
+
 def convert(src: Path, to: str, outdir: Path, profile: Path) -> Path:
     """``soffice --headless --convert-to`` with a private profile; the converted file's path."""
     outdir.mkdir(parents=True, exist_ok=True)

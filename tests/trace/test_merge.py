@@ -282,6 +282,14 @@ def test_a_file_that_cannot_be_merged_is_one_line_and_nothing_changes(study, tmp
     assert snapshot(study) == before  # the good file was not merged either
 
 
+def test_dry_run_writes_nothing(study, capsys):
+    before = snapshot(study)
+    d = returned(study)
+    d.replace("were men", "were male")
+    assert main(["merge", "--dry-run", str(d.save(study.parent / "dry.docx"))], root=study) == 0
+    assert "templates/results.md.j2:6" in capsys.readouterr().out and snapshot(study) == before
+
+
 def test_report_the_tally(capsys):
     """Prints how many of this file's test edits were applied, refused and ambiguous (for the notes)."""
     with capsys.disabled():

@@ -18,12 +18,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import ROOT, copy_study  # noqa: E402
-from libreoffice import edit_in_libreoffice, soffice  # noqa: E402
+from libreoffice import edit_in_libreoffice, need_soffice  # noqa: E402
 
 from papergen.cli import main  # noqa: E402
 from papergen.publish.buildid import read_build_id  # noqa: E402
 
-pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 
 STUDIES = {
     # study: (sentence edit old, new; its template; comment anchor; the value whose number is edited)
@@ -46,6 +45,7 @@ def _copy(name: str, dest: Path) -> Path:
 def test_libreoffice_round_trip(name, tmp_path, capsys):
     from papergen.pipeline.build import build_manuscript
 
+    need_soffice()
     old, new, template, anchor, key = STUDIES[name]
     root = _copy(name, tmp_path / name)
     docx = build_manuscript(root, echo=lambda *_: None).outputs.docx

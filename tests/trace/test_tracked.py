@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from libreoffice import convert, soffice  # noqa: E402
+from libreoffice import convert, need_soffice  # noqa: E402
 
 from papergen.publish import export  # noqa: E402
 from papergen.publish.reference_docx import build_reference_docx  # noqa: E402
@@ -57,8 +57,8 @@ def test_two_runs_are_byte_identical(report, tmp_path):
     assert again.read_bytes() == first
 
 
-@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_reads_them_as_recorded_changes(report, tmp_path):
+    need_soffice()
     fodt = convert(report, "fodt", tmp_path / "lo", tmp_path / "profile")
     root = etree.parse(str(fodt)).getroot()
     ns = {"text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0", "dc": "http://purl.org/dc/elements/1.1/"}

@@ -24,7 +24,6 @@ papergen.commands.merge writes them all or none.
 """
 from __future__ import annotations
 
-import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -183,7 +182,7 @@ def plan_merge(sent: SentBuild, returned: WordText, name: str, current: dict[str
     ranges = _join_within_values(sent, diff_ranges(sent.text, returned.text))
     pending: list[_Pending] = []
     for i1, i2, j1, j2 in ranges:
-        authors = returned.authors(j1, j2) or ["untracked edit"]
+        authors = returned.authors(j1, j2, dated=True) or ["untracked edit"]
         pending += _classify(sent, returned.text, i1, i2, j1, j2, authors, uses, result)
     result.comments = _comments(sent, returned, ranges)
     if keep_comments:
@@ -248,7 +247,7 @@ def _join_within_values(sent: SentBuild, ranges):
 def _literal_uses(sent: SentBuild) -> dict[tuple[str, int], int]:
     """How often each template character is printed (more than once: a loop or macro printed it)."""
     out: dict[tuple[str, int], int] = {}
-    for start, end, kind, ref, extra in sent._spans:
+    for start, end, kind, ref, extra in sent.spans:
         if kind == "t":
             for off in extra:
                 if off >= 0:
@@ -272,9 +271,6 @@ def _locate(sent: SentBuild, s: str, i1: int, i2: int, new: str, uses: dict):
         return "a loop or macro prints this text more than once; edit the template by hand"
     source = sent.template_source(template) or ""
     a, b = min(offsets), max(offsets) + 1
-    # a deleted or replaced first/last character that matched nothing: widen to its neighbour
-    if origins[0].offset < 0 and a > 0:
-        a = min(a, offsets[0])
     if "\n" in s[i1:i2]:  # a paragraph break in the edit: the whole blank line of the source with it
         while b < len(source) and source[b] == "\n" and source[b - 1] == "\n":
             b += 1
@@ -289,36 +285,30 @@ def _locate(sent: SentBuild, s: str, i1: int, i2: int, new: str, uses: dict):
         return "the edit touches the start or end of a {% if %} or {% for %} block; which side it belongs to is unclear"
     if bare.count("*") != s[i1:i2].count("*") or bare.count("_") != s[i1:i2].count("_"):
         return "the edited text crosses bold or italic markup (** or _) in the template"
-    return template, a, b, "".join(c.rstrip("\n") for c in comments) + _template_text(new, source, a)
+    return template, a, b, "".join(c.rstrip("\n") for c in comments) + _template_text(new)
 
 
 def _locate_insertion(sent: SentBuild, s: str, i: int, new: str):
-    if new.endswith("\n") and i > 0 and s[i - 1] == "\n":  # a new paragraph: after the previous one
-        left = sent.origin(i - 2) if i > 1 else None
-        if left is not None and left.kind == "t" and left.offset >= 0:
-            source = sent.template_source(left.ref) or ""
-            return left.ref, left.offset + 1, left.offset + 1, _template_text("\n" + new[:-1], source, left.offset + 1)
+    """Where text inserted before character ``i`` of the sent text goes: after its left or before its right neighbour."""
+    if new.endswith("\n") and i > 1 and s[i - 1] == "\n":  # a new paragraph: after the previous one
+        left = sent.origin(i - 2)
+        if left.kind == "t" and left.offset >= 0:
+            return left.ref, left.offset + 1, left.offset + 1, _template_text("\n" + new[:-1])
     left, right = (sent.origin(i - 1) if i else None), sent.origin(i)
     lt = left is not None and left.kind == "t" and left.offset >= 0
     rt = right.kind == "t" and right.offset >= 0 and i < len(s)
-    if lt and rt and left.ref == right.ref and right.offset - left.offset > 1:
-        source = sent.template_source(left.ref) or ""
-        gap = source[left.offset + 1:right.offset]
+    if lt and rt and left.ref == right.ref:
+        gap = _COMMENT.sub("", (sent.template_source(left.ref) or "")[left.offset + 1:right.offset])
         if "{{" in gap or "{%" in gap or "{#" in gap:
             return "the insertion falls between two branches or statements of template logic"
     if rt and (not lt or left.ref == right.ref):
-        source = sent.template_source(right.ref) or ""
-        return right.ref, right.offset, right.offset, _template_text(new, source, right.offset)
+        return right.ref, right.offset, right.offset, _template_text(new)
     if lt:
-        source = sent.template_source(left.ref) or ""
-        return left.ref, left.offset + 1, left.offset + 1, _template_text(new, source, left.offset + 1)
-    if rt:
-        source = sent.template_source(right.ref) or ""
-        return right.ref, right.offset, right.offset, _template_text(new, source, right.offset)
+        return left.ref, left.offset + 1, left.offset + 1, _template_text(new)
     return "the insertion sits between generated texts; no template line holds this place"
 
 
-def _template_text(new: str, source: str, at: int) -> str:
+def _template_text(new: str) -> str:
     """The co-author's text as template source: Markdown and Jinja characters escaped, a paragraph a blank line."""
     text = _MD_ESCAPE.sub(r"\\\1", new.translate(_QUOTES))
     text = re.sub(r"\n+", "\n\n", text)

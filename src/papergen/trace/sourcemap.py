@@ -14,6 +14,7 @@ against the build it came from (papergen.trace.merge).
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import gzip
 import json
@@ -307,8 +308,8 @@ class SentBuild:
         self.text: str = record["text"]
         self.files: dict[str, str] = record["files"]
         self.values: dict[str, dict] = record["values"]
-        self._spans = record["spans"]
-        self._starts = [s[0] for s in self._spans]
+        self.spans: list[list] = record["spans"]  # [start, end, kind, ref, offsets or place] (trace.sourcemap.align)
+        self._starts = [s[0] for s in self.spans]
 
     @classmethod
     def load(cls, sent_dir: Path, build_id: str, name: str) -> "SentBuild":
@@ -322,12 +323,10 @@ class SentBuild:
 
     def origin(self, i: int) -> Origin:
         """The origin of character ``i`` of the sent text."""
-        import bisect
-
         k = bisect.bisect_right(self._starts, i) - 1
         if k < 0 or i >= len(self.text):
             return Origin("g")
-        s = self._spans[k]
+        s = self.spans[k]
         if s[2] == "t":
             return Origin("t", s[3], s[4][i - s[0]], start=s[0], end=s[1])
         if s[2] == "v":

@@ -62,13 +62,15 @@ class WordText:
     #: comment id -> positions in the text of its range start, range end and reference mark
     anchors: dict[str, list[int]] = field(default_factory=dict)
 
-    def authors(self, start: int, end: int) -> list[str]:
-        """Who made the tracked changes touching ``start``..``end`` of the text ([] for an untracked edit)."""
+    def authors(self, start: int, end: int, dated: bool = False) -> list[str]:
+        """Who made the tracked changes touching ``start``..``end`` of the text ([] for an untracked edit);
+        ``dated``: "author, date" (the day of the change)."""
         out = []
         for c in self.changes:
             hit = (c.start < end and c.end > start) if c.kind == "ins" else (start <= c.start <= end)
-            if hit and c.author not in out:
-                out.append(c.author)
+            who = f"{c.author}, {c.date[:10]}" if dated and c.date else c.author
+            if hit and who not in out:
+                out.append(who)
         return out
 
 
