@@ -24,16 +24,14 @@ papergen.commands.merge writes them all or none.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
 from papergen.trace.sourcemap import SentBuild
+from papergen.trace.textdiff import opcodes
 from papergen.trace.wordtext import WordText
 from papergen.write.lint import typed_numbers
 
-_TOKEN = re.compile(r"\w+|\s|[^\w\s]")
-_LINES = re.compile(r"[^\n]*\n|[^\n]+$")
 _MD_ESCAPE = re.compile(r"([\\`*_{}\[\]<>|^~$@])")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _COMMENT = re.compile(r"\{##.*?##\}\n?", re.DOTALL)
@@ -96,31 +94,7 @@ class _Pending:
 
 def diff_ranges(a: str, b: str) -> list[tuple[int, int, int, int]]:
     """Stretches of ``a`` and ``b`` that differ, (a1, a2, b1, b2): paragraphs first, then words."""
-    out = []
-    ap, bp = [(m.start(), m.group()) for m in _LINES.finditer(a)], [(m.start(), m.group()) for m in _LINES.finditer(b)]
-    sm = difflib.SequenceMatcher(None, [t for _, t in ap], [t for _, t in bp], autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if op == "equal":
-            continue
-        a1 = ap[i1][0] if i1 < len(ap) else len(a)
-        a2 = ap[i2 - 1][0] + len(ap[i2 - 1][1]) if i2 > i1 else a1
-        b1 = bp[j1][0] if j1 < len(bp) else len(b)
-        b2 = bp[j2 - 1][0] + len(bp[j2 - 1][1]) if j2 > j1 else b1
-        if op != "replace":
-            out.append((a1, a2, b1, b2))
-            continue
-        at = [(m.start(), m.group()) for m in _TOKEN.finditer(a, a1, a2)]
-        bt = [(m.start(), m.group()) for m in _TOKEN.finditer(b, b1, b2)]
-        wm = difflib.SequenceMatcher(None, [t for _, t in at], [t for _, t in bt], autojunk=False)
-        for wop, k1, k2, l1, l2 in wm.get_opcodes():
-            if wop == "equal":
-                continue
-            x1 = at[k1][0] if k1 < len(at) else a2
-            x2 = at[k2 - 1][0] + len(at[k2 - 1][1]) if k2 > k1 else x1
-            y1 = bt[l1][0] if l1 < len(bt) else b2
-            y2 = bt[l2 - 1][0] + len(bt[l2 - 1][1]) if l2 > l1 else y1
-            out.append((x1, x2, y1, y2))
-    return _join_close(out, a, b)
+    return _join_close([(a1, a2, b1, b2) for op, a1, a2, b1, b2 in opcodes(a, b) if op != "equal"], a, b)
 
 
 def _join_close(ranges, a: str, b: str):
@@ -138,20 +112,7 @@ class _Offsets:
     """Char offsets of one text in another, from difflib's opcodes: equal stretches map, changed ones clash."""
 
     def __init__(self, base: str, ours: str) -> None:
-        self.ops: list[tuple[str, int, int, int, int]] = []
-        bl, ol = [(m.start(), m.group()) for m in _LINES.finditer(base)], [(m.start(), m.group()) for m in _LINES.finditer(ours)]
-        sm = difflib.SequenceMatcher(None, [t for _, t in bl], [t for _, t in ol], autojunk=False)
-        for op, i1, i2, j1, j2 in sm.get_opcodes():
-            b1 = bl[i1][0] if i1 < len(bl) else len(base)
-            b2 = bl[i2 - 1][0] + len(bl[i2 - 1][1]) if i2 > i1 else b1
-            o1 = ol[j1][0] if j1 < len(ol) else len(ours)
-            o2 = ol[j2 - 1][0] + len(ol[j2 - 1][1]) if j2 > j1 else o1
-            if op != "replace":
-                self.ops.append((op, b1, b2, o1, o2))
-                continue
-            cm = difflib.SequenceMatcher(None, base[b1:b2], ours[o1:o2], autojunk=False)
-            for cop, c1, c2, d1, d2 in cm.get_opcodes():
-                self.ops.append((cop, b1 + c1, b1 + c2, o1 + d1, o1 + d2))
+        self.ops = opcodes(base, ours, chars=10**6)
 
     def changed(self, a: int, b: int) -> list[tuple]:
         """The changed stretches of ``ours`` that touch base[a:b] (an insertion at a or b touches it)."""

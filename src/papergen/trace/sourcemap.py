@@ -18,7 +18,6 @@ import bisect
 import difflib
 import gzip
 import json
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +25,12 @@ from pathlib import Path
 from papergen.atomic import write_bytes
 from papergen.errors import UnknownBuildError
 from papergen.publish import pandoc
+from papergen.trace.textdiff import opcodes
 from papergen.trace.wordtext import read_word
 from papergen.write import sourcemarks
 
 RECORD = "map.json.gz"
 FORMAT = 1
-_TOKEN = re.compile(r"\w+|\s|[^\w\s]")
 
 
 # --- making the map ------------------------------------------------------------------------
@@ -231,46 +230,15 @@ class _AstText:
 def align(expected: str, origins: list, actual: str) -> list[list]:
     """Spans ``[start, end, kind, ref, extra]`` of ``actual`` (the DOCX text), with the origins of ``expected``.
 
-    Paragraphs are aligned first, then the words of paragraphs that differ, then the characters of
-    short stretches of words that differ (difflib each time); what the DOCX has that the Markdown had
-    not (citation numbers, the references) is generated text. ``extra`` holds the source offset of
-    each character for a literal span, the printing place for a value.
+    Paragraphs, words, then the characters of short stretches that differ are aligned (papergen.trace.textdiff);
+    what the DOCX has that the Markdown had not (citation numbers, the references) is generated text.
+    ``extra`` holds the source offset of each character for a literal span, the printing place for a value.
     """
     out: list = [("g",)] * len(actual)
-    ep, ap = _lines(expected), _lines(actual)
-    sm = difflib.SequenceMatcher(None, [t for _, t in ep], [t for _, t in ap], autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    for op, e1, e2, a1, a2 in opcodes(expected, actual, chars=40):
         if op == "equal":
-            _copy(out, origins, ep[i1][0], ap[j1][0], ep[i2 - 1][0] + len(ep[i2 - 1][1]) - ep[i1][0])
-        elif op == "replace":
-            es, ee = ep[i1][0], ep[i2 - 1][0] + len(ep[i2 - 1][1])
-            as_, ae = ap[j1][0], ap[j2 - 1][0] + len(ap[j2 - 1][1])
-            _align_words(out, origins, expected, es, ee, actual, as_, ae)
+            out[a1:a2] = origins[e1:e2]
     return _spans(out)
-
-
-def _lines(text: str) -> list[tuple[int, str]]:
-    """(start, text) of each paragraph, its newline included."""
-    return [(m.start(), m.group()) for m in re.finditer(r"[^\n]*\n|[^\n]+$", text)]
-
-
-def _copy(out: list, origins: list, es: int, as_: int, n: int) -> None:
-    out[as_:as_ + n] = origins[es:es + n]
-
-
-def _align_words(out, origins, expected, es, ee, actual, as_, ae) -> None:
-    et = [(m.start(), m.group()) for m in _TOKEN.finditer(expected, es, ee)]
-    at = [(m.start(), m.group()) for m in _TOKEN.finditer(actual, as_, ae)]
-    sm = difflib.SequenceMatcher(None, [t for _, t in et], [t for _, t in at], autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if op == "equal":
-            _copy(out, origins, et[i1][0], at[j1][0], et[i2 - 1][0] + len(et[i2 - 1][1]) - et[i1][0])
-        elif op == "replace" and i2 - i1 < 40 and j2 - j1 < 40:
-            e1, e2 = et[i1][0], et[i2 - 1][0] + len(et[i2 - 1][1])
-            a1, a2 = at[j1][0], at[j2 - 1][0] + len(at[j2 - 1][1])
-            cm = difflib.SequenceMatcher(None, expected[e1:e2], actual[a1:a2], autojunk=False)
-            for a, b, n in cm.get_matching_blocks():
-                _copy(out, origins, e1 + a, a1 + b, n)
 
 
 def _spans(origins: list) -> list[list]:
