@@ -76,3 +76,14 @@ def test_not_a_docx(tmp_path, plain):
         read_word(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "x.docx")
     with pytest.raises(CorruptDocxError, match="Word 97-2003"):
         read_word(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "x.doc")
+
+
+def test_an_odt_is_named(tmp_path):
+    import zipfile
+
+    path = tmp_path / "x.odt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", "<x/>")
+    with pytest.raises(CorruptDocxError, match="OpenDocument file"):
+        read_word(path.read_bytes(), "x.odt")

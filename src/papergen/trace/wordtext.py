@@ -83,8 +83,12 @@ def read_word(data: bytes, name: str = "the DOCX") -> WordText:
         raise CorruptDocxError(f"{name} is a Word 97-2003 document, not a DOCX: save it as .docx and merge again")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            document = etree.fromstring(z.read("word/document.xml"))
             names = z.namelist()
+            if "word/document.xml" not in names and "mimetype" in names \
+                    and z.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+                raise CorruptDocxError(f"{name} is an OpenDocument file (.odt), not a DOCX: save it in Word "
+                                       "format (.docx) and merge again")
+            document = etree.fromstring(z.read("word/document.xml"))
             comments = etree.fromstring(z.read("word/comments.xml")) if "word/comments.xml" in names else None
         build = read_build_id(data)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, EOFError, ValueError) as exc:
