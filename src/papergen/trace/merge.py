@@ -170,6 +170,8 @@ def _classify(sent: SentBuild, theirs: str, i1: int, i2: int, j1: int, j2: int, 
     if values:
         return _value_edits(sent, s, theirs, i1, i2, j1, j2, values, authors, result)
     kinds = {o.kind for o in origins}
+    if i1 == i2 and all(o.kind == "g" for o in (sent.origin(max(i1 - 1, 0)), sent.origin(i1))):
+        kinds = {"g"}  # an insertion into generated text (the references, a table's labels)
     if kinds == {"g"}:
         return _generated_edit(sent, s, i1, i2, new, authors, result)
     if kinds - {"t"}:
