@@ -7,6 +7,7 @@ Word does (tests/ooxml.py) and runs ``python build.py merge`` in-process.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -91,14 +92,16 @@ def test_a_tracked_prose_edit_goes_to_its_template_line(study, capsys):
     assert "templates/results.md.j2:6" in out and "J. Smith" in out
 
 
-def test_an_edited_number_is_refused_with_its_key_and_definition_and_never_written(study, capsys):
+def test_an_edited_number_is_refused_with_its_key_and_definition_and_never_written(sent, study, capsys):
     before = snapshot(study)
+    old = json.loads((sent / "manuscript" / "numbers.json").read_text(encoding="utf-8"))["values"]["os.mean"]["text"]
+    new = old.replace("34.1", "35.0")  # e.g. "34.1 (± 3.7) mo" -> "35.0 (± 3.7) mo"
     d = returned(study)
-    d.replace("34.1 ± 3.7 months", "35.0 ± 3.7 months")
+    d.replace(old, new)
     code, out, _ = merge(study, d, capsys=capsys)
     assert code == 0
-    assert '"34.1 ± 3.7 months" -> "35.0 ± 3.7 months": os.mean is computed from data/patients.csv; ' \
-           "change the data or the plan" in out
+    assert f'"{old}' in out and f'-> "{new}' in out  # as printed (the house style may add "(mean ± SE)")
+    assert "os.mean is computed from data/patients.csv; change the data or the plan" in out
     assert "Kaplan-Meier mean overall survival" in out  # the definition
     after = snapshot(study)
     assert {k: v for k, v in after.items() if "merge-report" not in k} == before
@@ -179,11 +182,11 @@ def test_deleted_and_inserted_paragraphs(study, capsys):
 
 def test_an_edit_spanning_two_paragraphs(study, capsys):
     d = returned(study)
-    d.join_paragraphs("Informed consent statement")
-    d.insert_after("the authors’ statement.", " ")
+    d.join_paragraphs("within reach of surgical treatment.")
+    d.insert_after("within reach of surgical treatment.", " ")
     code, out, _ = merge(study, d, capsys=capsys)
-    text = template(study, "title_page.md.j2")
-    assert "authors' statement. **Conflict-of-interest statement:**" in text
+    text = template(study, "introduction.md.j2")  # the paragraphs joined; the STROBE comment between them kept
+    assert "within reach of surgical treatment. {## strobe: 3 ##}\nWe reviewed" in text
 
 
 def test_moved_text_untracked_edits_and_formatting(study, capsys):

@@ -66,7 +66,8 @@ def test_libreoffice_round_trip(name, tmp_path, capsys):
     after = (root / "templates" / template).read_text(encoding="utf-8")
     assert new in after and old not in after.replace(new, "")           # the sentence: applied
     assert before.replace(old, new, 1) == after                          # and nothing else changed
-    assert f'"{value}" -> "{changed}": {key} is computed from' in out     # the number: refused, with its key
+    assert f'"{value}' in out and f'-> "{changed}' in out                # the number: refused (as printed) ...
+    assert f"{key} is computed from" in out                              # ... with its key
     assert changed not in after
     assert "J. Smith" in out                                             # LibreOffice kept the author
     assert "Please add how complete the follow-up was." in out and f'on "{anchor}"' in out
