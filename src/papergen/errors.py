@@ -94,6 +94,29 @@ class ConsistencyError(PapergenError):
     """Two numbers that must agree do not (a sum, a table's n, one statistic declared twice)."""
 
 
+class ReturnedDocxError(PapergenError):
+    """A DOCX given to ``merge`` cannot be merged; nothing was changed."""
+
+
+class NotFromPapergenError(ReturnedDocxError):
+    """The DOCX carries no papergen build identifier (it was not built by papergen, or lost its properties)."""
+
+
+class UnknownBuildError(ReturnedDocxError):
+    """The DOCX names a build this study has no record of (.papergen/sent/ lacks it)."""
+
+
+class CorruptDocxError(ReturnedDocxError):
+    """The file is damaged, or not a DOCX at all."""
+
+
+class ProtectedDocxError(ReturnedDocxError):
+    """The DOCX is encrypted with a password."""
+
+
+class MergeError(PapergenError):
+    """The merge would leave a template that does not render (it was not written)."""
+
 #: a value longer than SHOWN_WHOLE characters is cut in messages to its first CUT_AT and its length
 SHOWN_WHOLE, CUT_AT = 80, 60
 

@@ -62,6 +62,12 @@ _NOT_PROSE = re.compile(
     r"|\]\([^)\n]*\)"                             # link and image targets ](figures/os.png)
     r"|<?(?:https?|ftp)://[^\s>)\]]+>?|\bdoi:\S+|\bwww\.\S+")   # URLs and DOIs
 
+
+def typed_numbers(prose: str) -> list[str]:
+    """The hand-typed numbers (digits, number words) the lint would report in a stretch of prose."""
+    return [m.group(0) for m in _NUMBER.finditer(_NOT_PROSE.sub(lambda m: " " * len(m.group()), prose))]
+
+
 #: a fenced raw block (```{=openxml}), an inline raw span (`...`{=typst}), an HTML tag: what pandoc passes verbatim
 _RAW_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*\{[ \t]*=([\w-]+)[ \t]*\}", re.MULTILINE)
 _RAW_INLINE = re.compile(r"(`+)(?:(?!\1).)+?\1\{=([\w-]+)\}", re.DOTALL)
@@ -97,10 +103,11 @@ class Finding:
 
 def template_env(template_dir: Path = Path("."), root: Path | None = None, compiled: Path | None = None):
     """A Jinja environment with the renderer's delimiters ({## ##} comments), loading from ``template_dir``
-    (inside the study folder ``root``); ``compiled``: the render's folder of compiled templates."""
+    (inside the study folder ``root``); ``compiled``: the render's folder of compiled templates, which holds
+    them compiled with source marks, as the render's environment compiles them (so this one does too)."""
     from papergen.write.render import Renderer  # Jinja: only once a template is lexed (not on a no-op build)
 
-    return Renderer(Path(template_dir), {}, root=root, compiled=compiled).env
+    return Renderer(Path(template_dir), {}, root=root, compiled=compiled, source_map=compiled is not None).env
 
 
 def tokens(env, source: str, name: str = "template"):
