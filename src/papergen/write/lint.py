@@ -151,12 +151,18 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None,
             for m in _NUMBER.finditer(masked):
                 out.append(_finding(source, shown, at + m.start(), m.group(), "prose", hints))
         elif kind in ("integer", "float") or (kind == "string" and re.search(r"\d", text)):
-            if not (kind == "string" and recent[-2:] == [("name", "literal"), ("operator", "(")]):
+            marked = recent[-2:] == [("name", "literal"), ("operator", "(")]  # literal("Ki-67"): marked as not data
+            template_name = recent[-1:] and recent[-1] in _TEMPLATE_TAGS  # {% include "part2.md.j2" %}
+            if not (kind == "string" and (marked or template_name)):
                 out.append(_finding(source, shown, at, text.strip("\"'") if kind == "string" else text,
                                     "expression", hints))
         if kind not in ("whitespace",):
             recent = (recent + [(kind, text)])[-2:]
     return out
+
+
+#: a string right after these names is a template's file name, not a number
+_TEMPLATE_TAGS = {("name", "include"), ("name", "import"), ("name", "extends"), ("name", "from")}
 
 
 def _unreadable(source: str, shown: str, exc: Exception) -> Finding:
