@@ -6,60 +6,32 @@ sentence appears (scroll position and open card kept), a broken template shows
 its one-line error as a banner over the last good page, the fix clears it, a
 data edit marks the changed number with old -> new in its card, and nothing
 outside manuscript/ can be fetched. Skipped only when chromium is truly absent
-and CI is not set; on CI (CI=true) a missing browser fails the test.
+and CI is not set; on CI (CI=true) a missing browser fails the test (conftest.py's browser).
 """
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import shutil
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from studycopy import copy_study
+from studycopy import Running, copy_study
 
-CHROMIUM = os.environ.get("PAPERGEN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAITING = "waiting for a change"
 UP_TO_DATE = "DOCX and PDF up to date"
 SCREENSHOT = Path("/tmp/papergen-preview-banner.png")
 
 
-class Preview:
-    """A running ``python build.py preview --no-browser`` whose output is read line by line."""
+class Preview(Running):
+    """A running ``python build.py preview --no-browser``, and raw requests to its server."""
 
     def __init__(self, study: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "build.py", "preview", "--no-browser"], cwd=study, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines: list[str] = []
+        super().__init__(study, "preview", "--no-browser")
         first = self.until("papergen preview: ")[-1]
         self.url = re.search(r"http://127\.0\.0\.1:\d+/", first).group(0)
         self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
-
-    def until(self, text: str, timeout: float = 120) -> list[str]:
-        start, seen = time.monotonic(), len(self.lines)
-        while time.monotonic() - start < timeout:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line.rstrip("\n"))
-            if text in line:
-                return self.lines[seen:]
-        raise AssertionError(f"no {text!r} within {timeout} s; printed:\n" + "\n".join(self.lines))
-
-    def stop(self, sig=signal.SIGINT) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        rest, _ = self.proc.communicate(timeout=30)
-        self.lines += rest.splitlines()
-        return self.proc.returncode
 
     def get(self, path: str, host: str = "127.0.0.1") -> tuple[int, bytes]:
         """A raw request (the path sent as written, no client-side clean-up) with the given Host header."""
@@ -72,20 +44,6 @@ class Preview:
             return r.status, r.read()
         finally:
             conn.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: chromium not found at {CHROMIUM}; .ci/run installs it with apt-get install chromium")
-        pytest.skip(f"chromium not installed ({CHROMIUM} missing; apt-get install chromium); CI is not set")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def edit(path: Path, old: str, new: str) -> None:

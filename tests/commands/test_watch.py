@@ -6,47 +6,23 @@ the copy as an author would and reads what the watch prints.
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from conftest import docx_text
-from studycopy import copy_study
+from studycopy import Running, copy_study
 
 from papergen.pipeline.build import build_manuscript
 
 WAITING = "waiting for a change"
 
 
-class Watch:
-    """A running ``python build.py watch`` whose output is read line by line."""
+class Watch(Running):
+    """A running ``python build.py watch``."""
 
     def __init__(self, study, *args):
-        self.proc = subprocess.Popen([sys.executable, "build.py", "watch", *args], cwd=study, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines: list[str] = []
-
-    def until(self, text: str, timeout: float = 120) -> list[str]:
-        """Lines printed up to and including the next one containing ``text``."""
-        start, seen = time.monotonic(), len(self.lines)
-        while time.monotonic() - start < timeout:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line.rstrip("\n"))
-            if text in line:
-                return self.lines[seen:]
-        raise AssertionError(f"no {text!r} within {timeout} s; printed:\n" + "\n".join(self.lines))
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        rest, _ = self.proc.communicate(timeout=60)
-        self.lines += rest.splitlines()
-        return self.proc.returncode
+        super().__init__(study, "watch", *args)
 
 
 def append(study, text: str):
