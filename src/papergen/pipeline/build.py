@@ -87,9 +87,9 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         if c.figures.pending:
             s.run("figures drawn", c.figures.finish)  # drawn in a helper process since the figures stage
         if on_page is not None:  # the page before the rest
-            s.run("review edition", write_review, ast, out)
+            s.run("review edition", write_review, ast, out, c)
             on_page(out)
-        review = [] if on_page is not None else [s.call("review edition", write_review, ast, out)]
+        review = [] if on_page is not None else [s.call("review edition", write_review, ast, out, c)]
         report, checklist, _, _, changes, *_ = s.together(  # independent; pandoc and Typst run on both cores
             s.call("journal profile", journal.report, study, out, ast, echo),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
