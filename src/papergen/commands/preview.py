@@ -26,6 +26,10 @@ from papergen.study import Study, StudyPaths
 from papergen.trace.diff import Version, changed_texts, compare, load_version
 
 
+#: seconds without a new file event that end one save (an editor's write, rename and touch come within a few ms)
+STEP = 0.02
+
+
 def run(paths: StudyPaths, argv: list[str]) -> int:
     """The preview command: serve, open the browser, build now and after every save, until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="python build.py preview",
@@ -58,7 +62,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
         return code
 
     try:
-        rebuild_on_change(paths, once, restart_argv=["--port", str(port), "--no-browser"])
+        rebuild_on_change(paths, once, step=STEP, restart_argv=["--port", str(port), "--no-browser"])
     except KeyboardInterrupt:
         pass
     finally:
