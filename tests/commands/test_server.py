@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 
 import pytest
 
@@ -114,3 +115,9 @@ def test_only_the_manuscript_folder_and_only_for_localhost(served):
         assert b"not for the browser" not in body and b"km.png" not in body
     for host in ("evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "0.0.0.0"):
         assert get(port, "/numbers.json", host=host)[0] == 400, host
+
+
+def test_bound_to_127_0_0_1_alone(served):
+    _, port = served
+    with pytest.raises(ConnectionRefusedError):  # another loopback address of this machine
+        socket.create_connection(("127.0.0.2", port), timeout=5).close()

@@ -75,3 +75,24 @@ def test_a_failed_build_is_one_line_and_the_watch_goes_on(study):
     finally:
         watch.stop()
     assert "Fixed by the author." in (study / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
+
+
+def test_the_watch_follows_what_the_build_reads_and_nothing_else(study):
+    from watchfiles import Change
+
+    from papergen.commands.watch import ENGINE_DIR, InputFilter, watched
+    from papergen.study import StudyPaths
+
+    (study / ".venv" / "lib").mkdir(parents=True)
+    (study / "notes").mkdir()
+    paths = StudyPaths(study)
+    places = watched(paths)
+    assert places == [study / "data", study / "study", study / "templates", study / "build.py", ENGINE_DIR]
+    keep = InputFilter(paths)
+    for path in ("templates/discussion.md.j2", "data/patients.csv", "study/study.yaml", "build.py"):
+        assert keep(Change.modified, str(study / path)), path
+    for path in ("manuscript/numbers.json", ".papergen/build.log", ".manuscript.staging-1/x.md", ".venv/lib/x.py",
+                 "templates/.discussion.md.j2.swp", "templates/__pycache__/x.pyc", "notes/todo.txt",
+                 "study/__pycache__/analysis_plan.cpython-311.pyc"):
+        assert not keep(Change.modified, str(study / path)), path
+    assert keep(Change.modified, str(ENGINE_DIR / "trace" / "review.py"))

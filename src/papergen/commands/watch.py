@@ -77,15 +77,36 @@ def rebuild_on_change(paths: StudyPaths, build_once: Callable[[], int], *, build
 
 def changes(paths: StudyPaths, *, step: float = 0.05, stop: threading.Event | None = None) -> Iterator[str]:
     """"inputs" after each save of a file the build reads, "engine" after one of papergen's own files; events
-    of one save (an editor writes, renames, touches) come as one. Ends when ``stop`` is set."""
+    of one save (an editor writes, renames, touches) come as one. Ends when ``stop`` is set.
+
+    The study's input folders are watched whole, its top-level files and the data files the codebook names
+    elsewhere one by one (the study folder may hold a .venv or .git of thousands of folders); when one of
+    those files is replaced, or a folder or file appears or goes, the watch starts anew on what is there.
+    """
     import watchfiles  # the file events are the watch's own: no build imports them
 
-    places = [p for p in (paths.root, ENGINE_DIR) if p.is_dir()]
     keep = InputFilter(paths)
-    for batch in watchfiles.watch(*places, watch_filter=keep, step=max(1, int(step * 1000)), debounce=1000,
-                                  stop_event=stop, raise_interrupt=True, rust_timeout=500, yield_on_timeout=False):
-        paths_changed = [Path(p) for _, p in batch]
-        yield "engine" if any(p.is_relative_to(ENGINE_DIR) for p in paths_changed) else "inputs"
+    while True:
+        places = watched(paths)
+        singles = {p for p in places if p.is_file()}
+        for batch in watchfiles.watch(*places, watch_filter=keep, step=max(1, int(step * 1000)), debounce=1000,
+                                      stop_event=stop, raise_interrupt=True, rust_timeout=500,
+                                      yield_on_timeout=False):
+            changed = [Path(p) for _, p in batch]
+            yield "engine" if any(p.is_relative_to(ENGINE_DIR) for p in changed) else "inputs"
+            if singles.intersection(changed) or watched(paths) != places:
+                break  # watch again: a file watched alone was replaced, or the places changed
+        else:
+            return  # stopped
+
+
+def watched(paths: StudyPaths) -> list[Path]:
+    """What the watch follows: the input folders that exist, the study's top-level files, the data files the
+    codebook names elsewhere, and papergen's own folder."""
+    folders = [f for f in input_folders(paths) if f.is_dir()]
+    files = [f for f in sorted(paths.root.iterdir()) if f.is_file() and not f.name.startswith(".")]
+    elsewhere = [f for f in codebook_files(paths) if f.is_file() and not any(f.is_relative_to(d) for d in folders)]
+    return [*folders, *files, *elsewhere, ENGINE_DIR]
 
 
 class InputFilter:
