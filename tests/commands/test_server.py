@@ -58,8 +58,8 @@ def test_the_csp_gains_self_and_keeps_its_hashes():
 
 
 def test_the_page_loads_the_client_from_this_origin():
-    page = with_client(PAGE.format(csp=STRICT, text="Hello").encode(), 7).decode()
-    assert page.count('<script src="/__papergen/preview.js" data-version="7"></script>') == 1
+    page = with_client(PAGE.format(csp=STRICT, text="Hello").encode(), 7, "abc").decode()
+    assert page.count('<script src="/__papergen/preview.js" data-version="7" data-session="abc"></script>') == 1
     assert page.index("preview.js") > page.index("Hello")
     assert "connect-src 'self'" in page and "'sha256-BBB=' 'self'" in page
 

@@ -16,9 +16,10 @@ import asyncio
 import html
 import json
 import re
+import secrets
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -44,12 +45,14 @@ class Snapshot:
     """What the page shows besides the manuscript: which page, the exports' state, the error, changed numbers."""
 
     version: int = 0
+    session: str = ""          # this server's run: a page from another run (before a restart) reloads
     status: str = "updating"   # updating (a build runs; DOCX and PDF follow) | ready | failed
     error: dict | None = None  # {"message", "file", "line", "column"}
     changed: dict = field(default_factory=dict)  # key -> {"old": text, "new": text}
 
     def as_json(self) -> dict:
-        return {"version": self.version, "status": self.status, "error": self.error, "changed": self.changed}
+        return {"version": self.version, "session": self.session, "status": self.status, "error": self.error,
+                "changed": self.changed}
 
 
 class PreviewState:
@@ -57,7 +60,8 @@ class PreviewState:
 
     def __init__(self, root: Path, manuscript: Path, page_name: str) -> None:
         self.root, self.manuscript, self.page_name = Path(root), Path(manuscript), page_name
-        self.snapshot = Snapshot()
+        self.session = secrets.token_hex(8)
+        self.snapshot = Snapshot(session=self.session)
         self.page: bytes | None = None
         self._lock = threading.Lock()
         self._listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
@@ -66,35 +70,39 @@ class PreviewState:
     def started(self) -> None:
         """A build began: DOCX and PDF are about to change."""
         with self._lock:
-            s = self.snapshot
-            self.snapshot = Snapshot(version=s.version, status="updating", error=s.error, changed=s.changed)
-        self._publish()
+            self.snapshot = replace(self.snapshot, status="updating")
+            self._publish()
 
     def new_page(self, page: bytes, changed: dict) -> None:
         """A new review edition: the error (if any) is cleared; DOCX and PDF are still being written."""
         with self._lock:
             self.page = page
-            self.snapshot = Snapshot(version=self.snapshot.version + 1, status="updating", changed=changed)
-        self._publish()
+            self.snapshot = replace(self.snapshot, version=self.snapshot.version + 1, status="updating", error=None,
+                                    changed=changed)
+            self._publish()
 
     def finished(self, error: str | None) -> None:
         """A build ended: all outputs written (``error`` None) or failed with the one-line ``error``."""
         with self._lock:
-            s = self.snapshot
-            self.snapshot = Snapshot(version=s.version, changed=s.changed,
-                                     status="failed" if error else "ready",
-                                     error=located(error) if error else None)
-        self._publish()
+            self.snapshot = replace(self.snapshot, status="failed" if error else "ready",
+                                    error=located(error) if error else None)
+            self._publish()
 
     def close(self) -> None:
         """Ends every open event stream (the server is stopping)."""
-        for loop, queue in list(self._listeners):
-            loop.call_soon_threadsafe(queue.put_nowait, None)
+        with self._lock:
+            self._send(None)
 
     def _publish(self) -> None:
-        message = json.dumps(self.snapshot.as_json())
+        """The snapshot to every open page; called holding the lock, so pages get the states in order."""
+        self._send(json.dumps(self.snapshot.as_json()))
+
+    def _send(self, message: str | None) -> None:
         for loop, queue in list(self._listeners):
-            loop.call_soon_threadsafe(queue.put_nowait, message)
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, message)
+            except RuntimeError:  # that page's server loop has ended
+                self._listeners.discard((loop, queue))
 
     # -- the server ----------------------------------------------------------------------
     def served_page(self) -> bytes | None:
@@ -106,16 +114,18 @@ class PreviewState:
             if not kept.is_file():
                 return None
             page = kept.read_bytes()
-        return with_client(page, version)
+        return with_client(page, version, self.session)
 
     def listen(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
-        queue.put_nowait(json.dumps(self.snapshot.as_json()))
-        self._listeners.add((asyncio.get_running_loop(), queue))
+        with self._lock:  # no state published between the first message and the first push
+            queue.put_nowait(json.dumps(self.snapshot.as_json()))
+            self._listeners.add((asyncio.get_running_loop(), queue))
         return queue
 
     def forget(self, queue: asyncio.Queue) -> None:
-        self._listeners = {(loop, q) for loop, q in self._listeners if q is not queue}
+        with self._lock:
+            self._listeners = {(loop, q) for loop, q in self._listeners if q is not queue}
 
 
 def located(message: str) -> dict:
@@ -129,13 +139,13 @@ def located(message: str) -> dict:
     return out
 
 
-def with_client(page: bytes, version: int) -> bytes:
+def with_client(page: bytes, version: int, session: str = "") -> bytes:
     """The review edition with the preview's script, and its Content-Security-Policy widened to load it from
     this server and to follow /__papergen/events (``'self'`` added to script-src, style-src and connect-src)."""
     text = page.decode("utf-8")
     text = re.sub(r'(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(")',
                   lambda m: m.group(1) + widened_csp(html.unescape(m.group(2))) + m.group(3), text, count=1)
-    tag = f'<script src="{CLIENT}" data-version="{version}"></script>\n'
+    tag = f'<script src="{CLIENT}" data-version="{version}" data-session="{session}"></script>\n'
     at = text.rfind("</body>")
     text = text[:at] + tag + text[at:] if at >= 0 else text + tag
     return text.encode("utf-8")
@@ -168,15 +178,15 @@ class ManuscriptFiles(StaticFiles):
             page = self.state.served_page()
             if page is not None:
                 return Response(page, media_type="text/html; charset=utf-8", headers=NO_STORE)
-            return HTMLResponse(waiting_page(), headers=NO_STORE)
+            return HTMLResponse(waiting_page(self.state.session), headers=NO_STORE)
         return await super().get_response(path, scope)
 
 
-def waiting_page() -> str:
+def waiting_page(session: str = "") -> str:
     """Shown until the first build has made a review edition: the preview's script shows its state."""
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>papergen preview</title></head>'
             f'<body><main id="pg-paper"><p>Building the review edition ...</p></main>'
-            f'<script src="{CLIENT}" data-version="0"></script></body></html>')
+            f'<script src="{CLIENT}" data-version="0" data-session="{session}"></script></body></html>')
 
 
 def make_app(state: PreviewState) -> Starlette:

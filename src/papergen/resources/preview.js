@@ -6,6 +6,7 @@
   "use strict";
   const me = document.currentScript;
   const version = Number(me.dataset.version || 0);
+  const session = me.dataset.session || "";
   const KEEP = "papergen-preview-view";
   const STATUS = {
     updating: "updating DOCX and PDF …",
@@ -114,7 +115,7 @@
   const events = new EventSource("/__papergen/events");
   events.addEventListener("state", (ev) => {
     const state = JSON.parse(ev.data);
-    if (state.version > version) {
+    if (state.version > version || (state.session !== session && state.version > 0)) {  // new page, or restarted
       events.close();
       keepView();
       window.location.reload();
