@@ -96,7 +96,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
             s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
             s.call("export PDF", export_pdf, out, cache=c.pdf(out)),
             s.call("compare with last build", compare_with_last, study, final, out, c),
-            *review)
+            *review, background=on_page is not None)
         report += checklist
         out.ast.unlink()  # read by the writers above; not an output
         s.run("swap in manuscript/", swap_in, staging, final)
