@@ -7,6 +7,8 @@ refusals (paths outside the folder, folder listings, other Host headers).
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import json
 import socket
@@ -121,3 +123,29 @@ def test_bound_to_127_0_0_1_alone(served):
     _, port = served
     with pytest.raises(ConnectionRefusedError):  # another loopback address of this machine
         socket.create_connection(("127.0.0.2", port), timeout=5).close()
+
+
+def test_the_client_runs_under_a_policy_of_hashes_in_chromium(served, browser):
+    """The review edition's policy may allow only papergen's own inline scripts by hash: the client, a file of
+    this origin, still runs, follows the events and shows the state."""
+    state, port = served
+    inline = "document.body.dataset.inline = 'ran';"
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    csp = f"default-src 'none'; img-src data:; style-src 'sha256-AAA='; script-src 'sha256-{digest}'"
+    page_html = PAGE.format(csp=csp, text=f"Strict page<script>{inline}</script>")
+    state.new_page(page_html.encode(), {})
+    state.finished(None)
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.locator("#pg-preview-bar").filter(has_text="DOCX and PDF up to date").wait_for(timeout=30_000)
+        assert page.evaluate("document.body.dataset.inline") == "ran"
+        state.finished("templates/methods.md.j2:3: unknown name 'x'")
+        page.locator("#pg-preview-error").filter(has_text="unknown name 'x'").wait_for(timeout=30_000)
+        assert not problems, problems
+    finally:
+        context.close()

@@ -38,6 +38,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 #: "templates/discussion.md.j2:13:28: ..." -> file, line, column (papergen's one-line errors start so)
 _WHERE = re.compile(r"^(?P<file>[\w.\-/]+\.[A-Za-z0-9]+):(?P<line>\d+)(?::(?P<column>\d+))?:")
 CONTEXT_LINES = 5
+#: the review edition's policy: <meta http-equiv="Content-Security-Policy" content="...">
+_CSP_META = re.compile(r'(<meta\s+http-equiv=["\']?Content-Security-Policy["\']?\s+content=")([^"]*)(")', re.I)
 
 
 @dataclass
@@ -143,8 +145,7 @@ def with_client(page: bytes, version: int, session: str = "") -> bytes:
     """The review edition with the preview's script, and its Content-Security-Policy widened to load it from
     this server and to follow /__papergen/events (``'self'`` added to script-src, style-src and connect-src)."""
     text = page.decode("utf-8")
-    text = re.sub(r'(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(")',
-                  lambda m: m.group(1) + widened_csp(html.unescape(m.group(2))) + m.group(3), text, count=1)
+    text = _CSP_META.sub(lambda m: m.group(1) + widened_csp(html.unescape(m.group(2))) + m.group(3), text, count=1)
     tag = f'<script src="{CLIENT}" data-version="{version}" data-session="{session}"></script>\n'
     at = text.rfind("</body>")
     text = text[:at] + tag + text[at:] if at >= 0 else text + tag
