@@ -141,14 +141,15 @@ def test_edit_break_fix_and_a_data_edit_in_the_browser(browser, tmp_path):
     assert "stopped the preview" in preview.lines
 
 
-def test_ctrl_c_stops_the_server(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_or_kill_stops_the_server(tmp_path, sig):
     study = copy_study(tmp_path / "study")
     preview = Preview(study)
     try:
         preview.until(WAITING)
         assert preview.get("/")[0] == 307
     finally:
-        code = preview.stop(signal.SIGINT)
+        code = preview.stop(sig)
     assert code == 0, "\n".join(preview.lines)
     assert not any("Traceback" in line for line in preview.lines)
     with pytest.raises(OSError):

@@ -55,10 +55,9 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
         failure: list[str] = []
         state.started()
         code = run_command("build", functools.partial(_recorded, failure, on_page), paths, [])
-        if code == 130:  # Ctrl-C during the build
-            raise KeyboardInterrupt
         state.finished(failure[0] if code and failure else ("the build failed" if code else None))
-        print(f"previewing: {'built' if code == 0 else 'build failed'}; waiting for a change", flush=True)
+        if code != 130:  # interrupted: the loop stops
+            print(f"previewing: {'built' if code == 0 else 'build failed'}; waiting for a change", flush=True)
         return code
 
     try:

@@ -258,7 +258,6 @@ def listen_socket(port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(64)
-    sock.set_inheritable(True)
     return sock
 
 

@@ -44,7 +44,8 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
 
     def once() -> int:
         code = run_command("build", build.run, paths, build_args)
-        print(f"watching: {'built' if code == 0 else 'build failed'}; waiting for a change", flush=True)
+        if code != 130:  # interrupted: the loop stops
+            print(f"watching: {'built' if code == 0 else 'build failed'}; waiting for a change", flush=True)
         return code
 
     try:
@@ -56,22 +57,29 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
 
 def rebuild_on_change(paths: StudyPaths, build_once: Callable[[], int], *, builds: int = 0, step: float = 0.05,
                       restart_argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
-    """``build_once()`` now and after every change of an input, until Ctrl-C, a closed terminal (SIGHUP, raised
-    as KeyboardInterrupt), ``stop`` or ``builds`` builds; returns the last build's code.
+    """``build_once()`` now and after every change of an input, until Ctrl-C, a closed terminal or ``kill``
+    (SIGHUP, SIGTERM: raised as KeyboardInterrupt), ``stop`` or ``builds`` builds; returns the last build's code.
 
     A change of papergen's own code restarts the process (``sys.argv`` plus ``restart_argv``).
     """
     _hangup_stops()
-    code, done = build_once(), 1
+    code, done = _stopped_if_interrupted(build_once()), 1
     if builds and done >= builds:
         return code
     for what in changes(paths, step=step, stop=stop):
         if what == "engine":
             print("papergen itself changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv, *(restart_argv or [])])
-        code, done = build_once(), done + 1
+        code, done = _stopped_if_interrupted(build_once()), done + 1
         if builds and done >= builds:
             break
+    return code
+
+
+def _stopped_if_interrupted(code: int) -> int:
+    """A build stopped by Ctrl-C (or a hang-up) returns 130 (papergen.commands.terminal): the loop stops too."""
+    if code == 130:
+        raise KeyboardInterrupt
     return code
 
 
@@ -142,11 +150,14 @@ class InputFilter:
 
 
 def _hangup_stops() -> None:
-    """A closed terminal (SIGHUP) stops the loop as Ctrl-C does: with KeyboardInterrupt in the main thread."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGHUP"):
+    """A closed terminal (SIGHUP) or ``kill`` (SIGTERM) stops the loop as Ctrl-C does: with KeyboardInterrupt
+    in the main thread, so the server closes and the build in progress leaves manuscript/ as it was."""
+    if threading.current_thread() is not threading.main_thread():
         return
 
     def hangup(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGHUP, hangup)
+    for name in ("SIGHUP", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), hangup)
