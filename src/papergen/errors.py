@@ -83,3 +83,7 @@ class LedgerError(PapergenError):
 
 class ConsistencyError(PapergenError):
     """Two numbers that must agree do not (a sum, a table's n, one statistic declared twice)."""
+
+
+class PortInUseError(PapergenError):
+    """The preview's server cannot listen on the port asked for: another program holds it."""

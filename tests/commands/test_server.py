@@ -16,6 +16,7 @@ import socket
 import pytest
 
 from papergen.commands.server import PreviewState, Server, listen_socket, located, widened_csp, with_client
+from papergen.errors import PortInUseError
 
 PAGE = ('<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="{csp}"></head>'
         '<body><main id="pg-paper">{text}</main></body></html>')
@@ -149,3 +150,9 @@ def test_the_client_runs_under_a_policy_of_hashes_in_chromium(served, browser):
         assert not problems, problems
     finally:
         context.close()
+
+
+def test_a_port_in_use_is_one_line(served):
+    _, port = served
+    with pytest.raises(PortInUseError, match=rf"^port {port} on 127.0.0.1: .*; choose another with --port"):
+        listen_socket(port)

@@ -30,6 +30,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from papergen.errors import PortInUseError
+
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 HOSTS = ["localhost", "127.0.0.1"]
 CLIENT = "/__papergen/preview.js"
@@ -256,7 +258,12 @@ def listen_socket(port: int) -> socket.socket:
     """A listening socket on 127.0.0.1 (``port`` 0: a free one, chosen by the system)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUseError(f"port {port} on 127.0.0.1: {exc.strerror or exc}; choose another with --port, "
+                             "or leave --port out for a free one") from None
     sock.listen(64)
     return sock
 
