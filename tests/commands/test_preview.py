@@ -77,7 +77,7 @@ def test_edit_break_fix_and_a_data_edit_in_the_browser(browser, tmp_path):
         with open(template, "a", encoding="utf-8") as fh:
             fh.write("\nA sentence the preview must show.\n")
         page.locator("#pg-paper").filter(has_text="A sentence the preview must show.").wait_for(timeout=60_000)
-        assert page.locator("#pg-card").is_visible()
+        page.locator("#pg-card").wait_for(state="visible", timeout=10_000)  # the client runs once the page is read
         assert page.locator("#pg-card").get_attribute("data-key") == "os.mean"
         assert abs(page.evaluate("window.scrollY") - y) <= 2
         bar.filter(has_text=UP_TO_DATE).wait_for(timeout=60_000)
@@ -137,6 +137,7 @@ def test_edit_break_fix_and_a_data_edit_in_the_browser(browser, tmp_path):
     finally:
         context.close()
         code = preview.stop(signal.SIGHUP)  # the terminal closed
+        print("\n".join(preview.lines))  # shown by pytest when the test failed
     assert code == 0, "\n".join(preview.lines)
     assert "stopped the preview" in preview.lines
 

@@ -28,6 +28,12 @@
   banner.id = "pg-preview-error";
   banner.setAttribute("role", "alert");
   banner.hidden = true;
+  // Fixed, set here (not by preview.css, which loads later): the bar and banner lie over the page and never
+  // move its text, so a reload keeps the reader's scroll position to the pixel.
+  for (const [el, top] of [[bar, "0"], [banner, "1.8rem"]]) {
+    Object.assign(el.style, { position: "fixed", top, left: "0", right: "0", zIndex: "40" });
+  }
+  document.body.style.paddingTop = "1.8rem";  // room for the bar, before the scroll position is restored
   document.body.prepend(bar, banner);
 
   function showStatus(text) {
