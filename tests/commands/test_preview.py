@@ -11,6 +11,7 @@ and CI is not set; on CI (CI=true) a missing browser fails the test (conftest.py
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import signal
 from pathlib import Path
@@ -106,6 +107,9 @@ def test_edit_break_fix_and_a_data_edit_in_the_browser(browser, tmp_path):
 
         # a data edit: the changed number is marked, old -> new in its card
         key = "surgery.op_time"
+        bar.filter(has_text=UP_TO_DATE).wait_for(timeout=60_000)
+        ledger = lambda: json.loads((study / "manuscript" / "numbers.json").read_text(encoding="utf-8"))  # noqa: E731
+        old_text = ledger()["values"][key]["text"]
         before = page.locator(f'#pg-paper .pg-value[data-key="{key}"]').first.inner_text()
         data = study / "data" / "patients.csv"
         rows = data.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -119,7 +123,10 @@ def test_edit_break_fix_and_a_data_edit_in_the_browser(browser, tmp_path):
         assert after != before
         marked.click()
         note = page.locator("#pg-card .pg-changed-note")
-        assert note.inner_text() == f"Changed since the preview started: {before} -> {after}"
+        bar.filter(has_text=UP_TO_DATE).wait_for(timeout=60_000)
+        new_text = ledger()["values"][key]["text"]
+        assert old_text != new_text and old_text in before and new_text in after
+        assert note.inner_text() == f"Changed since the preview started: {old_text} -> {new_text}"
         assert page.locator('#pg-paper .pg-value.pg-changed[data-key="os.mean"]').count() == 0
 
         # only manuscript/'s files, only for localhost
