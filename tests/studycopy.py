@@ -12,8 +12,10 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,36 @@ def tree_hash(folder: Path) -> dict[str, str]:
         return {}
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Running:
+    """A command running in ``study`` as a child process (``python build.py watch``, ``preview``), whose
+    output is read line by line."""
+
+    def __init__(self, study: Path, *args: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "build.py", *args], cwd=study, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+
+    def until(self, text: str, timeout: float = 120) -> list[str]:
+        """Lines printed up to and including the next one containing ``text``."""
+        start, seen = time.monotonic(), len(self.lines)
+        while time.monotonic() - start < timeout:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if text in line:
+                return self.lines[seen:]
+        raise AssertionError(f"no {text!r} within {timeout} s; printed:\n" + "\n".join(self.lines))
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        """Send ``sig`` (Ctrl-C by default), read the rest of the output, return the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rest, _ = self.proc.communicate(timeout=60)
+        self.lines += rest.splitlines()
+        return self.proc.returncode
 
 
 def run_build(study: Path, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:

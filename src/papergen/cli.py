@@ -18,6 +18,7 @@ from papergen.study import StudyPaths
 COMMANDS = {
     "build": ("papergen.commands.build", "build the manuscript into manuscript/ (the default)"),
     "watch": ("papergen.commands.watch", "rebuild whenever data, templates or settings change (Ctrl-C stops)"),
+    "preview": ("papergen.commands.preview", "the review edition in the browser, rebuilt and reloaded on every save"),
     "explain": ("papergen.commands.explain", "trace a number: python build.py explain os.mean  (or \"34.1\")"),
     "check": ("papergen.commands.check", "lint templates and check the manuscript against the journal profile"),
     "pack": ("papergen.commands.pack", "write the submission pack manuscript/submission/ and its zip"),

@@ -132,3 +132,7 @@ def shown_value(value) -> str:
     if isinstance(value, str) and len(value) > SHOWN_WHOLE:
         return f"{value[:CUT_AT]!r}... ({len(value)} characters)"
     return cut_text(repr(value))
+
+
+class PortInUseError(PapergenError):
+    """The preview's server cannot listen on the port asked for: another program holds it."""

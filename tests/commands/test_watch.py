@@ -6,47 +6,23 @@ the copy as an author would and reads what the watch prints.
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from conftest import docx_text
-from studycopy import copy_study
+from studycopy import Running, copy_study
 
 from papergen.pipeline.build import build_manuscript
 
 WAITING = "waiting for a change"
 
 
-class Watch:
-    """A running ``python build.py watch`` whose output is read line by line."""
+class Watch(Running):
+    """A running ``python build.py watch``."""
 
     def __init__(self, study, *args):
-        self.proc = subprocess.Popen([sys.executable, "build.py", "watch", *args], cwd=study, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines: list[str] = []
-
-    def until(self, text: str, timeout: float = 120) -> list[str]:
-        """Lines printed up to and including the next one containing ``text``."""
-        start, seen = time.monotonic(), len(self.lines)
-        while time.monotonic() - start < timeout:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line.rstrip("\n"))
-            if text in line:
-                return self.lines[seen:]
-        raise AssertionError(f"no {text!r} within {timeout} s; printed:\n" + "\n".join(self.lines))
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        rest, _ = self.proc.communicate(timeout=60)
-        self.lines += rest.splitlines()
-        return self.proc.returncode
+        super().__init__(study, "watch", *args)
 
 
 def append(study, text: str):
@@ -99,3 +75,24 @@ def test_a_failed_build_is_one_line_and_the_watch_goes_on(study):
     finally:
         watch.stop()
     assert "Fixed by the author." in (study / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
+
+
+def test_the_watch_follows_what_the_build_reads_and_nothing_else(study):
+    from watchfiles import Change
+
+    from papergen.commands.watch import ENGINE_DIR, InputFilter, watched
+    from papergen.study import StudyPaths
+
+    (study / ".venv" / "lib").mkdir(parents=True)
+    (study / "notes").mkdir()
+    paths = StudyPaths(study)
+    places = watched(paths)
+    assert places == [study / "data", study / "study", study / "templates", study / "build.py", ENGINE_DIR]
+    keep = InputFilter(paths)
+    for path in ("templates/discussion.md.j2", "data/patients.csv", "study/study.yaml", "build.py"):
+        assert keep(Change.modified, str(study / path)), path
+    for path in ("manuscript/numbers.json", ".papergen/build.log", ".manuscript.staging-1/x.md", ".venv/lib/x.py",
+                 "templates/.discussion.md.j2.swp", "templates/__pycache__/x.pyc", "notes/todo.txt",
+                 "study/__pycache__/analysis_plan.cpython-311.pyc"):
+        assert not keep(Change.modified, str(study / path)), path
+    assert keep(Change.modified, str(ENGINE_DIR / "trace" / "review.py"))

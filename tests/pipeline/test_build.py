@@ -4,7 +4,7 @@ from __future__ import annotations
 import docx
 import pytest
 
-from conftest import docx_text, pdf_text
+from conftest import ROOT, docx_text, pdf_text
 
 # The 15 figures of ../shared/reference/published-values.md, in the form the journal printed them
 # (abstract and highlights), under the study's WJCC house style; "±" is the SD for operation time
@@ -100,3 +100,21 @@ def test_no_template_prints_a_bare_statistic(root):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{##.*?##\}|\[@[^\]]*\]|\{[^}]*\}", "", line)
             assert not re.search(r"\d", prose), f"{path.name}:{n}: typed digit in {prose.strip()[:80]!r}"
+
+
+def test_the_page_comes_before_the_rest(built, tmp_path):
+    """build_manuscript(on_page=...) (the preview) hands over the review edition before DOCX and PDF exist; the
+    build then ends as any build: the same review edition, everything swapped in."""
+    from papergen.pipeline.build import build_manuscript
+
+    final, seen = tmp_path / "manuscript", []
+
+    def on_page(out):
+        seen.append((out.review.read_bytes(), out.docx.exists(), out.pdf.exists(), final.exists()))
+
+    result = build_manuscript(ROOT, out_dir=final, echo=lambda *_: None, on_page=on_page)
+    assert len(seen) == 1
+    page, docx_then, pdf_then, final_then = seen[0]
+    assert (docx_then, pdf_then, final_then) == (False, False, False)
+    assert page == result.outputs.review.read_bytes() == built.outputs.review.read_bytes()
+    assert result.outputs.docx.is_file() and result.outputs.pdf.is_file()

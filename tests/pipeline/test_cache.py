@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -174,3 +175,22 @@ def test_cached_build_imports_no_scientific_library(study):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]", f"imported: {run.stdout.strip()[:300]}"
+
+
+def test_an_unchanged_change_report_is_copied_not_converted_again(study):
+    """Edits that print nothing new (a template comment) give the same change report: it comes from the cache."""
+    template = study / "templates" / "results.md.j2"
+    for n in (1, 2, 3):  # the second and the third report the same: nothing printed changed
+        with open(template, "a", encoding="utf-8") as fh:
+            fh.write(f"\n{{## a note for the authors, revision {'abc'[n - 1]} ##}}\n")
+        started = time.time_ns()
+        result, _ = build(study)
+    kept = [d for d in (study / ".papergen" / "cache" / "changes").rglob("changes.html")]
+    html = result.outputs.changes_html.read_bytes()
+    assert [k.read_bytes() for k in kept].count(html) == 1
+    entry = next(k for k in kept if k.read_bytes() == html)
+    assert entry.stat().st_mtime_ns < started, "the report was converted again"
+    assert b"No paragraph changed apart from its numbers." in html
+    forced, _ = build(study, force=True)
+    assert forced.outputs.changes_html.read_bytes() == html
+    assert docx_text(forced.outputs.changes_docx) == docx_text(result.outputs.changes_docx)

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from lxml import html as lhtml
 
-from conftest import pdf_text
+from conftest import ROOT, pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,38 @@ def test_docx_and_pdf_stay_clean(built):
     for marker in ("pg-value", "data-key", "pg-at-risk"):
         assert marker not in xml
         assert marker not in pdf_text(built.outputs.pdf)
+
+
+def test_html_kept_block_by_block_equals_pandoc_on_the_whole(built, tmp_path):
+    """block_html (the build's way, with the cache) gives the bytes pandoc gives for the whole document, and after
+    an edit of one paragraph converts that paragraph alone."""
+    from papergen.publish.document import read_manuscript
+    from papergen.study import Study
+    from papergen.trace.review import block_html, to_html_fragment, with_at_risk_rows
+
+    st = Study(ROOT)
+    ast = read_manuscript(built.outputs.markdown, tmp_path / "ast.json", bibliography=st.paths.bibliography,
+                          csl=st.citation_style)
+    values = json.loads(built.outputs.ledger.read_text(encoding="utf-8"))["values"]
+    ast = with_at_risk_rows(ast, values)
+    out, kept = tmp_path / "x.review.html", tmp_path / "blocks"
+    kept.mkdir()
+    whole = to_html_fragment(ast, out, resource_path=built.outputs.dir)
+    assert block_html(ast, out, resource_path=built.outputs.dir, kept=kept) == whole
+    files = {p.name: p.stat().st_mtime_ns for p in kept.iterdir()}
+    assert len(files) == len({json.dumps(b, sort_keys=True) for b in ast["blocks"]})
+    i = next(i for i, b in enumerate(ast["blocks"]) if b["t"] == "Para")
+    edited = {**ast, "blocks": [*ast["blocks"][:i], {"t": "Para", "c": [{"t": "Str", "c": "Edited."}]},
+                                *ast["blocks"][i + 1:]]}
+    again = block_html(edited, out, resource_path=built.outputs.dir, kept=kept)
+    assert again == to_html_fragment(edited, out, resource_path=built.outputs.dir)
+    now = {p.name: p.stat().st_mtime_ns for p in kept.iterdir()}
+    assert len(set(now) - set(files)) == 1 and all(now[k] == files[k] for k in set(now) & set(files))
+    noted = {**ast, "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "A"},
+                                                   {"t": "Note", "c": [{"t": "Para", "c": [{"t": "Str", "c": "n"}]}]}]},
+                               *ast["blocks"][:3]]}
+    assert block_html(noted, out, resource_path=built.outputs.dir, kept=kept) == \
+        to_html_fragment(noted, out, resource_path=built.outputs.dir)
 
 
 # --- issue 15 item 6: a template's markup cannot run in the page ------------------------------------

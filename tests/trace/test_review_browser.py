@@ -1,38 +1,19 @@
 """The review edition in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-Skipped only when chromium is truly absent and CI is not set; on CI (CI=true)
+The browser is conftest.py's fixture: skipped only when chromium is truly absent and CI is not set; on CI (CI=true)
 a missing browser fails the test, so the check can never vanish silently.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 
-CHROMIUM = os.environ.get("PAPERGEN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path("/tmp/papergen-review-os-mean.png")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: chromium not found at {CHROMIUM}; .ci/run installs it with apt-get install chromium")
-        pytest.skip(f"chromium not installed ({CHROMIUM} missing; apt-get install chromium); CI is not set")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()

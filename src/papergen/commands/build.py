@@ -11,8 +11,11 @@ from papergen.pipeline.build import build_manuscript
 from papergen.study import Study, StudyPaths
 
 
-def run(paths: StudyPaths, argv: list[str]) -> int:
-    """The build command: build_manuscript() with progress lines and a one-line summary."""
+def run(paths: StudyPaths, argv: list[str], on_page=None) -> int:
+    """The build command: build_manuscript() with progress lines and a one-line summary.
+
+    ``on_page`` (python build.py preview) is handed the review edition before the other outputs are written.
+    """
     parser = argparse.ArgumentParser(prog="python build.py", description="Build the manuscript from data/ and templates/.")
     parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
     parser.add_argument("--force", action="store_true", help="run every stage, even those whose inputs are unchanged")
@@ -23,7 +26,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     if recover_interrupted(final):
         print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
     print(f"papergen: building {paths.root.name}")
-    result = build_manuscript(Study(paths), args.out, echo=print, force=args.force)
+    result = build_manuscript(Study(paths), args.out, echo=print, force=args.force, on_page=on_page)
     where, took = shown(result.outputs.dir, paths.root), time.perf_counter() - t0
     if result.up_to_date:
         print(f"{where}/ is up to date: no input changed since the last build ({len(result.registry)} generated "

@@ -55,11 +55,14 @@ class BuildResult:
     up_to_date: bool = False
 
 
-def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print, force: bool = False) -> BuildResult:
+def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print, force: bool = False,
+                     on_page=None) -> BuildResult:
     """Build the study at ``root`` (a folder, or a Study already read) into manuscript/ (or ``out_dir``), atomically.
 
     Stages whose inputs did not change since a cached run are skipped (papergen.pipeline.cache);
-    ``force`` runs every stage.
+    ``force`` runs every stage. ``on_page(outputs)`` (the preview) puts the page before the rest: the review
+    edition is written first, alone, and handed over in the staging folder (``outputs``: its OutputPaths)
+    before the DOCX, PDF, checklist and change report; manuscript/ is still swapped in whole at the end.
     """
     study = root if isinstance(root, Study) else Study(root)
     paths = study.paths
@@ -90,14 +93,18 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
                             s.call("ledger", write_numbers, study, analysis, out, rendered, c))
         if c.figures.pending:
             s.run("figures drawn", c.figures.finish)  # drawn in a helper process since the figures stage
-        report, checklist, _, _, _, changes, expected = s.together(  # independent; pandoc and Typst on both cores
+        if on_page is not None:  # the page before the rest
+            s.run("review edition", write_review, ast, out, c)
+            on_page(out)
+        review = [] if on_page is not None else [s.call("review edition", write_review, ast, out, c)]
+        report, checklist, _, _, changes, expected, *_ = s.together(  # independent; pandoc and Typst on both cores
             s.call("journal profile", journal.report, study, out, ast, echo),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
             s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
             s.call("export PDF", export_pdf, out, study, cache=c.pdf(out)),
-            s.call("review edition", write_review, ast, out),
             s.call("compare with last build", compare_with_last, study, final, out, c),
-            s.call("map template sources", map_sources, study, rendered, out))
+            s.call("map template sources", map_sources, study, rendered, out),
+            *review, background=on_page is not None)
         report += checklist
         s.run("source map of the DOCX", write_source_map, study, expected, out)
         out.ast.unlink()  # read by the writers above; not an output

@@ -2,7 +2,7 @@
 
 Every key of the build cache (papergen.pipeline.cache) is made of these hashes,
 so a cached result is never served for changed inputs or code; python build.py
-watch polls the same files (input_folders, codebook_files, SKIP_DIRS).
+watch and preview follow the same files (input_folders, codebook_files, SKIP_DIRS).
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def input_folders(paths) -> list[Path]:
 
 def codebook_files(paths) -> list[Path]:
     """Data files the codebook lists (they may live outside data/); the codebook is read again only when
-    its size or modification time changes (python build.py watch asks ten times a second)."""
+    its size or modification time changes (python build.py watch and preview ask after every file event)."""
     try:
         st = paths.codebook.stat()
     except OSError:  # no codebook: the data stage says so

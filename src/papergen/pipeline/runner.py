@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import os
+import threading
 import time
 
 
@@ -30,12 +32,18 @@ class Stages:
         """A stage to hand to together(): same arguments as run()."""
         return name, fn, args, kwargs, cache
 
-    def together(self, *calls) -> list:
-        """Run independent stages (made by call()) at the same time; pandoc and Typst use both cores."""
+    def together(self, *calls, background: bool = False) -> list:
+        """Run independent stages (made by call()) at the same time; pandoc and Typst use both cores.
+
+        ``background``: at a lower CPU priority (their threads and the tools they start), so that what was
+        handed over before them (the preview's page, read by the browser) goes first.
+        """
         from concurrent.futures import ThreadPoolExecutor
 
         def timed(call):
             name, fn, args, kwargs, cache = call
+            if background:
+                _lower_priority()
             t0 = time.perf_counter()
             try:
                 return (*self._call(name, fn, args, kwargs, cache), time.perf_counter() - t0, None)
@@ -65,3 +73,12 @@ class Stages:
     def _done(self, name: str, dt: float, note: str) -> None:
         self.timings.append((name, dt))
         self.echo(f"  {name:<28} {dt:6.2f} s  {note}".rstrip())
+
+
+def _lower_priority(by: int = 10) -> None:
+    """Raise this thread's nice value (Linux: per thread, inherited by the processes it starts); else nothing."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+    except (AttributeError, OSError):
+        pass

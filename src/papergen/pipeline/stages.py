@@ -302,11 +302,15 @@ def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str,
     return write_ledger(out.ledger, analysis.registry, build_metadata(study))
 
 
-def write_review(ast: dict, out: OutputPaths) -> Path:
-    """manuscript/<name>.review.html: the manuscript with every number clickable to its trace."""
+def write_review(ast: dict, out: OutputPaths, store=None) -> Path:
+    """manuscript/<name>.review.html: the manuscript with every number clickable to its trace.
+
+    ``store`` keeps each block's HTML: pandoc converts only the blocks a prose edit changed.
+    """
     from papergen.trace.review import write_review as write_review_html
 
-    return write_review_html(ast, out.ledger, out.review, resource_path=out.dir)
+    return write_review_html(ast, out.ledger, out.review, resource_path=out.dir,
+                             blocks=store.folder("review-blocks") if store and not store.force else None)
 
 
 def compare_with_last(study: Study, previous: Path, out: OutputPaths, store=None):

@@ -94,9 +94,9 @@ def image_targets(doc: dict) -> list[str]:
 def citation_key(raw: dict, bibliography: Path | None, csl: Path | None) -> str:
     """What citeproc's output depends on: the citations in order, the metadata, the bibliography block(s),
     the bibliography and the style (by content), and pandoc's AST version."""
-    cites = [[{f: c.get(f) for f in CITATION_FIELDS} for c in cite["c"][0]] for cite in _walk(raw, "Cite")]
+    cites = [[{f: c.get(f) for f in CITATION_FIELDS} for c in cite["c"][0]] for cite in _in_blocks(raw, "Cite")]
     files = [hashlib.sha256(Path(f).read_bytes()).hexdigest() if f else None for f in (bibliography, csl)]
-    text = json.dumps([raw.get("pandoc-api-version"), cites, raw["meta"], _walk(raw, "refs"), files],
+    text = json.dumps([raw.get("pandoc-api-version"), cites, raw["meta"], _in_blocks(raw, "refs"), files],
                       sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -135,7 +135,19 @@ def _canonical(block: dict) -> str:
 
 def _holds_citation(block: dict) -> bool:
     """Whether a block holds a Cite or a bibliography (``#refs``) Div."""
-    return bool(_walk(block, "either", first=True))
+    return _may_hold(block, "either") and bool(_walk(block, "either", first=True))
+
+
+def _may_hold(block: dict, what: str) -> bool:
+    """False when ``block`` surely holds no Cite (or refs Div, see _walk): its JSON (written in C) lacks the
+    word, which is quicker to see than walking the block in Python; most blocks hold neither."""
+    text = json.dumps(block)
+    return (what != "refs" and '"Cite"' in text) or (what != "Cite" and '"refs"' in text)
+
+
+def _in_blocks(doc: dict, what: str) -> list[dict]:
+    """_walk(doc, what), block by block: only the blocks that may hold one are walked."""
+    return [n for b in doc["blocks"] if _may_hold(b, what) for n in _walk(b, what)]
 
 
 def _walk(node, what: str, first: bool = False) -> list[dict]:

@@ -20,6 +20,8 @@ from papergen.write.render import MD_SPECIAL
 from papergen.write.sentences import occurrences, plain, segments, unit_text, units
 
 NOT_PRINTED = "Not printed in the text"
+#: change reports kept in the build cache, most recent first
+KEPT_REPORTS = 8
 
 
 @dataclass(frozen=True)
@@ -298,18 +300,43 @@ def _yaml(text: str) -> str:
 
 def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None,
                  source_date_epoch: int | None = None, store=None) -> tuple[Path, Path]:
-    """Write changes.html (standalone) and changes.docx (the manuscript's Word styles, changes tracked) with pandoc."""
+    """Write changes.html (standalone) and changes.docx (the manuscript's Word styles, changes tracked) with pandoc.
+
+    ``store`` (papergen.pipeline.cache.BuildCache) keeps the Word styles and the last report: the same report
+    Markdown (same style and date) is copied, not converted again.
+    """
+    import hashlib
+    import json
+    import shutil
+
     from papergen.publish import export, pandoc
     from papergen.publish.reference_docx import build_reference_docx
 
+    text = report_markdown(diff)
+    style = docx_style or {}
+    kept = None
+    if store is not None and not store.force:
+        key = hashlib.sha256(json.dumps([text, style, source_date_epoch], sort_keys=True, default=str)
+                             .encode("utf-8")).hexdigest()[:24]
+        kept = store.folder("changes") / key
+        if (kept / "changes.html").is_file() and (kept / "changes.docx").is_file():
+            shutil.copyfile(kept / "changes.html", html)
+            shutil.copyfile(kept / "changes.docx", docx)
+            return html, docx
     with tempfile.TemporaryDirectory(prefix="papergen-changes-") as tmp:
         md = Path(tmp) / "changes.md"
-        md.write_text(report_markdown(diff), encoding="utf-8")
+        md.write_text(text, encoding="utf-8")
         pandoc.run_pandoc([str(md), "--from=markdown", "--to=html5", "--standalone", f"--output={html}"],
                           out=html, log_path=pandoc.log_path_for(html, "pandoc"), cwd=Path(tmp), epoch=None, strict=True)
-        style = docx_style or {}
         ref = store.reference_docx(style) if store else build_reference_docx(Path(tmp) / "reference.docx", **style)
         export.to_docx(md, docx, resource_path=Path(tmp), bibliography=None, csl=None, reference_docx=ref,
                        source_date_epoch=source_date_epoch)
     track_changes(docx, source_date_epoch=source_date_epoch)  # Word's own tracked changes, author "papergen"
+    if kept is not None:
+        older = sorted(kept.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in older[KEPT_REPORTS - 1:]:  # the most recent reports ("no change" comes back often)
+            shutil.rmtree(old, ignore_errors=True)
+        kept.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(html, kept / "changes.html")
+        shutil.copyfile(docx, kept / "changes.docx")
     return html, docx

@@ -87,6 +87,20 @@ def compare(old: Version, new: Version) -> Diff:
     )
 
 
+def changed_texts(diff: Diff) -> dict[str, dict[str, str]]:
+    """key -> {"old", "new"}: what each changed number printed before and prints now (its text, or the printed
+    parts that moved when the text did not), for the preview's marks."""
+    out = {}
+    for k in diff.changed:
+        parts = changed_parts(diff.old.values[k], diff.new.values[k])
+        if "text" in parts:
+            old, new = parts["text"]
+        else:
+            old, new = ("; ".join(f"{name} {pair[i]}" for name, pair in parts.items()) for i in (0, 1))
+        out[k] = {"old": old, "new": new}
+    return out
+
+
 # --- terminal -------------------------------------------------------------------------
 
 def summary_lines(diff: Diff, report: str | None = None) -> list[str]:

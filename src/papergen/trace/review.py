@@ -23,6 +23,7 @@ import mimetypes
 import re
 from pathlib import Path
 
+from papergen.atomic import write_bytes
 from papergen.trace import explain
 from papergen.errors import ExportError
 from papergen.ledger import read_ledger
@@ -40,11 +41,16 @@ _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)\s*:")
 _WITH_ATTR = {"Code", "CodeBlock", "Div", "Span", "Link", "Image", "Table", "Figure"}
 
 
-def write_review(ast: dict, ledger_path: Path, out: Path, *, resource_path: Path) -> Path:
-    """Render the review edition of the manuscript ``ast`` (papergen.publish.document), tracing numbers with ``ledger_path``."""
+def write_review(ast: dict, ledger_path: Path, out: Path, *, resource_path: Path, blocks: Path | None = None) -> Path:
+    """Render the review edition of the manuscript ``ast`` (papergen.publish.document), tracing numbers with ``ledger_path``.
+
+    ``blocks`` (a folder of the build cache) keeps each block's HTML, so pandoc converts only the blocks that changed.
+    """
     ledger = read_ledger(ledger_path)
     values = ledger["values"]
-    body = to_html_fragment(with_at_risk_rows(safe_ast(ast), values), out, resource_path=resource_path)
+    ast = with_at_risk_rows(safe_ast(ast), values)
+    body = (block_html(ast, out, resource_path=resource_path, kept=blocks) if blocks is not None
+            else to_html_fragment(ast, out, resource_path=resource_path))
     body = embed_images(accessible_figures(body), Path(resource_path))
     title = values.get("study.title", {}).get("text") or out.stem
     out.write_text(page(title, body, ledger), encoding="utf-8")
@@ -179,6 +185,54 @@ def to_html_fragment(ast: dict, out: Path, *, resource_path: Path) -> str:
     finally:
         src.unlink(missing_ok=True)
         frag.unlink(missing_ok=True)
+
+
+def block_html(ast: dict, out: Path, *, resource_path: Path, kept: Path) -> str:
+    """What to_html_fragment() gives, with each top-level block's HTML kept in ``kept`` by the block's JSON (and the
+    document's metadata): after a prose edit pandoc converts only the blocks that changed, one run for all of them.
+
+    pandoc's HTML writer joins top-level blocks with a newline, so the parts joined give the whole
+    (tests/trace/test_review.py compares them). A document with footnotes is converted whole: its notes are
+    numbered across blocks.
+    """
+    import hashlib
+
+    blocks = ast["blocks"]
+    if _has_notes(blocks):
+        return to_html_fragment(ast, out, resource_path=resource_path)
+    meta = json.dumps([ast.get("pandoc-api-version"), ast.get("meta")], sort_keys=True)
+    keys = [hashlib.sha256((meta + json.dumps(b, sort_keys=True)).encode("utf-8")).hexdigest()[:32] for b in blocks]
+    html_of = {k: (kept / f"{k}.html").read_text(encoding="utf-8") for k in set(keys) if (kept / f"{k}.html").is_file()}
+    missing = list(dict.fromkeys(k for k in keys if k not in html_of))
+    if missing:
+        first: dict = {}
+        for k, b in zip(keys, blocks):
+            first.setdefault(k, b)
+        marked: list = []
+        for i, k in enumerate(missing):
+            if i:
+                marked.append({"t": "RawBlock", "c": ["html", f"<!--pg-block-{i}-->"]})
+            marked.append(first[k])
+        parts = re.split(r"\n?<!--pg-block-\d+-->\n?", to_html_fragment({**ast, "blocks": marked}, out,
+                                                                         resource_path=resource_path))
+        if len(parts) != len(missing):  # a block whose HTML held our marker text: convert the whole
+            return to_html_fragment(ast, out, resource_path=resource_path)
+        for k, part in zip(missing, parts):
+            part = part.removesuffix("\n")  # the last block's: the document's final newline
+            html_of[k] = part
+            write_bytes(kept / f"{k}.html", part.encode("utf-8"))
+    for old in kept.glob("*.html"):  # keep what this version uses
+        if old.stem not in html_of:
+            old.unlink(missing_ok=True)
+    return "\n".join(html_of[k] for k in keys) + "\n" if keys else to_html_fragment(ast, out, resource_path=resource_path)
+
+
+def _has_notes(node) -> bool:
+    if isinstance(node, dict):
+        return node.get("t") == "Note" or any(_has_notes(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_notes(v) for v in node)
+    return False
 
 
 def accessible_figures(body: str) -> str:

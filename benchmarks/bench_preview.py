@@ -1,0 +1,209 @@
+"""Preview benchmark: from saving a file to the change in the page a real browser shows, and the one-shot build.
+
+    python benchmarks/bench_preview.py              # 12 edits of each kind, 5 one-shot builds
+    python benchmarks/bench_preview.py --edits 10 --runs 3
+
+``python build.py preview --no-browser`` runs in a throw-away copy of the study
+(bench_build's copy of src/, so edits to the checkout change nothing); headless
+Chromium (Debian's, driven by Playwright) has the page open. Each edit is timed
+from just before the file is written to the moment the new text is in the
+page's DOM (read with page.evaluate every few milliseconds, through the
+reload); the next edit waits until the page says "DOCX and PDF up to date".
+Prose edit: a sentence never written before appended to a template. Data edit:
+the first patient's operation time set to a value never used before (the mean
+operation time changes). Then the one-shot ``python build.py`` after a prose
+edit against its floor, both measured in this run (bench_build.floors).
+Prints Markdown tables; benchmarks/README.md explains them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_build  # noqa: E402
+from bench_build import WORDS, child_env, copy_study, floors, scenario_floors, series, timed  # noqa: E402
+
+CHROMIUM = os.environ.get("PAPERGEN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+TARGETS = {"preview, prose edit (save -> sentence in the page)": 0.3,
+           "preview, data edit (save -> new number in the page)": 1.5}
+UP_TO_DATE = "DOCX and PDF up to date"
+OP_TIME = "surgery.op_time"
+
+
+def sentence(k: int) -> str:
+    return f"This preview sentence is revision {WORDS[k % len(WORDS)]} {WORDS[k // len(WORDS) % len(WORDS)]}."
+
+
+def read(page, script: str):
+    """page.evaluate(script), through a reload (the old page's context may be gone for a moment)."""
+    while True:
+        try:
+            return page.evaluate(script)
+        except Exception as exc:  # Execution context was destroyed / navigation: the new page is coming
+            if "context" not in str(exc).lower() and "navigat" not in str(exc).lower():
+                raise
+            time.sleep(0.002)
+
+
+def wait_until(page, script: str, test, timeout: float = 60) -> float:
+    """Seconds until ``test(page.evaluate(script))`` holds, polled every 2 ms."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if test(read(page, script)):
+            return time.perf_counter()
+        time.sleep(0.002)
+    raise SystemExit(f"not within {timeout} s: {script}")
+
+
+def up_to_date(page) -> None:
+    wait_until(page, "document.getElementById('pg-preview-bar') ? document.getElementById('pg-preview-bar').textContent : ''",
+               lambda text: UP_TO_DATE in text)
+
+
+def preview_series(study: Path, edits: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    template = study / "templates" / "discussion.md.j2"
+    prose = template.read_text(encoding="utf-8")
+    data = study / "data" / "patients.csv"
+    rows = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    col = rows[0].rstrip("\n").split(",").index("operation_minutes")
+    env = {**child_env(), "PYTHONUNBUFFERED": "1"}  # each progress line when it is printed
+    proc = subprocess.Popen([sys.executable, "build.py", "preview", "--no-browser"], cwd=study, env=env,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = None
+    for line in proc.stdout:
+        m = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        url = url or (m.group(0) if m else None)
+        if "waiting for a change" in line:
+            break
+    if url is None:
+        raise SystemExit("the preview did not start")
+    printed: list[tuple[float, str]] = []  # (when, line) of everything the preview prints after its start
+
+    def drain():  # keeps the pipe from filling, and notes when the page of each build was written
+        for line in proc.stdout:
+            printed.append((time.perf_counter(), line))
+
+    threading.Thread(target=drain, daemon=True).start()
+
+    def page_written(since: float) -> float:
+        """When the preview printed its first 'review edition' line after ``since``."""
+        return next((t for t, line in list(printed) if t > since and "review edition" in line), float("nan"))
+
+    out = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.goto(url)
+            up_to_date(page)
+            times, full, written = [], [], []
+            for k in range(edits):
+                text = sentence(k)
+                t0 = time.perf_counter()
+                template.write_text(prose + f"\n{text}\n", encoding="utf-8")
+                t1 = wait_until(page, "(document.getElementById('pg-paper') || {}).innerText || ''",
+                                lambda body, text=text: text in body)
+                times.append(t1 - t0)
+                up_to_date(page)
+                full.append(time.perf_counter() - t0)
+                written.append(page_written(t0) - t0)
+            out["preview, prose edit (save -> sentence in the page)"] = summary(times, full, written)
+            script = f"(document.querySelector('#pg-paper .pg-value[data-key=\"{OP_TIME}\"]') || {{}}).textContent"
+            times, full, written = [], [], []
+            for k in range(edits):
+                before = read(page, script)
+                cells = rows[1].rstrip("\n").split(",")
+                cells[col] = str(500 + 7 * (k + 1))
+                t0 = time.perf_counter()
+                data.write_text("".join([rows[0], ",".join(cells) + "\n", *rows[2:]]), encoding="utf-8")
+                t1 = wait_until(page, script, lambda now, before=before: now not in (before, None))
+                times.append(t1 - t0)
+                up_to_date(page)
+                full.append(time.perf_counter() - t0)
+                written.append(page_written(t0) - t0)
+            out["preview, data edit (save -> new number in the page)"] = summary(times, full, written)
+            browser.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        template.write_text(prose, encoding="utf-8")
+        data.write_text("".join(rows), encoding="utf-8")
+    return out
+
+
+def summary(times: list[float], full: list[float], written: list[float]) -> dict:
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "n": len(times),
+            "full": statistics.median(full), "written": statistics.median(written)}
+
+
+def one_shot(runs: int, study: Path) -> dict:
+    """The one-shot build after a prose edit (as bench_build's prose-only edit), in this run."""
+    template = study / "templates" / "discussion.md.j2"
+    prose = template.read_text(encoding="utf-8")
+
+    def edit(k):
+        template.write_text(prose + f"\nThis single-run sentence is revision {WORDS[k % len(WORDS)]}.\n", encoding="utf-8")
+
+    timed([sys.executable, "build.py"], study)
+    result = series(runs, [sys.executable, "build.py"], study, before=edit)
+    template.write_text(prose, encoding="utf-8")
+    return result
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edits", type=int, default=12, help="edits of each kind in the preview (median; default 12)")
+    ap.add_argument("--runs", type=int, default=5, help="one-shot builds and floor runs (median; default 5)")
+    args = ap.parse_args(argv)
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="papergen-bench-preview-") as tmp:
+        work = Path(tmp)
+        bench_build.ENGINE[0] = work / "src"
+        shutil.copytree(bench_build.ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        study = copy_study(work / "study")
+        timed([sys.executable, "build.py"], study)
+        print("preview in Chromium ...", file=sys.stderr)
+        pv = preview_series(study, args.edits)
+        print("one-shot build after a prose edit ...", file=sys.stderr)
+        shot = one_shot(args.runs, study)
+        print("floors ...", file=sys.stderr)
+        fl = floors(args.runs, study, work / "floor")
+    floor = scenario_floors(fl)["prose-only edit"]
+    lines = [f"Machine: {os.cpu_count()} cores; load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after.", "",
+             "| preview | edits | median s | min s | max s | target s | page written, median s "
+             "| until DOCX and PDF up to date, median s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in pv.items():
+        lines.append(f"| {name} | {r['n']} | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} | "
+                     f"{TARGETS[name]:.2f} | {r['written']:.3f} | {r['full']:.2f} |")
+    ran = ", ".join(f"{s} {t:.2f}" for s, t in shot["stages"].items() if t >= 0.01) or "none"
+    lines += ["", "| one-shot `python build.py` | runs | median s | min s | floor s | x floor | target | stages (median s) |",
+              "|---|---:|---:|---:|---:|---:|---:|---|",
+              f"| after a prose edit | {shot['runs']} | {shot['median']:.2f} | {shot['min']:.2f} | {floor:.2f} | "
+              f"{shot['median'] / floor:.2f} | 1.25 | {ran} |",
+              "", "Page written: from the save to the preview's 'review edition' progress line (the page is "
+              "handed to the server right after it); the rest of the median is the push, the reload and the "
+              "browser's parsing.", "", "Floor: Python start plus pandoc to DOCX alongside pandoc to Typst and Typst to PDF "
+              "(bench_build's prose-edit floor, measured in this run)."]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+// papergen preview (python build.py preview): follows the server's state and reloads the review edition after
+// each build, keeping the scroll position and the open number card; shows the exports' state in a top bar, a
+// failed build's error as a banner, and marks the numbers changed since the preview started (old -> new).
+// Served as a same-origin file, so the page's policy needs only script-src 'self' and connect-src 'self'.
+(() => {
+  "use strict";
+  const me = document.currentScript;
+  const version = Number(me.dataset.version || 0);
+  const session = me.dataset.session || "";
+  const KEEP = "papergen-preview-view";
+  const STATUS = {
+    updating: "updating DOCX and PDF …",
+    ready: "DOCX and PDF up to date",
+    failed: "DOCX and PDF not updated: the build failed (they are the last good build's)",
+  };
+  let changed = {};
+
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = "/__papergen/preview.css";
+  document.head.appendChild(css);
+
+  const bar = document.createElement("div");
+  bar.id = "pg-preview-bar";
+  bar.setAttribute("role", "status");
+  bar.setAttribute("aria-live", "polite");
+  const banner = document.createElement("div");
+  banner.id = "pg-preview-error";
+  banner.setAttribute("role", "alert");
+  banner.hidden = true;
+  // Fixed, set here (not by preview.css, which loads later): the bar and banner lie over the page and never
+  // move its text, so a reload keeps the reader's scroll position to the pixel.
+  for (const [el, top] of [[bar, "0"], [banner, "1.8rem"]]) {
+    Object.assign(el.style, { position: "fixed", top, left: "0", right: "0", zIndex: "40" });
+  }
+  document.body.style.paddingTop = "1.8rem";  // room for the bar, before the scroll position is restored
+  document.body.prepend(bar, banner);
+
+  function showStatus(text) {
+    bar.textContent = `Live preview · ${text}`;
+    bar.dataset.status = text;
+  }
+
+  function showError(error) {
+    banner.replaceChildren();
+    banner.hidden = !error;
+    if (!error) return;
+    const message = document.createElement("span");
+    message.className = "pg-preview-message";
+    message.textContent = error.message;
+    banner.append(message);
+    if (error.file && error.line) {
+      const link = document.createElement("a");
+      link.href = "/__papergen/source#at";
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = `${error.file}, line ${error.line}`;
+      banner.append(" ", link);
+    }
+  }
+
+  // Numbers whose printed text changed since the preview started: marked, and old -> new in their card.
+  function markChanged() {
+    for (const el of document.querySelectorAll("#pg-paper .pg-value")) {
+      const c = changed[el.dataset.key];
+      el.classList.toggle("pg-changed", Boolean(c));
+      if (c) el.title = `changed: ${c.old} -> ${c.new}`;
+      else el.removeAttribute("title");
+    }
+    noteInCard();
+  }
+
+  function noteInCard() {
+    const card = document.getElementById("pg-card");
+    const body = document.getElementById("pg-card-body");
+    if (!card || !body || card.hidden) return;
+    const c = changed[card.dataset.key];
+    const old = body.querySelector(".pg-changed-note");
+    if (old && (!c || old.dataset.key !== card.dataset.key)) old.remove();
+    if (!c || body.querySelector(".pg-changed-note")) return;
+    const note = document.createElement("p");
+    note.className = "pg-changed-note";
+    note.dataset.key = card.dataset.key;
+    const was = document.createElement("del");
+    was.textContent = c.old;
+    const now = document.createElement("ins");
+    now.textContent = c.new;
+    note.append("Changed since the preview started: ", was, " -> ", now);
+    body.prepend(note);
+  }
+
+  const cardBody = document.getElementById("pg-card-body");
+  if (cardBody) new MutationObserver(noteInCard).observe(cardBody, { childList: true });
+
+  // Reloads keep the reader's place: scroll position and the open card.
+  function keepView() {
+    const card = document.getElementById("pg-card");
+    sessionStorage.setItem(KEEP, JSON.stringify({
+      x: window.scrollX, y: window.scrollY, card: card && !card.hidden ? card.dataset.key : null }));
+  }
+
+  function restoreView() {
+    const kept = sessionStorage.getItem(KEEP);
+    sessionStorage.removeItem(KEEP);
+    if (!kept) return;
+    const view = JSON.parse(kept);
+    window.scrollTo(view.x, view.y);
+    if (view.card) {
+      const number = Array.from(document.querySelectorAll("#pg-paper .pg-value"))
+        .find((el) => el.dataset.key === view.card);
+      if (number) number.click();
+      window.scrollTo(view.x, view.y);
+    }
+    window.addEventListener("load", () => window.scrollTo(view.x, view.y), { once: true });
+  }
+
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+  restoreView();
+  showStatus("connecting …");
+
+  const events = new EventSource("/__papergen/events");
+  events.addEventListener("state", (ev) => {
+    const state = JSON.parse(ev.data);
+    if (state.version > version || (state.session !== session && state.version > 0)) {  // new page, or restarted
+      events.close();
+      keepView();
+      window.location.reload();
+      return;
+    }
+    changed = state.changed || {};
+    markChanged();
+    showStatus(STATUS[state.status] || state.status);
+    showError(state.error);
+  });
+  events.addEventListener("error", () => showStatus("the preview server is not reachable (stopped?); retrying …"));
+  window.addEventListener("pagehide", () => events.close());
+})();
