@@ -77,12 +77,21 @@ class StudyPaths:
     def log(self) -> Path:             # full tracebacks and tool output of the last run
         return self.cache / "build.log"
 
+    def data_file(self, relative: str) -> Path:
+        """A file the codebook names (``path:``, ``dictionary:``), resolved once here for every reader."""
+        return data_file(self.data, relative)
+
     def rel(self, path: Path) -> str:
         """A path as the author sees it in messages and the ledger: relative to the study folder."""
         try:
             return Path(path).relative_to(self.root).as_posix()
         except ValueError:
             return Path(path).as_posix()
+
+
+def data_file(data: Path, relative: str) -> Path:
+    """The one place a data path of the codebook becomes a file: relative to ``data/`` (the study's data folder)."""
+    return data / relative
 
 
 @dataclass(frozen=True)

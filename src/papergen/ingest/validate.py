@@ -356,7 +356,7 @@ def validate(book: Codebook, raws: dict[str, RawTable]) -> dict[str, Table]:
             if rule.kind == "covers" and target in known and not bad & (set(rule.columns) | {None}):
                 errs += check_covers(raw, rule, checked[name], known[target])
     if errs:
-        raise DataErrors(errs)
+        raise DataErrors(list({str(e): e for e in errs}.values()))  # a problem of a file two tables share, once
     return {name: _table(raws[name], spec, checked[name]) for name, spec in book.files.items()}
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from papergen.errors import CodebookError
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
@@ -28,8 +29,16 @@ def load_data(study: Study) -> dict:
 
     book = study.codebook
     paths = study.paths
-    raws = {name: read_raw(name, paths.data / spec.path, paths.rel(paths.data / spec.path))
-            for name, spec in book.files.items()}
+    if book.draft:
+        raise CodebookError(f"{paths.rel(paths.codebook)} is a draft written by 'codebook draft': review every "
+                            "line against the data, then delete its line 'draft: true'")
+    raws = {}
+    for name, spec in book.files.items():
+        path = paths.data_file(spec.path)
+        dictionary = None
+        if spec.dictionary:
+            dictionary = (paths.data_file(spec.dictionary), paths.rel(paths.data_file(spec.dictionary)))
+        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary)
     tables = validate(book, raws)
     tables["_codebook"] = book
     return tables
