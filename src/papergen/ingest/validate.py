@@ -369,4 +369,7 @@ def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Tabl
     if len(spec.primary_key) == 1:
         frame = frame.set_index(spec.primary_key[0], drop=False)
         frame.index.name = None
+    elif spec.primary_key:  # row ids the author can find: "P01 / 2" (record, repeat instance)
+        frame.index = pd.Index([" / ".join(map(_show, key)) for key in
+                                zip(*(checked[c].row_values() for c in spec.primary_key))], dtype=object)
     return Table(name=raw.name, shown_as=raw.shown_as, spec=spec, frame=frame)
