@@ -179,7 +179,9 @@ def test_quoted_csv_is_read_by_the_csv_module(tmp_path):
 
 SPECS = [ColumnSpec("s", "string"), ColumnSpec("p", "string", pattern=r"^P[0-9]{2}$"),
          ColumnSpec("i", "integer", min=0, max=90), ColumnSpec("j", "integer", required=False),
-         ColumnSpec("n", "number", min=0.5, max=100), ColumnSpec("m", "number", required=False)]
+         ColumnSpec("n", "number", min=0.5, max=100), ColumnSpec("m", "number", required=False),
+         ColumnSpec("k", "integer", missing=("99", "-9", "NA")), ColumnSpec("t", "string", required=False,
+                                                                          missing=("P01", "."))]
 PIECES = ["", " ", "P", "0", "1", "9", "12", ".", "+", "-", "e", "a", "NA", "n/a", "Unknown", "none", "\u00a0",
           "\u0663", "\u212a", "P0", "x\r", ",", "%", "mL", "\u3000", "not done", "\t"]
 
