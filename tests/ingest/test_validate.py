@@ -127,6 +127,10 @@ def _excel_error(ws, wb):
 
 
 RX, RD = "data/redcap_export.csv", "data/redcap_dictionary.csv"
+#: cases in files the frozen row-by-row reader (reference_validate) cannot read: REDCap, SPSS, Parquet, SAS
+OTHER_FORMATS = {"REDCap export column not in the dictionary", "REDCap dictionary field not in the export",
+                 "REDCap choice code not in the dictionary", "SPSS file without its value label set",
+                 "truncated Parquet file", "damaged SAS file"}
 
 
 def _redcap(file: str, change):

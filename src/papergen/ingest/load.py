@@ -26,6 +26,8 @@ from papergen.errors import DataError
 
 #: cap on the problems collected from one file's cells (formulas, error values)
 MAX_CELL_PROBLEMS = 50
+#: read plain CSV files with pyarrow (arrowcsv); False: plaincsv's splitter, for the benchmark's comparison
+USE_ARROW = True
 
 
 class _Unreadable(Exception):
@@ -119,8 +121,16 @@ def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[
 
 
 def _read_csv(name: str, path: Path, shown_as: str) -> RawTable:
-    from papergen.ingest.plaincsv import split_plain  # numpy: only when data are really read
+    """A plain CSV by pyarrow's reader (arrowcsv); one it cannot read line for line by plaincsv or the csv module."""
+    from papergen.ingest.arrowcsv import read_plain  # pyarrow and numpy: only when data are really read
+    from papergen.ingest.plaincsv import split_plain
 
+    data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    plain = read_plain(data[3:] if bom else data) if USE_ARROW else None
+    if plain is not None:
+        header, rownums, columns = plain
+        return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums, columns=columns)
     text, data = _csv_text(path, shown_as)
     fast = split_plain(text, data, lazy=True)
     if fast is None:

@@ -22,7 +22,7 @@ def read_parquet(path: Path, shown: str):
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # not pq.read_table: it imports pyarrow.dataset (1 s)
     except (pa.ArrowException, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(shown, None, None, None, f"not a readable Parquet file ({first}); the file may be "
