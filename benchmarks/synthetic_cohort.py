@@ -35,9 +35,8 @@ GRADES = (("I", 0.55), ("II", 0.45))
 SERIOUS = {3: ("respiratory failure", "IVa"), 7: ("bile leak", "IIIa"), 10: ("liver abscess", "IIIb")}
 
 
-def make_study(dest: Path, n: int, seed: int = 20240611) -> Path:
-    """Write a study folder with ``n`` synthetic patients into ``dest`` (replaced if it exists)."""
-    dest = Path(dest)
+def _study_folder(dest: Path, n: int, what: str) -> tuple[dict, int]:
+    """A fresh study folder (the real study, templates and build.py) and the codebook for ``n`` pseudonyms."""
     shutil.rmtree(dest, ignore_errors=True)
     for part in ("study", "templates"):
         shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -48,7 +47,15 @@ def make_study(dest: Path, n: int, seed: int = 20240611) -> Path:
     cols = book["files"]
     cols["patients"]["columns"]["patient_id"]["pattern"] = f"^P[0-9]{{{width}}}$"
     cols["lesions"]["columns"]["lesion_id"]["pattern"] = f"^P[0-9]{{{width}}}-L[0-9]{{2}}$"
-    book["cohort"] = f"synthetic benchmark cohort of {n} invented patients (not patient data)"
+    book["cohort"] = f"synthetic {what} of {n} invented patients (not patient data)"
+    return book, width
+
+
+def make_study(dest: Path, n: int, seed: int = 20240611) -> Path:
+    """Write a study folder with ``n`` synthetic patients into ``dest`` (replaced if it exists)."""
+    dest = Path(dest)
+    book, width = _study_folder(dest, n, "benchmark cohort")
+    cols = book["files"]
     (dest / "data" / "codebook.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True),
                                                  encoding="utf-8")
     rng = np.random.default_rng(seed)
@@ -145,17 +152,8 @@ def make_registry(dest: Path, n: int, fmt: str = "parquet", seed: int = 20240611
     import pyarrow.parquet as pq
 
     dest = Path(dest)
-    shutil.rmtree(dest, ignore_errors=True)
-    for part in ("study", "templates"):
-        shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "build.py", dest / "build.py")
-    (dest / "data").mkdir(parents=True)
-    book = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8"))
-    width = max(2, len(str(n)))
+    book, width = _study_folder(dest, n, "registry-scale cohort")
     files = book["files"]
-    files["patients"]["columns"]["patient_id"]["pattern"] = f"^P[0-9]{{{width}}}$"
-    files["lesions"]["columns"]["lesion_id"]["pattern"] = f"^P[0-9]{{{width}}}-L[0-9]{{2}}$"
-    book["cohort"] = f"synthetic registry-scale cohort of {n} invented patients (not patient data)"
     tables = _registry(np.random.default_rng(seed), n, width)
     for name, columns in tables.items():
         spec = files[name]
