@@ -22,9 +22,10 @@ from papergen.ingest.coded import CodedColumn
 def read_plain(data: bytes):
     """(header, row numbers, columns) of a plain CSV file (its bytes, without a BOM), or None (see above)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    if b'"' in data or not data.strip() or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b'"' in data or not data or data.isspace() or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None  # a lone carriage return: the csv module's record is not the line
@@ -39,7 +40,7 @@ def read_plain(data: bytes):
     if header[-1] == "" or (first_end >= 0 and (data.startswith(b"\n", first_end + 1) or b"\n\n" in data
                                                 or b"\n\r\n" in data)):
         return None  # a header ending in empty names, or an empty line
-    if first_end < 0 or not data[first_end + 1:].strip(b"\r\n"):
+    if first_end < 0 or first_end + 1 == len(data) or data.endswith(b"\r\n") and first_end + 2 == len(data):
         return None  # no data rows: the usual path says so
     names = [f"c{j}" for j in range(len(header))]
     try:
@@ -52,21 +53,34 @@ def read_plain(data: bytes):
     except (pa.ArrowInvalid, pa.ArrowException):
         return None  # a row of another width, or bytes that are not UTF-8: the usual path words it
     table = table.unify_dictionaries()
-    limit = csv.field_size_limit()
-    columns, blank = [], None
+    columns = []
     for chunked in table.columns:
-        texts = chunked.chunk(0).dictionary.to_pylist() if chunked.num_chunks else []
-        if any(len(t) > limit for t in texts):
+        dictionary = chunked.chunk(0).dictionary if chunked.num_chunks else pa.array([], pa.string())
+        if len(dictionary) and pc.max(pc.binary_length(dictionary)).as_py() > csv.field_size_limit():
             return None  # the csv module refuses such a field; let it say so
         codes = (np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunked.chunks])
                  if chunked.num_chunks else np.empty(0, dtype=np.int32))
-        column = CodedColumn.of(codes.astype(np.intp, copy=False), texts)
-        empty = np.fromiter((not t.strip() for t in column.texts), dtype=bool, count=len(column.texts))[column.codes]
-        blank = empty if blank is None else blank & empty
-        columns.append(column)
+        # the unified dictionary holds each text once, in order of first appearance, as CodedColumn wants
+        columns.append(CodedColumn(codes.astype(np.intp, copy=False), np.array(dictionary.to_pylist(), dtype=object)))
     rownums = np.arange(2, table.num_rows + 2)
-    if blank is not None and blank.any():  # a row of only commas and spaces: skipped, the others keep their numbers
+    blank = _blank_rows(columns, table.num_rows)
+    if blank.any():  # a row of only commas and spaces: skipped, the others keep their numbers
         keep = ~blank
         columns = [c.take(keep) for c in columns]
         rownums = rownums[keep]
     return header, rownums.tolist(), columns
+
+
+def _blank_rows(columns: list[CodedColumn], n: int) -> np.ndarray:
+    """Rows whose every cell is empty or white space (str.strip's), narrowed column by column."""
+    rows = np.arange(n)
+    for column in columns:
+        if not len(rows):
+            break
+        seen = np.unique(column.codes[rows])
+        blank = np.zeros(len(column.texts), dtype=bool)
+        blank[seen] = [not column.texts[j].strip() for j in seen.tolist()]
+        rows = rows[blank[column.codes[rows]]]
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out

@@ -51,4 +51,6 @@ def _coded(column) -> CodedColumn:
         texts = pc.cast(dictionary, pa.string()).to_pylist()  # 5 -> "5", a date -> "2020-10-31"
     else:
         texts = [text_of(v) for v in dictionary.to_pylist()]
+    if encoded.null_count == 0 and len(set(texts)) == len(texts):
+        return CodedColumn(codes, np.array(texts, dtype=object))  # distinct, in order of first appearance already
     return CodedColumn.of(codes, texts)
