@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_build import ENGINE, ROOT, series  # noqa: E402
+from bench_build import ENGINE, series, snapshot_engine  # noqa: E402
 from synthetic_cohort import make_registry  # noqa: E402
 
 TARGETS = {"parquet": 15.0, "csv": 25.0}  # seconds, cold build of 1,000,000 patients
@@ -119,9 +119,7 @@ def main(argv=None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="papergen-registry-") as tmp:
-        work = Path(tmp)
-        ENGINE[0] = work / "src"
-        shutil.copytree(ROOT / "src", ENGINE[0], ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        work = snapshot_engine(Path(tmp))
         sz = build_series(sizes, work)
         rd = readers(work / f"registry-{sizes[-1]}-csv")
     print(report(sz, rd, sizes[-1], load))
