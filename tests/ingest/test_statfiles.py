@@ -77,3 +77,13 @@ def test_unreadable_file_is_one_line(tmp_path):
     path.write_bytes(b"\0" * 2000)
     raw = read_raw("t", path, "t.sas7bdat")
     assert not raw.usable and str(raw.problems[0]).startswith("t.sas7bdat: cannot be read as a SAS file (")
+
+
+def test_stata_extended_missing_and_dates(tmp_path):
+    frame = pd.DataFrame({"id": [1.0, 2.0, 3.0], "bp": [120.0, "a", 130.0],
+                          "seen": [pd.Timestamp("2020-01-01").date(), pd.Timestamp("2020-02-01").date(), None]})
+    path = tmp_path / "t.dta"
+    pyreadstat.write_dta(frame, str(path), missing_user_values={"bp": ["a"]}, variable_format={"seen": "%td"})
+    raw = read_raw("t", path, "t.dta")
+    assert [list(c) for c in raw.columns] == [["1", "2", "3"], ["120", "", "130"], ["2020-01-01", "2020-02-01", ""]]
+    assert raw.variables["seen"]["date"] and raw.variables["bp"]["integer"]
