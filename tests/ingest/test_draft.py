@@ -82,3 +82,15 @@ def test_the_study_data_draft_reads_back():
     book = yaml.safe_load(text)
     cols = book["files"]["patients"]["columns"]
     assert cols["death_date"]["required"] is False and cols["sex"]["values"] == ["female", "male"]
+
+
+def test_longitudinal_redcap_keys_records_by_event(tmp_path):
+    rows = (REDCAP_EXAMPLE / "redcap_export.csv").read_text(encoding="utf-8").splitlines()
+    events = ["redcap_event_name"] + ["baseline_arm_1"] * (len(rows) - 1)
+    lines = [f"{r.split(',', 1)[0]},{e},{r.split(',', 1)[1]}" for r, e in zip(rows, events)]
+    (tmp_path / "redcap_export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "redcap_dictionary.csv").write_bytes((REDCAP_EXAMPLE / "redcap_dictionary.csv").read_bytes())
+    _, book = _draft([tmp_path / "redcap_export.csv", tmp_path / "redcap_dictionary.csv"], tmp_path)
+    assert book["files"]["redcap_export"]["primary_key"] == ["patient_id", "redcap_event_name"]
+    assert book["files"]["followup_visit"]["primary_key"] == ["patient_id", "redcap_event_name",
+                                                                "redcap_repeat_instance"]

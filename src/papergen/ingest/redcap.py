@@ -179,11 +179,12 @@ def redcap_table(export, spec, fields: list[dict], dictionary_shown: str):
             continue
         allowed = set(known) | {""} | set(spec.columns[c].missing if c in spec.columns else ())
         listed = " | ".join(f"{k}, {v}" for k, v in known.items())
-        for i, v in enumerate(columns[j]):
-            if v.strip() not in allowed:
-                bad_cells.add((rownums[i], j))
-                problems.append(DataError(shown, rownums[i], c, v, f"record {ids[i]}: choice code is not in the "
-                                          f"data dictionary's choices for {c} ({listed}) (rule redcap_choices)"))
+        codes, texts = _factorise(columns[j])
+        bad = np.array([str(t).strip() not in allowed for t in texts], dtype=bool)
+        for i in np.flatnonzero(bad[codes]).tolist():  # each distinct text judged once, each bad cell named
+            bad_cells.add((rownums[i], j))
+            problems.append(DataError(shown, rownums[i], c, columns[j][i], f"record {ids[i]}: choice code is not in "
+                                      f"the data dictionary's choices for {c} ({listed}) (rule redcap_choices)"))
     return wanted, rownums, columns, ragged, problems, bad_cells, {c: facts[c] for c in wanted if c in facts}
 
 
@@ -209,6 +210,15 @@ def check_fields(export, fields: list[dict], dictionary_shown: str) -> list[Data
                                   f"field of the data dictionary is not in the export {export.shown_as}; export "
                                   "the data and the dictionary again, together (rule redcap_dictionary)"))
     return errs
+
+
+def _factorise(column):
+    """(codes, distinct texts) of a column: a list's by pandas, a ByteColumn's or CodedColumn's its own."""
+    if hasattr(column, "factorise"):
+        return column.factorise()
+    import pandas as pd
+
+    return pd.factorize(np.array(column, dtype=object))
 
 
 def _take(column, rows: np.ndarray):
