@@ -58,6 +58,8 @@ def test_redcap_draft_reviewed_builds_the_example(tmp_path, example_numbers):
     proc = run_build(folder)
     assert proc.returncode == 0, proc.stderr
     assert _texts(folder) == example_numbers
+    trace = run_build(folder, "explain", "visits.n")  # row ids: the REDCap record and its repeat instance
+    assert "24 rows: P01 / 1, P01 / 2, P02 / 1," in trace.stdout
 
 
 def test_spss_and_parquet_draft_reviewed_gives_the_csv_numbers(tmp_path, built):
