@@ -1,4 +1,5 @@
-"""``python build.py codebook draft``: written once (never over a codebook unless --force), refused by a build
+"""(tests/commands/test_codebook.py would clash with tests/test_codebook.py: pytest imports both as test_codebook.)
+``python build.py codebook draft``: written once (never over a codebook unless --force), refused by a build
 until reviewed; after a review (a small patch, as an author would make it) the study builds, with the numbers
 the hand-written codebook gives."""
 from __future__ import annotations
