@@ -1,7 +1,7 @@
-"""(tests/commands/test_codebook.py would clash with tests/test_codebook.py: pytest imports both as test_codebook.)
-``python build.py codebook draft``: written once (never over a codebook unless --force), refused by a build
+"""``python build.py codebook draft``: written once (never over a codebook unless --force), refused by a build
 until reviewed; after a review (a small patch, as an author would make it) the study builds, with the numbers
-the hand-written codebook gives."""
+the hand-written codebook gives. (Not test_codebook.py: pytest would import it and tests/test_codebook.py
+under one name.)"""
 from __future__ import annotations
 
 import json
