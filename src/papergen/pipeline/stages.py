@@ -9,15 +9,19 @@ Jinja, numpy or pandas); import-linter sees these imports like any other.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from papergen.errors import CodebookError
+from papergen.formatting import house
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
-from papergen.study import OutputPaths, Study
+from papergen.errors import OutsideStudyError, RawMarkupError
+from papergen.study import RAW_FORMATS, OutputPaths, Study, inside_folder
 from papergen.values import Source, Value, key_part
 
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
@@ -32,6 +36,13 @@ def load_data(study: Study) -> dict:
     if book.draft:
         raise CodebookError(f"{paths.rel(paths.codebook)} is a draft written by 'codebook draft': review every "
                             "line against the data, then delete its line 'draft: true'")
+    for name, spec in book.files.items():  # before any is read: a data file outside the study is never opened
+        for key, given in (("path", spec.path), ("dictionary", spec.dictionary)):
+            if given:
+                path = paths.data_file(given)
+                named = paths.rel(path) if path.is_symlink() else \
+                    f"{paths.rel(paths.codebook)}: files.{name}.{key} {given!r}"
+                paths.inside(path, named)
     raws = {}
     for name, spec in book.files.items():
         path = paths.data_file(spec.path)
@@ -51,13 +62,22 @@ def run_analysis(study: Study, tables: dict):
     paths, settings = study.paths, study.settings
     book = tables.pop("_codebook")
     shown = paths.rel(paths.settings)
-    analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
+    with house.using(study.house_style):  # every number of the plan is printed in the journal's style
+        analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
     for key, fact in settings["facts"].items():
         analysis.registry.add(Value(
             key=f"study.{key}", text=str(fact["text"]), exact={"text": str(fact["text"])},
             definition=fact.get("definition", f"Study fact from {shown}."),
             inputs=[Source(file=shown, columns=(f"facts.{key}",))],
             method={"function": "study settings"}, declared_at=f"{shown} (facts.{key})"))
+    for key, statement in (settings.get("statements") or {}).items():  # title page statements (publish.front_matter)
+        statement = statement if isinstance(statement, dict) else {"text": str(statement)}
+        text = str(statement.get("text") or statement.get("placeholder") or "")
+        analysis.registry.add(Value(
+            key=f"statement.{key}", text=text, exact={"text": text, "placeholder": "text" not in statement},
+            definition=statement.get("definition", f"Title page statement from {shown}."),
+            inputs=[Source(file=shown, columns=(f"statements.{key}",))],
+            method={"function": "study settings"}, declared_at=f"{shown} (statements.{key})"))
     for v in software_values():
         analysis.registry.add(v)
     return analysis
@@ -90,8 +110,10 @@ def _pandoc_version() -> str:
     return first.split()[-1] if first.startswith("pandoc") else "unknown"
 
 
-def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -> None:
+def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, font: str | None = None) -> None:
     """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
+
+    ``font``: the manuscript's body font (study.yaml docx_style), which the figures use where installed.
 
     ``store`` (papergen.pipeline.figstore.FigureStore) redraws a figure only when its curves or options
     changed, and may still be drawing when this returns (its finish() waits); without one, figures are
@@ -102,11 +124,13 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
         if spec.options.get("kind") == "forest":  # a model's ratios; its text is the values' own (spec.notes)
-            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"])
+            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"],
+                                **({"decimal": spec.options["decimal"]} if "decimal" in spec.options else {}),
+                                **({"font": font} if font else {}))
             spec.at_risk = []
             continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
-        result = store.km_figure(curves, out.figures / key, **spec.options)
+        result = store.km_figure(curves, out.figures / key, **spec.options, **({"font": font} if font else {}))
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:
@@ -132,13 +156,15 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
 
     sections = study.settings["sections"]
     r = Renderer(study.paths.templates, study.sections, track_places=True,
-                 compiled=store.folder("templates") if store else None)
+                 compiled=store.folder("templates") if store else None, root=study.root,
+                 house=study.house_style)
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
     figures = {key: FigureView(f, r, analysis.registry) for key, f in analysis.figures.items()}
     context.update(tables=_View(**tables), figures=_View(**figures))
-    parts = [r.render(s["template"], context) for s in sections]
+    with house.using(study.house_style):  # counts in words, tables' cells: the same style as the plan's
+        parts = [r.render(s["template"], context) for s in sections]
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
     out.dir.mkdir(parents=True, exist_ok=True)
     out.markdown.write_text(strip_places(text), encoding="utf-8")
@@ -160,10 +186,47 @@ def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
 
     ``store`` keeps resolved citations: citeproc runs only when they change.
     """
-    from papergen.publish.document import read_manuscript as read_document
+    from papergen.publish.document import image_targets, read_manuscript as read_document
 
-    return read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
-                         citations=store.folder("citations") if store else None)
+    doc = read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
+                        citations=store.folder("citations") if store else None)
+    for target in image_targets(doc):
+        check_image(study, out, target)
+    check_raw(study, doc)
+    return doc
+
+
+def check_raw(study: Study, doc: dict) -> None:
+    """No raw markup the study does not allow reached the manuscript by another way than template prose (which
+    the lint reads): a template expression printing ``"<script>"``. pandoc's own raw TeX (``\\newpage``) is harmless."""
+    from papergen.publish.document import nodes
+
+    for n in nodes(doc):
+        if n["t"] in ("RawBlock", "RawInline") and n["c"][0] != "tex" and not _comment(n["c"][1]):
+            name = RAW_FORMATS.get(n["c"][0].lower(), n["c"][0].lower())
+            if name not in study.allow_raw:
+                text = " ".join(n["c"][1].split())[:60]
+                raise RawMarkupError(f"{study.paths.rel(study.paths.templates)}: the manuscript holds raw {name} "
+                                     f"markup ({text!r}) printed by a template expression; print text, or allow it "
+                                     f"in study/study.yaml with allow_raw: [{name}]")
+
+
+def _comment(text: str) -> bool:
+    """An HTML comment, which no output shows (the lint lets it pass too)."""
+    t = text.strip()
+    return t.startswith("<!--") and t.endswith("-->") and "-->" not in t[4:-3]
+
+
+def check_image(study: Study, out: OutputPaths, target: str) -> None:
+    """An image the templates include is a file of the manuscript folder (a drawn figure) or of the study."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):", target)
+    if scheme and scheme[1].lower() != "file":
+        return  # data: URIs, web addresses: no file of this computer
+    path = Path(unquote(urlsplit(target).path)) if scheme else Path(target)
+    try:
+        inside_folder(out.dir, out.dir / path, "")
+    except OutsideStudyError:
+        study.paths.inside(out.dir / path, f"templates: image {target!r}")
 
 
 def export_docx(study: Study, out: OutputPaths, store=None) -> Path:
@@ -173,16 +236,29 @@ def export_docx(study: Study, out: OutputPaths, store=None) -> Path:
 
     style = study.docx_style
     ref = store.reference_docx(style) if store else build_reference_docx(out.reference_docx, **style)
+    title, authors = _title_and_authors(study)
+    properties = {"title": title, "authors": authors, "language": str(study.settings.get("language", "en-US"))}
     export.to_docx(out.ast, out.docx, resource_path=out.dir, bibliography=None, csl=None,
-                   reference_docx=ref, source_date_epoch=study.source_date_epoch)
+                   reference_docx=ref, source_date_epoch=study.source_date_epoch, properties=properties)
     out.reference_docx.unlink(missing_ok=True)
     return out.docx
 
 
-def export_pdf(out: OutputPaths) -> Path:
+def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
+    """PDF through Typst; with ``study``, its title and authors in the PDF's metadata."""
     from papergen.publish import export
 
-    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None)
+    metadata = None
+    if study is not None:
+        title, authors = _title_and_authors(study)
+        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()]}
+    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata)
+
+
+def _title_and_authors(study: Study) -> tuple[str, str]:
+    """The title and the authors' line of study.yaml's facts ("" when a study has none)."""
+    facts = study.settings["facts"]
+    return (str((facts.get("title") or {}).get("text", "")), str((facts.get("authors") or {}).get("text", "")))
 
 
 def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str, list], store=None) -> Path:
