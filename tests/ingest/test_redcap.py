@@ -91,3 +91,15 @@ def test_undeclared_missing_data_code_is_a_problem(study):
     with pytest.raises(DataErrors) as err:
         validate(book, raws)
     assert "column weight_kg: value 'UNK': expected a number" in str(err.value)
+
+
+def test_dictionary_outside_the_study_is_never_read(study):
+    from studycopy import run_build
+
+    book = study / "data" / "codebook.yaml"
+    book.write_text(book.read_text(encoding="utf-8").replace("dictionary: redcap_dictionary.csv",
+                                                             "dictionary: ../../etc/passwd", 1), encoding="utf-8")
+    proc = run_build(study)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0].startswith(
+        "error: data/codebook.yaml: files.patients.dictionary '../../etc/passwd': resolves to /etc/passwd, outside")
