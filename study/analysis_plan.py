@@ -130,8 +130,9 @@ def analysis(a):
     a.value("postop.serious_list", st.listing(list(listed["complication"]),
                                               [a.source("complications", ["patient_id", "complication", "clavien_dindo"],
                                                         rows=[f"{p} {c}" for p, c in zip(listed["patient_id"], listed["complication"])],
-                                                        filter="all complications of patients with a grade III or higher complication")]),
-            "Complications of the patients with a serious complication, in the order recorded.")
+                                                        filter="all complications of patients with a grade III or higher complication")],
+                                              empty="none"),
+            "Complications of the patients with a serious complication, in the order recorded (none if no patient had one).")
     minor = a.value("postop.minor_n", st.count(a.measure(ids.to_series().isin(set(comp["patient_id"]) - serious_ids),
                                                          "complications", ["patient_id", "clavien_dindo"], "minor complication",
                                                          filter="complications of grade I-II only")),

@@ -53,6 +53,12 @@ def test_expressions_may_not_hold_typed_numbers_except_in_literal():
     assert found(src) == [(2, 4, "34.1"), (2, 22, "12"), (2, 40, "5")]
 
 
+def test_a_template_file_name_is_not_a_typed_number():
+    src = ('{% include "part2.md.j2" %}{% import "macros3.j2" as m %}{% from "t4.j2" import x %}\n'
+           '{% extends "base5.j2" %}{{ x.part("6") }}\n')
+    assert found(src) == [(2, 35, "6")]
+
+
 def test_message_names_place_literal_and_fix():
     [f] = checks.lint_source("\nwas 34.1 months\n", "templates/results.md.j2", hints={"34.1": "os.mean"})
     assert str(f) == ("templates/results.md.j2:2:5: typed number '34.1': print a value from the analysis plan, "

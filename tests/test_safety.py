@@ -452,3 +452,30 @@ def test_an_unknown_raw_format_in_the_settings_is_one_line(study):
     settings.write_text("allow_raw: [docx, rtf]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
     err = _one_error_line(run_build(study))
     assert err == "error: study/study.yaml: allow_raw: 'rtf' is not one of html, latex, openxml, typst"
+
+
+# --- issue 15 (items 14-16): what the corpus cannot hold (an environment variable; a build that succeeds) ---
+
+@pytest.mark.parametrize("epoch", ["99999999999", "1e9", "-5", " "])
+def test_a_source_date_epoch_papergen_cannot_stamp_fails_before_any_stage(study, epoch):
+    before = tree_hash(study / "manuscript")
+    proc = run_build(study, env={"SOURCE_DATE_EPOCH": epoch})
+    err = _one_error_line(proc)
+    assert err.startswith(f"error: SOURCE_DATE_EPOCH {epoch!r}: expected whole seconds since 1970-01-01 UTC"), err
+    assert "read and validate data" not in proc.stdout  # refused up front, not as a missing reference.docx
+    assert tree_hash(study / "manuscript") == before
+
+
+def test_valid_data_without_a_serious_complication_builds_and_says_none(study):
+    """The plan lists the serious complications with st.listing(..., empty="none"): no grade III is valid data."""
+    path = study / "data" / "complications.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",").index("clavien_dindo")
+    rows = [line.split(",") for line in lines[1:]]
+    for r in rows:
+        r[head] = "II" if r[head].startswith(("III", "IV", "V")) else r[head]
+    path.write_text("\n".join([lines[0]] + [",".join(r) for r in rows]) + "\n", encoding="utf-8")
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    text = (study / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
+    assert 'had a serious complication: [none]{.pg-value data-key="postop.serious_list"' in text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from papergen.errors import PapergenError
+from papergen.errors import PapergenError, PlanError
 from papergen.values import Printed, Registry, Value
 
 
@@ -62,3 +62,22 @@ def test_as_dict_is_json_plain():
     v = val("x", exact={"mean": np.float64(1.5), "n": np.int64(3)})
     d = v.as_dict()
     assert json.loads(json.dumps(d))["exact"] == {"mean": 1.5, "n": 3}
+
+
+@pytest.mark.parametrize("exact, text, parts, shown", [
+    ({"mean": float("nan"), "sd": 1.0}, "x", {}, "exact.mean = nan"),
+    ({"ci": [1.0, float("inf")]}, "x", {}, "exact.ci.1 = inf"),
+    ({"value": 3}, "inf", {}, "text 'inf'"),
+    ({"value": 3}, "3", {"sd": "-inf"}, "part sd '-inf'"),
+])
+def test_registry_refuses_a_value_that_is_not_finite_naming_the_plan_line(exact, text, parts, shown):
+    v = Value(key="bad.value", text=text, exact=exact, parts=parts, declared_at="study/analysis_plan.py:42")
+    with pytest.raises(PlanError) as exc:
+        Registry().add(v)
+    assert str(exc.value).startswith(f"study/analysis_plan.py:42: value 'bad.value' is not a finite number ({shown})")
+
+
+def test_words_that_contain_nan_or_inf_are_not_numbers():
+    r = Registry()
+    r.add(Value(key="study.authors", text="Nan L, Li S; infection, nanoparticles", exact={"text": "x"}))
+    assert len(r) == 1

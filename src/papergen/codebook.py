@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from papergen.errors import CodebookError
+from papergen.yamlfile import line_of, read_yaml
 
 TYPES = {"string", "integer", "number", "category", "date", "flag"}
-#: yaml.safe_load's loader, in C when libyaml is there (nine times faster on the codebook)
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: identifier: a direct identifier (name, hospital number); validated, then dropped before the
 #: analysis so it can never be printed. pseudonym: a study code (P01) that may appear in the ledger.
@@ -131,16 +129,16 @@ class Codebook:
         return calendar.timegm(day.timetuple()) if day else None
 
 
-def read_codebook(path: Path) -> Codebook:
-    """Parse codebook.yaml into specs, failing with the offending key named."""
+def read_codebook(path: Path, shown: str | None = None) -> Codebook:
+    """Parse codebook.yaml into specs, failing with the offending key (and its line) named.
+
+    ``shown``: the path as messages print it (data/codebook.yaml); default ``path``.
+    """
     try:
-        raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        raw = read_yaml(path, shown, CodebookError)
     except FileNotFoundError:
-        raise CodebookError(f"{path}: codebook not found; every study needs data/codebook.yaml") from None
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    except ValueError as exc:  # YAML reads 2015-13-01 as a date and fails on it
-        raise CodebookError(f"{path}: an unquoted date is impossible ({exc}); write dates as 'YYYY-MM-DD'") from None
+        raise CodebookError(f"{shown or path}: codebook not found; every study needs data/codebook.yaml") from None
+    path = shown or path
     if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
         raise CodebookError(f"{path}: expected a mapping with a 'files:' section")
     conventions = raw.get("conventions") or {}
@@ -178,7 +176,8 @@ def _unknown_keys(path, where: str, given: dict, allowed: set) -> None:
 
         close = difflib.get_close_matches(str(extra[0]), sorted(allowed), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(sorted(allowed))}"
-        raise CodebookError(f"{path}: {where}: unknown key {extra[0]!r}{hint}")
+        line = line_of(given, extra[0])
+        raise CodebookError(f"{path}{f':{line}' if line else ''}: {where}: unknown key {extra[0]!r}{hint}")
 
 
 def _file_spec(path, name: str, spec: dict) -> FileSpec:
@@ -196,7 +195,7 @@ def _file_spec(path, name: str, spec: dict) -> FileSpec:
     for c, s in spec["columns"].items():
         if not isinstance(s, dict):
             raise CodebookError(f"{path}: files.{name}.columns.{c}: expected a mapping such as {{type: string}}")
-        columns[str(c)] = _column_spec(path, name, str(c), s, file_missing)
+        columns[str(c)] = _column_spec(path, name, str(c), s, line_of(spec["columns"], c), file_missing)
     rules = tuple(_rule_spec(path, name, r, columns) for r in spec.get("rules") or [])
     ids = [r.id for r in rules]
     if len(set(ids)) != len(ids):
@@ -232,43 +231,60 @@ def _text(v) -> str:
     return str(v)
 
 
-def _column_spec(path, fname: str, cname: str, s: dict, file_missing: tuple = ()) -> ColumnSpec:
+def _column_spec(path, fname: str, cname: str, s: dict, line: int | None = None,
+                 file_missing: tuple = ()) -> ColumnSpec:
     where = f"files.{fname}.columns.{cname}"
     _unknown_keys(path, where, s, COLUMN_KEYS)
+
+    def at(key=None) -> str:  # "data/codebook.yaml:25: files.patients.columns.age_years"
+        n = line_of(s, key) or line
+        return f"{path}:{n}: {where}" if n else f"{path}: {where}"
+
     ctype = s.get("type")
     if ctype not in TYPES:
-        raise CodebookError(f"{path}: {where}: type {ctype!r} is not one of {sorted(TYPES)}")
+        raise CodebookError(f"{at('type')}: type {ctype!r} is not one of {sorted(TYPES)}")
     if ctype == "category" and not s.get("values"):
-        raise CodebookError(f"{path}: {where}: a category needs 'values'")
+        raise CodebookError(f"{at('values')}: a category needs 'values' (its allowed values), e.g. values: [female, male]")
     role = s.get("role")
     if role is not None and role not in ROLES:
-        raise CodebookError(f"{path}: {where}: role {role!r} is not one of {sorted(ROLES)}")
+        raise CodebookError(f"{at('role')}: role {role!r} is not one of {sorted(ROLES)}")
     labels = s.get("labels") or {}
     if not isinstance(labels, dict):
-        raise CodebookError(f"{path}: {where}: labels: expected a mapping of codes to texts, e.g. {{1: male, 2: female}}")
+        raise CodebookError(f"{at('labels')}: labels: expected a mapping of codes to texts, e.g. {{1: male, 2: female}}")
     labels = {_text(k): str(v) for k, v in labels.items()}
     if labels and ctype != "category":
-        raise CodebookError(f"{path}: {where}: labels are given for categories only (type: category)")
+        raise CodebookError(f"{at('labels')}: labels are given for categories only (type: category)")
     unknown = [k for k in labels if k not in {_text(v) for v in s.get("values") or ()}]
     if unknown:
-        raise CodebookError(f"{path}: {where}: label for {unknown[0]!r}, which is not one of its values")
+        raise CodebookError(f"{at('labels')}: label for {unknown[0]!r}, which is not one of its values")
+    bounds = {}
     for bound in ("min", "max"):
-        if s.get(bound) is not None and ctype == "date":
-            if isinstance(s[bound], dt.date) or DATE_TEXT.match(str(s[bound])):
-                try:
-                    dt.date.fromisoformat(str(s[bound]))
-                except ValueError:
-                    raise CodebookError(f"{path}: {where}: {bound} {s[bound]!r} is not a date YYYY-MM-DD") from None
-            elif not isinstance(s[bound], str):
-                raise CodebookError(f"{path}: {where}: {bound} {s[bound]!r} is not a date YYYY-MM-DD, a name of "
+        if s.get(bound) is None:
+            continue
+        if ctype not in ("integer", "number", "date"):
+            raise CodebookError(f"{at(bound)}: {bound} applies to integer, number and date columns, not to a {ctype}")
+        if ctype == "date" and not isinstance(s[bound], dt.date) and not DATE_TEXT.match(str(s[bound])):
+            if not isinstance(s[bound], str):
+                raise CodebookError(f"{at(bound)}: {bound} {s[bound]!r} is not a date YYYY-MM-DD, a name of "
                                     "conventions (cutoff_date) or another column's bound (operation_date.min)")
-        elif s.get(bound) is not None and not isinstance(s[bound], (int, float)):
-            raise CodebookError(f"{path}: {where}: {bound} {s[bound]!r} is not a number")
+            continue  # a name: resolve_date_bounds makes it a date once every file is read
+        if ctype == "date":
+            try:
+                bounds[bound] = dt.date.fromisoformat(str(s[bound]))
+            except ValueError:
+                raise CodebookError(f"{at(bound)}: {bound} {s[bound]!r} is not a date YYYY-MM-DD") from None
+        elif not isinstance(s[bound], (int, float)) or isinstance(s[bound], bool):
+            raise CodebookError(f"{at(bound)}: {bound} {s[bound]!r} is not a number")
+        elif not math.isfinite(s[bound]):
+            raise CodebookError(f"{at(bound)}: {bound} {s[bound]!r} is not a finite number, so it would check nothing")
+        else:
+            bounds[bound] = s[bound]
+    _check_consistent(s, ctype, bounds, at)
     if s.get("pattern"):
         try:
             re.compile(s["pattern"])
         except re.error as exc:
-            raise CodebookError(f"{path}: {where}: pattern {s['pattern']!r} is not a valid regular expression ({exc})") from None
+            raise CodebookError(f"{at('pattern')}: pattern {s['pattern']!r} is not a valid regular expression ({exc})") from None
     return ColumnSpec(
         name=cname, type=ctype, description=s.get("description", ""), unit=s.get("unit"),
         required=bool(s.get("required", True)), min=s.get("min"), max=s.get("max"),
@@ -337,6 +353,28 @@ def resolve_date_bounds(path, files: dict[str, FileSpec], conventions: dict) -> 
             columns[cname] = col
         out[fname] = replace(f, columns=columns)
     return out
+
+
+def _check_consistent(s: dict, ctype: str, bounds: dict, at) -> None:
+    """The column's own contract holds together: bounds in order, allowed values given once each.
+
+    A reversed range would otherwise be reported as every row's mistake (11 values "below the minimum 100").
+    """
+    lo, hi = bounds.get("min"), bounds.get("max")
+    if lo is not None and hi is not None and lo > hi:
+        raise CodebookError(f"{at('max')}: min {s['min']!r} is {'after' if ctype == 'date' else 'above'} "
+                            f"max {s['max']!r}, so no value could pass; "
+                            "swap them (both bounds are inclusive)")
+    values = s.get("values")
+    if values is None:
+        return
+    if not isinstance(values, list) or not values:
+        raise CodebookError(f"{at('values')}: values must be a non-empty list of the allowed values, got {values!r}")
+    seen = set()
+    for v in values:
+        if str(v) in seen:
+            raise CodebookError(f"{at('values')}: values lists {str(v)!r} twice")
+        seen.add(str(v))
 
 
 def _rule_spec(path, fname: str, r: dict, columns: dict) -> RuleSpec:

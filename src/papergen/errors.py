@@ -31,7 +31,7 @@ class DataError(PapergenError):
             where += f", row {row}"
         if column is not None:
             where += f", column {column!s}"
-        shown = "" if value is None else f": value {value!r}"
+        shown = "" if value is None else f": value {shown_value(value)}"
         super().__init__(f"{where}{shown}: {rule}")
 
 
@@ -116,3 +116,19 @@ class ProtectedDocxError(ReturnedDocxError):
 
 class MergeError(PapergenError):
     """The merge would leave a template that does not render (it was not written)."""
+
+#: a value longer than SHOWN_WHOLE characters is cut in messages to its first CUT_AT and its length
+SHOWN_WHOLE, CUT_AT = 80, 60
+
+
+def cut_text(text: str) -> str:
+    """A text as a message shows it: whole, or its first CUT_AT characters and "... (120000 characters)"."""
+    text = str(text)
+    return text if len(text) <= SHOWN_WHOLE else f"{text[:CUT_AT]}... ({len(text)} characters)"
+
+
+def shown_value(value) -> str:
+    """repr() of a value for a message, cut like cut_text: a 120,000-character cell is not echoed whole."""
+    if isinstance(value, str) and len(value) > SHOWN_WHOLE:
+        return f"{value[:CUT_AT]!r}... ({len(value)} characters)"
+    return cut_text(repr(value))

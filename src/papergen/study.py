@@ -14,10 +14,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from papergen.codebook import SAFE_LOADER, Codebook, read_codebook
+from papergen.codebook import Codebook, read_codebook
 from papergen.errors import OutsideStudyError, PapergenError, StudyLayoutError
+from papergen.yamlfile import line_of, read_yaml
 
 #: SOURCE_DATE_EPOCH when neither the environment nor the codebook gives one: 2000-01-01T00:00:00Z
 DEFAULT_SOURCE_DATE_EPOCH = 946_684_800
@@ -300,7 +299,7 @@ class Study:
     @_Once
     def codebook(self) -> Codebook:
         """data/codebook.yaml, parsed and checked (a CodebookError names the key)."""
-        return read_codebook(self.paths.codebook)
+        return read_codebook(self.paths.codebook, self.paths.rel(self.paths.codebook))
 
     @_Once
     def source_date_epoch(self) -> int:
@@ -313,8 +312,9 @@ class Study:
         not the git commit time (absent outside a repository, and changed by commits
         that do not touch the inputs). Without a cut-off (or a readable codebook): 2000-01-01.
         """
-        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-            return int(os.environ["SOURCE_DATE_EPOCH"])
+        given = env_source_date_epoch()
+        if given is not None:
+            return given
         try:
             epoch = self.codebook.cutoff_epoch()
         except PapergenError:  # the data stage reports a broken codebook
@@ -340,12 +340,9 @@ class Study:
         path = self.paths.journal
         if not path.exists():
             return None
-        try:
-            profile = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
-        except yaml.YAMLError as exc:
-            raise StudyLayoutError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        profile = read_yaml(path, self.paths.rel(path), StudyLayoutError) or {}
         if not isinstance(profile, dict):
-            raise StudyLayoutError(f"{path}: expected a mapping of rules")
+            raise StudyLayoutError(f"{self.paths.rel(path)}: expected a mapping of rules")
         return profile
 
     @_Once
@@ -373,15 +370,62 @@ class Study:
         return f"{(self.journal_profile or {}).get('journal', 'journal')} ({self.paths.rel(self.paths.journal)})"
 
 
+#: the last second a DOCX (a ZIP file: DOS dates end in 2107) can be stamped with: 2107-12-31T23:59:59Z
+LATEST_SOURCE_DATE_EPOCH = 4_354_819_199
+
+
+def env_source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH from the environment, checked; None when it is not set (or empty).
+
+    reproducible-builds.org asks a build to stop on a malformed value rather than ignore it; a time
+    past 2107 cannot be written into a DOCX and used to surface as a missing reference.docx.
+    """
+    text = os.environ.get("SOURCE_DATE_EPOCH", "")  # not stripped: matplotlib reads it as it is
+    if not text:
+        return None
+    if not text.isdigit() or not text.isascii() or int(text) > LATEST_SOURCE_DATE_EPOCH:
+        shown = text if len(text) <= 30 else text[:30] + "..."
+        raise StudyLayoutError(f"SOURCE_DATE_EPOCH {shown!r}: expected whole seconds since 1970-01-01 UTC, from 0 to "
+                               f"{LATEST_SOURCE_DATE_EPOCH} (2107-12-31, the last date a DOCX can hold); "
+                               "or unset it to stamp the codebook's cutoff_date")
+    return int(text)
+
+
 def read_settings(paths: StudyPaths) -> dict:
-    """study/study.yaml: title page facts, section order, output name."""
+    """study/study.yaml: title page facts, section order, output name; each fact and section checked here.
+
+    A fact needs ``text:``, a section ``template:`` and ``title:``; the error names the line.
+    """
     if not paths.settings.exists():
         raise StudyLayoutError(f"{paths.settings}: study settings not found")
-    settings = yaml.load(paths.settings.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+    shown = paths.rel(paths.settings)
+    settings = read_yaml(paths.settings, shown, StudyLayoutError) or {}
+    if not isinstance(settings, dict):
+        raise StudyLayoutError(f"{shown}: expected a mapping (output_name:, facts:, sections:, ...)")
     for key in ("output_name", "sections", "facts"):
         if key not in settings:
-            raise StudyLayoutError(f"{paths.settings}: missing '{key}:'")
+            raise StudyLayoutError(f"{shown}: missing '{key}:'")
+    _check_entries(shown, settings, "facts", dict, ("text",), "NAME: {text: ..., definition: ...}")
+    _check_entries(shown, settings, "sections", list, ("template", "title"),
+                   "- {template: results.md.j2, title: Results}")
     return settings
+
+
+def _check_entries(shown: str, settings: dict, key: str, kind: type, needs: tuple[str, ...], example: str) -> None:
+    """Every entry of ``settings[key]`` (a mapping of facts or a list of sections) is a mapping with ``needs``."""
+    group = settings[key]
+    if not isinstance(group, kind):
+        raise StudyLayoutError(f"{shown}:{line_of(settings, key)}: '{key}:' must be a "
+                               f"{'mapping' if kind is dict else 'list'}, e.g. {example}")
+    entries = group.items() if kind is dict else enumerate(group, start=1)
+    for name, entry in entries:
+        where = f"{key}.{name}" if kind is dict else f"{key} item {name}"
+        line = line_of(group, name) if kind is dict else line_of(entry) or line_of(settings, key)
+        if not isinstance(entry, dict):
+            raise StudyLayoutError(f"{shown}:{line}: {where} must be a mapping, e.g. {example}")
+        for need in needs:
+            if entry.get(need) is None:  # absent, or "text:" left empty (it would print "None")
+                raise StudyLayoutError(f"{shown}:{line}: {where} has no '{need}:'; e.g. {example}")
 
 
 def csl_style(name: str, base: Path | None = None) -> Path:

@@ -7,11 +7,12 @@ did the maths, so a reviewer can trace any printed number back to the data.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from papergen.errors import PapergenError
+from papergen.errors import PapergenError, PlanError
 from papergen import formatting as fmt
 
 #: a Source with more rows than this is summarised in the ledger (count, first and last ids, sha256)
@@ -180,6 +181,31 @@ def _plain(obj):
     return obj
 
 
+def non_finite(obj, where: str = "exact") -> str | None:
+    """The first NaN or infinite number inside a value's exact numbers, as "exact.sd = nan"; None if all are finite."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return f"{where} = {obj!r}"
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    else:
+        return None
+    return next((bad for k, v in items if (bad := non_finite(v, f"{where}.{k}"))), None)
+
+
+#: how Python and numpy print a number that is not finite: "nan", "inf", "-inf"
+_NON_FINITE_TEXT = re.compile(r"(?<![\w.])[-+]?(nan|inf)(?![\w.])")
+
+
+def non_finite_text(value: Value) -> str | None:
+    """The text or a part printing "nan" or "inf" (a NaN formatted with str()), as 'text "nan"'."""
+    for name, text in (("text", value.text), *((f"part {k}", v) for k, v in value.parts.items())):
+        if isinstance(text, str) and _NON_FINITE_TEXT.search(text):
+            return f"{name} {text[:60]!r}"
+    return None
+
+
 def key_part(text) -> str:
     """A text as one part of a value key: lower case, other characters as "_" ("Grade II" -> "grade_ii")."""
     return "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
@@ -207,6 +233,11 @@ class Registry:
             other = self._values[self._groups[key]]
             raise PapergenError(f"value key {key!r} ({value.declared_at}) is also the group of {other.key!r} "
                                 f"({other.declared_at}); rename one, e.g. {key + '.all'!r}")
+        bad = non_finite(value.exact) or non_finite_text(value)
+        if bad:
+            raise PlanError(f"{value.declared_at or 'value ' + repr(key)}: value {key!r} is not a finite number "
+                            f"({bad}), so it cannot be printed; look at its input (an empty group, a division by "
+                            "zero, a missing value) or register no value")
         heads = key.split(".")[:-1]
         for i in range(1, len(heads) + 1):
             group = ".".join(heads[:i])

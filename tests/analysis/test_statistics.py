@@ -253,3 +253,12 @@ def test_median_iqr_uses_r_type_7_quartiles():
     assert v.text == "5.5 (IQR, 2.5 to 10.0)" and v.parts["table"] == "5.5 (2.5\u201310.0)"
     with pytest.raises(AnalysisError, match="0/1 flag"):
         st.median_iqr(typed([0, 1], "flag"))
+
+
+def test_listing_of_no_items_prints_its_empty_text_or_fails():
+    src = [Source("data/t.csv", ("x",), ())]
+    assert st.listing(["a", "b", "c"], src).text == "a, b, and c"
+    empty = st.listing([], src, empty="none")
+    assert empty.text == "none" and empty.exact == {"items": []}
+    with pytest.raises(AnalysisError, match=r"listing\(\) got no items .* pass empty="):
+        st.listing([], src)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from studycopy import (add_column, add_redcap, append_row, copy_study, csv_frame, csv_to_parquet, csv_to_sav,
+from studycopy import (ROOT, add_column, add_redcap, append_row, copy_study, csv_frame, csv_to_parquet, csv_to_sav,
                        csv_to_xlsx, delete_rows, drop_column, read_rows, rename_column, run_build, save_xlsx, set_cell,
                        set_codebook_path, tree_hash, write_rows)
 
@@ -416,6 +416,157 @@ BEFORE_VALIDATION = {"data file is a symbolic link to /etc/passwd", "codebook pa
                      "codebook path to a CSV beside the study"}
 
 
+# --- issue 15 (items 9, 12-17): the study's own files checked, one line each --------------------
+# YAML (aliases, duplicate keys, syntax) in every YAML the study reads, the codebook's own
+# consistency, references.bib, the plan (non-finite values, empty lists, top-level errors),
+# templates (include loops, unreadable text), and data cells too long to echo.
+
+def _line(rel: str, needle: str) -> int:
+    """1-based line of the first line of the repository's file ``rel`` holding ``needle``."""
+    lines = (ROOT / rel).read_text(encoding="utf-8").splitlines()
+    return next(i for i, text in enumerate(lines, start=1) if needle in text)
+
+
+def _nlines(rel: str) -> int:
+    return len((ROOT / rel).read_text(encoding="utf-8").splitlines())
+
+
+def edit(rel: str, old: str, new: str):
+    """A mutation replacing the one occurrence of ``old`` in a study file."""
+    def mutate(study):
+        path = study / rel
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{rel} has no single {old!r}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return mutate
+
+
+def append_to(rel: str, text: str):
+    def mutate(study):
+        path = study / rel
+        old = path.read_text(encoding="utf-8")
+        path.write_text(old + ("" if old.endswith("\n") else "\n") + text, encoding="utf-8")
+    return mutate
+
+
+def _folder_for_data(study):
+    (study / "data" / "complications.csv").unlink()
+    (study / "data" / "complications.csv").mkdir()
+
+
+def _one_patient(study):
+    for f in ("patients.csv", "lesions.csv", "labs.csv", "complications.csv"):
+        delete_rows(study, f, lambda r: r["patient_id"] == "P02")
+
+
+def _include_loop(study):
+    append_to("templates/conclusion.md.j2", '{% include "loop.txt" %}\n')(study)
+    (study / "templates" / "loop.txt").write_text('again {% include "loop.txt" %}\n', encoding="utf-8")
+
+
+def _long_line(study):
+    path = study / "data" / "lesions.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines.insert(5, "x" * 10_000_000)  # row 6: 10 MB without a comma or a quote
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+CB, SY, JY, BIB, PLAN = "data/codebook.yaml", "study/study.yaml", "study/journal.yaml", "study/references.bib", \
+    "study/analysis_plan.py"
+AGE, SEX, OPDATE = _line(CB, "      age_years:"), _line(CB, "      sex:"), _line(CB, "      operation_date:")
+BOMB = "bomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))  # 10**9 x
+PLAN_AT = _line(PLAN, "    ids = pts.index")  # the inserted line is the next one
+YAML_LOOP = "loop_a: &loop {a: 1}\nloop_b: *loop\n"
+ALIAS = "YAML aliases (*"
+DUPLICATE = "not valid YAML: duplicate key"
+
+CASES.update({
+    # item 9: an alias (bomb) in any YAML the study reads
+    "YAML alias bomb in the codebook": (lambda s: (s / CB).write_text(BOMB + (s / CB).read_text(encoding="utf-8"),
+                                                                      encoding="utf-8"),
+                                        [Line(f"{CB}:3:10", None, None, None, ALIAS + "a)")]),
+    "YAML alias in study.yaml": (append_to(SY, YAML_LOOP), [Line(f"{SY}:{_nlines(SY) + 2}:9", None, None, None, ALIAS)]),
+    "YAML alias in journal.yaml": (append_to(JY, YAML_LOOP),
+                                   [Line(f"{JY}:{_nlines(JY) + 2}:9", None, None, None, ALIAS)]),
+    # item 12: a key written twice (YAML keeps the last): the age range check vanished
+    "duplicate column in the codebook": (
+        edit(CB, "      sex: {type: category", "      age_years: {type: integer, unit: years}\n      sex: {type: category"),
+        [Line(f"{CB}:{AGE + 1}:7", None, None, None, f"{DUPLICATE} 'age_years' (first at line {AGE})")]),
+    "duplicate key in study.yaml": (append_to(SY, "csl: apa\n"),
+                                    [Line(f"{SY}:{_nlines(SY) + 1}:1", None, None, None,
+                                          f"{DUPLICATE} 'csl' (first at line {_line(SY, 'csl:')})")]),
+    "duplicate key in journal.yaml": (append_to(JY, "journal: Another Journal\n"),
+                                      [Line(f"{JY}:{_nlines(JY) + 1}:1", None, None, None,
+                                            f"{DUPLICATE} 'journal' (first at line {_line(JY, 'journal:')})")]),
+    "YAML syntax error names line and column": (edit(SY, "facts:\n", "facts:\n\tbroken: 1\n"),
+                                                [Line(f"{SY}:{_line(SY, 'facts:') + 1}:1", None, None, None,
+                                                      "not valid YAML: found character that cannot start any token")]),
+    # item 13: two entries with one key in references.bib
+    "duplicate key in references.bib": (
+        edit(BIB, "@article{dasari2017,", "@article{yao2008,"),
+        [Line(f"{BIB}:{_line(BIB, 'dasari2017')}", None, None, None,
+              f"entry key 'yao2008' is used twice (lines {_line(BIB, 'yao2008')} and {_line(BIB, 'dasari2017')})")]),
+    # item 14: a value that is not a finite number
+    "plan registers NaN": (edit(PLAN, "    ids = pts.index\n", "    ids = pts.index\n    a.value('bad.nan', st.parameter("
+                                "float('nan'), 'nan', a.source('patients', ['age_years'])), 'Not a number.')\n"),
+                           [Line(f"{PLAN}:{PLAN_AT + 1}", None, None, None,
+                                 "value 'bad.nan' is not a finite number (exact.value = nan)")]),
+    "plan prints inf": (edit(PLAN, "    ids = pts.index\n", "    ids = pts.index\n    a.value('bad.inf', st.parameter("
+                             "3, str(1e400), a.source('patients', ['age_years'])), 'Infinite.')\n"),
+                        [Line(f"{PLAN}:{PLAN_AT + 1}", None, None, None, "value 'bad.inf' is not a finite number (text 'inf')")]),
+    # item 15: the codebook's own mistakes, not the data's
+    "codebook min above max": (edit(CB, "min: 18, max: 100", "min: 100, max: 18"),
+                               [Line(f"{CB}:{AGE}", None, None, None,
+                                     "files.patients.columns.age_years: min 100 is above max 18")]),
+    "codebook date bounds reversed": (edit(CB, "min: '2015-01-01', max: '2018-12-31'", "min: '2018-12-31', max: '2015-01-01'"),
+                                      [Line(f"{CB}:{OPDATE}", None, None, None,
+                                            "columns.operation_date: min '2018-12-31' is after max '2015-01-01'")]),
+    "codebook category without values": (edit(CB, "values: [female, male]", "values: []"),
+                                         [Line(f"{CB}:{SEX}", None, None, None, "columns.sex: a category needs 'values'")]),
+    "codebook value listed twice": (edit(CB, "values: [female, male]", "values: [female, male, male]"),
+                                    [Line(f"{CB}:{SEX}", None, None, None, "columns.sex: values lists 'male' twice")]),
+    "codebook range on a category": (edit(CB, "values: [female, male]", "values: [female, male], min: 0"),
+                                     [Line(f"{CB}:{SEX}", None, None, None, "min applies to integer, number and date")]),
+    # item 16: one clear line instead of "internal error"
+    "data file is a folder": (_folder_for_data, [Line(C, None, None, None, "is a folder, not a file")]),
+    "no item to list (listing without empty=)": (
+        edit(PLAN, "    ids = pts.index\n", "    ids = pts.index\n    a.value('none.listed', st.listing([], "
+             "[a.source('patients', ['sex'])]), 'Nothing.')\n"),
+        [Line(f"{PLAN}:{PLAN_AT + 1}", None, None, None, "listing() got no items")]),
+    "template includes itself": (_include_loop, [Line("templates/loop.txt:1", None, None, None,
+                                                      "templates include each other without end (loop.txt -> loop.txt)")]),
+    "fact without text": (edit(SY, '    text: "2020PHB334-01"\n', ""),
+                          [Line(f"{SY}:{_line(SY, '  irb:')}", None, None, None, "facts.irb has no 'text:'")]),
+    "section without template": (edit(SY, "{template: core_tip.md.j2, title: Core tip}", "{title: Core tip}"),
+                                 [Line(f"{SY}:{_line(SY, 'core_tip.md.j2')}", None, None, None,
+                                       "sections item 3 has no 'template:'")]),
+    "references.bib missing": (lambda s: (s / BIB).unlink(), [Line(BIB, None, None, None, "bibliography not found")]),
+    "mean and SD of one patient": (_one_patient, [Line(f"{PLAN}:{_line(PLAN, 'st.mean_sd(')}", None, None, None,
+                                                       "one value has no standard deviation")]),
+    "template Jinja cannot read": (append_to("templates/conclusion.md.j2", 'Text {{ "unclosed }}\n'),
+                                   [Line(f"templates/conclusion.md.j2:{_nlines('templates/conclusion.md.j2') + 1}:9",
+                                         None, None, None, "Jinja cannot read the template: unexpected char")]),
+    "template syntax error": (append_to("templates/conclusion.md.j2", "{% endfor %}\n"),
+                              [Line(f"templates/conclusion.md.j2:{_nlines('templates/conclusion.md.j2') + 1}", None, None,
+                                    None, "Encountered unknown tag 'endfor'")]),
+    "exception at the plan's top level": (edit(PLAN, "from papergen import statistics as st\n",
+                                               "from papergen import statistics as st\nraise RuntimeError('stop')\n"),
+                                          [Line(f"{PLAN}:{_line(PLAN, 'from papergen import statistics') + 1}", None, None,
+                                                None, "RuntimeError: stop")]),
+    # item 17: long lines and values: the row, and the value cut
+    "10 MB line without commas": (_long_line, [Line(L, 6, "patient_id", "'" + "x" * 60 + "'... (10000000 characters)",
+                                                    "a cell of more than 131,072 characters")]),
+    "10 MB cell": (cells(P=[(4, "primary_site", "y" * 10_000_000)]),
+                   [Line(P, 4, "primary_site", "'" + "y" * 60 + "'... (10000000 characters)",
+                         "a cell of more than 131,072 characters")]),
+    "120,000-character value": (cells(P=[(4, "ki67_percent", "7" * 120_000)]),
+                                [Line(P, 4, "ki67_percent", "'" + "7" * 60 + "'... (120000 characters)",
+                                      "above the allowed maximum 100 %")]),
+})
+# --- end of issue 15 (items 9, 12-17) --------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
 def good_study(tmp_path_factory, built):
     """The study with a manuscript/ from a good build (the session build, copied)."""
@@ -563,7 +714,11 @@ def _sweep_files(study):
         else:
             write_rows(study, name, [header, *cells])
         shown[f"data/{name}"] = kind
-    book_path.write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    class Plain(yaml.SafeDumper):  # shared dicts written out in full: papergen refuses YAML aliases
+        def ignore_aliases(self, data):
+            return True
+
+    book_path.write_text(yaml.dump(book, Dumper=Plain, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return shown
 
 

@@ -381,8 +381,8 @@ def run_plan(path: Path, tables: dict, root: Path, settings: dict, codebook=None
     message and, where it helps, a hint (the tables' columns, the group keys).
     """
     a = Analysis(tables, path, root, settings, codebook)
-    module = load_plan(path)
     try:
+        module = load_plan(path)  # the plan's top level runs here: its errors name their line too
         module.analysis(a)
         _check_conf_types(a)
     except PlanError:
@@ -422,11 +422,13 @@ def _check_conf_types(a: Analysis) -> None:
 
 def _plan_message(exc: BaseException, a: Analysis) -> str:
     """ "study/analysis_plan.py:42: KeyError: 'group' (hint)": the innermost plan frame of the traceback."""
-    where = ""
+    where, shown = "", a._plan_path.relative_to(a._root).as_posix()
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if Path(frame.filename).resolve() == a._plan_path:
-            where = f"{a._plan_path.relative_to(a._root).as_posix()}:{frame.lineno}"
+            where = f"{shown}:{frame.lineno}"
             break
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == a._plan_path:
+        return f"{shown}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"  # the plan did not compile: no frame of it ran
     text = str(exc)
     if where and text.startswith(where):  # the message already names its plan line
         return text

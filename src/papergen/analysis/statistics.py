@@ -376,9 +376,19 @@ def date_range(m: Measure) -> Value:
                   parts={"first": fmt.fmt_month_year(first), "last": fmt.fmt_month_year(last)})
 
 
-def listing(items: list[str], sources: list[Source]) -> Value:
-    """Items from the data joined in journal style: "a, b, and c"."""
-    return _value(listing, fmt.join_and(items), {"items": list(items)}, sources, library=None)
+def listing(items: list[str], sources: list[Source], empty: str | None = None) -> Value:
+    """Items from the data joined in journal style: "a, b, and c"; ``empty`` is printed when there are none.
+
+    Without ``empty`` an empty list is an error: what a sentence should say when nothing is listed
+    ("none", "no complication") is the author's choice, not the engine's.
+    """
+    items = list(items)
+    if not items:
+        if empty is None:
+            raise AnalysisError("listing() got no items (the data hold none); pass empty=\"...\", the text printed "
+                                "when nothing is listed, or leave the value out when the list is empty")
+        return _value(listing, str(empty), {"items": []}, sources, library=None)
+    return _value(listing, fmt.join_and(items), {"items": items}, sources, library=None)
 
 
 def date_value(d: dt.date, source: Source) -> Value:

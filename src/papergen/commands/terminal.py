@@ -33,7 +33,7 @@ def run_command(command: str, run, paths: StudyPaths, argv: list[str]) -> int:
     except PapergenError as exc:
         log.error("%s", traceback.format_exc())
         for line in str(exc).splitlines() or [type(exc).__name__]:  # DataErrors: one line per problem
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {_bounded(line, log_path, paths.root)}", file=sys.stderr)
         if command == "build":  # other commands do not touch manuscript/: their error is one line
             print(f"(manuscript/ was left as it was; details in {shown(log_path, paths.root)})", file=sys.stderr)
         return exc.exit_code
@@ -42,9 +42,20 @@ def run_command(command: str, run, paths: StudyPaths, argv: list[str]) -> int:
         return 130
     except Exception as exc:  # a bug in papergen or a study's plan: still no traceback on the terminal
         log.error("%s", traceback.format_exc())
-        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"internal error: {_bounded(f'{type(exc).__name__}: {exc}', log_path, paths.root)}", file=sys.stderr)
         print(f"(manuscript/ was left as it was; the traceback is in {shown(log_path, paths.root)})", file=sys.stderr)
         return 1
+
+
+#: longest message line the terminal shows whole; messages cut the values they echo (errors.cut_text),
+#: this bounds the rest (an exception's text holding a whole data cell)
+LINE_LIMIT = 1000
+
+
+def _bounded(line: str, log_path: Path, root: Path) -> str:
+    if len(line) <= LINE_LIMIT:
+        return line
+    return f"{line[:LINE_LIMIT]}... ({len(line)} characters; all of it in {shown(log_path, root)})"
 
 
 def shown(p: Path, root: Path) -> str:

@@ -96,6 +96,8 @@ def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[
     try:
         if not path.exists():
             raise DataError(shown_as, None, None, None, "file not found; the codebook lists it, so it must exist")
+        if path.is_dir():
+            raise DataError(shown_as, None, None, None, "is a folder, not a file; the codebook lists a data file here")
         if fmt == "redcap":
             return _read_redcap(name, path, shown_as, spec, dictionary)
         if fmt == "parquet":
@@ -114,6 +116,9 @@ def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[
         # .xls, .ods, .numbers ...
         raise DataError(shown_as, None, None, path.suffix, "data files are read as CSV (UTF-8), .xlsx, Parquet, "
                         "SPSS, Stata, SAS or a REDCap export; save this one as .xlsx or 'CSV UTF-8'")
+    except OSError as exc:  # unreadable: permissions, a device, a broken disk
+        problem = DataError(shown_as, None, None, None, f"cannot be read ({exc.strerror or type(exc).__name__})")
+        return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=[problem], usable=False)
     except DataError as exc:
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=[exc], usable=False)
     except _Unreadable as exc:
@@ -211,11 +216,13 @@ def _first_line(text: str) -> str:
 
 def _read_csv_records(text: str, shown: str):
     """Header and rows by the csv module: for files with quotes, lone carriage returns or ragged headers."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        for cells in reader:
+            records.append(cells)
     except csv.Error as exc:
-        raise DataError(shown, None, None, None, f"not a well-formed CSV file ({exc}); "
-                        "check for an unclosed quote") from None
+        raise _csv_error(text, shown, len(records) + 1, records[0] if records else [], exc) from None
     header = [h.strip() for h in records[0]]
     while header and header[-1] == "":
         header.pop()  # trailing separators after the last column name
@@ -225,6 +232,23 @@ def _read_csv_records(text: str, shown: str):
             continue  # blank line, e.g. at the end of a spreadsheet export
         rows.append((i, cells))
     return header, rows
+
+
+def _csv_error(text: str, shown: str, row: int, header: list[str], exc: csv.Error) -> DataError:
+    """The csv module's failure at a record, as the row (and, for a cell too long, the column) it happened in."""
+    limit = csv.field_size_limit()
+    if "field larger than field limit" not in str(exc):
+        return DataError(shown, row, None, None, f"not a well-formed CSV file ({exc}); check for an unclosed quote "
+                         "in this row or the one before")
+    rule = f"a cell of more than {limit:,} characters (a pasted document, or values without commas between them?)"
+    if '"' in text:  # the csv module's record may span lines: the row is known, the column is not
+        return DataError(shown, row, None, None, f"a cell of more than {limit:,} characters (a quote left open, "
+                         "or a pasted document?)")
+    line = text.split("\n", row)[row - 1]
+    cells = line.split(",")
+    j = max(range(len(cells)), key=lambda k: len(cells[k]))
+    column = header[j].strip() if j < len(header) else None
+    return DataError(shown, row, column, cells[j], rule)
 
 
 # --- Excel -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 from papergen.ingest import colcheck, colrules
 from papergen.ingest.cells import check_cell
 from papergen.codebook import Codebook, FileSpec, RuleSpec
-from papergen.errors import DataError, DataErrors
+from papergen.errors import DataError, DataErrors, cut_text
 from papergen.ingest.identifiers import header_kind, value_kind
 from papergen.ingest.load import RawTable
 
@@ -258,7 +258,7 @@ def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns |
 def _show(v, withheld: bool = False) -> str:
     if withheld:
         return "value withheld"
-    return v.isoformat() if isinstance(v, dt.date) else str(v)
+    return v.isoformat() if isinstance(v, dt.date) else cut_text(v)
 
 
 def identifier_columns(spec: FileSpec, flagged=frozenset()) -> set[str]:

@@ -36,7 +36,8 @@ from papergen.pipeline.stages import (
     write_source_map,
 )
 from papergen.publish import journal, strobe
-from papergen.study import OutputPaths, Study
+from papergen.publish.bibliography import check_bibliography
+from papergen.study import OutputPaths, Study, env_source_date_epoch
 from papergen.write import lint
 
 
@@ -64,6 +65,9 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
     paths = study.paths
     final = Path(out_dir).resolve() if out_dir else paths.manuscript
     _check_target(final)
+    # read up front, so that a mistake in any of them fails the build before a stage runs
+    env_source_date_epoch(), study.journal_profile
+    check_bibliography(paths.bibliography, paths.rel(paths.bibliography))
     c = BuildCache(study, final, force=force)
     last = c.up_to_date()
     if last is not None:  # no input changed and manuscript/ is as the last build left it
@@ -76,7 +80,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
     s = Stages(echo)
     try:
         s.run("lint templates", lint.assert_no_typed_numbers, paths.templates, final / "numbers.json",
-              allow_raw=study.allow_raw)
+              allow_raw=study.allow_raw, compiled=c.folder("templates-marked"))
         tables = s.run("read and validate data", load_data, study, cache=c.data)
         analysis = s.run("analysis plan", run_analysis, study, tables, cache=c.analysis)
         s.run("consistency checks", check_consistency, analysis, cache=c.checked)

@@ -14,12 +14,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from papergen.codebook import SAFE_LOADER
 from papergen.errors import TemplateError
 from papergen.study import Study
 from papergen.write.lint import template_env, tokens
+from papergen.yamlfile import read_yaml
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 #: guideline -> (items file, its name in messages, the checklist's heading)
@@ -42,7 +40,7 @@ class Item:
 
 
 def load_items(path: Path = ITEMS_FILE) -> list[Item]:
-    items = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    items = read_yaml(path)
     return [Item(str(d["item"]), d["topic"], d["text"]) for d in items]
 
 

@@ -93,19 +93,21 @@ class Finding:
     hint: str = "key"
 
     def __str__(self) -> str:
-        if self.where in ("syntax", "raw"):  # a comment that closes early; raw markup
-            return f"{self.template}:{self.line}:{self.column}: {self.text}"
+        if self.where in ("syntax", "raw"):  # a comment that closes early, raw markup, text Jinja cannot read
+            return f"{self.template}:{self.line}{f':{self.column}' if self.column else ''}: {self.text}"
         what = "typed number" if self.where == "prose" else "number literal in an expression"
         return f"{self.template}:{self.line}:{self.column}: {what} {self.text!r}: " + FIX.format(key=self.hint, text=self.text)
 
 
 # --- template lexing --------------------------------------------------------------
 
-def template_env():
-    """A Jinja environment with the renderer's delimiters ({## ##} comments), for lexing only."""
+def template_env(template_dir: Path = Path("."), root: Path | None = None, compiled: Path | None = None):
+    """A Jinja environment with the renderer's delimiters ({## ##} comments), loading from ``template_dir``
+    (inside the study folder ``root``); ``compiled``: the render's folder of compiled templates, which holds
+    them compiled with source marks, as the render's environment compiles them (so this one does too)."""
     from papergen.write.render import Renderer  # Jinja: only once a template is lexed (not on a no-op build)
 
-    return Renderer(Path("."), {}).env
+    return Renderer(Path(template_dir), {}, root=root, compiled=compiled, source_map=compiled is not None).env
 
 
 def tokens(env, source: str, name: str = "template"):
@@ -129,7 +131,12 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None,
     """Every hand-typed number in one template's text, and its raw markup of a format not in ``allow_raw``."""
     env = env or template_env()
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # as Jinja reads it; lines stay the same
-    toks = list(tokens(env, source, shown))
+    from jinja2 import TemplateSyntaxError  # loaded already: template_env() made the environment
+
+    try:
+        toks = list(tokens(env, source, shown))
+    except TemplateSyntaxError as exc:  # an unclosed string or raw block, a character Jinja does not know
+        return [_unreadable(source, shown, exc)]
     out = raw_markup(source, shown, toks, allow_raw)
     recent = []
     for kind, text, at in toks:
@@ -144,12 +151,30 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None,
             for m in _NUMBER.finditer(masked):
                 out.append(_finding(source, shown, at + m.start(), m.group(), "prose", hints))
         elif kind in ("integer", "float") or (kind == "string" and re.search(r"\d", text)):
-            if not (kind == "string" and recent[-2:] == [("name", "literal"), ("operator", "(")]):
+            marked = recent[-2:] == [("name", "literal"), ("operator", "(")]  # literal("Ki-67"): marked as not data
+            template_name = recent[-1:] and recent[-1] in _TEMPLATE_TAGS  # {% include "part2.md.j2" %}
+            if not (kind == "string" and (marked or template_name)):
                 out.append(_finding(source, shown, at, text.strip("\"'") if kind == "string" else text,
                                     "expression", hints))
         if kind not in ("whitespace",):
             recent = (recent + [(kind, text)])[-2:]
     return out
+
+
+#: a string right after these names is a template's file name, not a number
+_TEMPLATE_TAGS = {("name", "include"), ("name", "import"), ("name", "extends"), ("name", "from")}
+
+
+def _unreadable(source: str, shown: str, exc: Exception) -> Finding:
+    """Jinja's lexer error as one finding: its line, the column when the message gives the offset ("at 290")."""
+    message = " ".join(str(getattr(exc, "message", None) or exc).split())
+    m = re.search(r" at (\d+)$", message)
+    if m and int(m[1]) <= len(source):
+        line, col = _line_col(source, int(m[1]))
+        message = message[:m.start()]
+    else:
+        line, col = getattr(exc, "lineno", None) or 1, 0
+    return Finding(shown, line, col, f"Jinja cannot read the template: {message}", "syntax")
 
 
 def raw_markup(source: str, shown: str, toks: list, allow_raw: frozenset = frozenset()) -> list[Finding]:
@@ -188,15 +213,35 @@ def _finding(source, shown, offset, text, where, hints) -> Finding:
 
 
 def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: dict | None = None,
-                   allow_raw: frozenset = frozenset()) -> list[Finding]:
-    """Hand-typed numbers (and raw markup not in ``allow_raw``) in every ``*.j2`` template under ``template_dir``."""
-    env = template_env()
-    out = []
+                   allow_raw: frozenset = frozenset(), compiled: Path | None = None) -> list[Finding]:
+    """Hand-typed numbers, raw markup not in ``allow_raw``, syntax errors and include loops in every ``*.j2``
+    template under ``template_dir``: found before the data are read.
+
+    Each template is compiled here, into ``compiled`` (the render's folder of compiled templates, where the
+    render finds it again; an unchanged template is only loaded), so a syntax error fails the build at once.
+    """
+    from jinja2 import TemplateSyntaxError
+
+    from papergen.write.render import include_loop
+
     root = Path(template_dir).absolute().parent  # the study folder: templates/ is one of its folders
+    env = template_env(template_dir, root, compiled)
+    out, loops = [], set()
     for path in sorted(Path(template_dir).rglob("*.j2")):
-        shown = f"{shown_prefix}/{path.relative_to(template_dir).as_posix()}"
+        name = path.relative_to(template_dir).as_posix()
+        shown = f"{shown_prefix}/{name}"
         inside_folder(root, path, shown)  # a link out of the study is refused before it is read
-        out += lint_source(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
+        found = lint_source(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
+        out += found
+        if not any(f.text.startswith("Jinja cannot read") for f in found):
+            try:
+                env.get_template(name)
+            except TemplateSyntaxError as exc:
+                out.append(Finding(shown, exc.lineno or 1, 0, " ".join(str(exc.message or exc).split()), "syntax"))
+        loop = include_loop(env, name)
+        if loop and loop[:2] not in loops:
+            loops.add(loop[:2])
+            out.append(Finding(f"{shown_prefix}/{loop[0]}", loop[1], 0, loop[2], "syntax"))
     return out
 
 
@@ -231,10 +276,11 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
 
 
 def assert_no_typed_numbers(template_dir: Path, ledger_path: Path | None = None,
-                            shown_prefix: str = "templates", allow_raw: frozenset = frozenset()) -> None:
+                            shown_prefix: str = "templates", allow_raw: frozenset = frozenset(),
+                            compiled: Path | None = None) -> None:
     """The build stage: raise HandTypedNumberError (RawMarkupError when all are raw markup) listing every
-    finding, one line each."""
-    found = lint_templates(template_dir, shown_prefix, allow_raw=allow_raw)
+    finding, one line each. ``compiled``: the render's folder of compiled templates (see lint_templates)."""
+    found = lint_templates(template_dir, shown_prefix, allow_raw=allow_raw, compiled=compiled)
     if found and ledger_path:  # the hints cost a read of the last ledger: only when there is something to fix
         found = lint_templates(template_dir, shown_prefix, hints_from_ledger(ledger_path), allow_raw)
     if found:

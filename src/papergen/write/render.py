@@ -22,6 +22,7 @@ from papergen.study import inside_folder
 from papergen.values import Printed, Value
 from papergen.write import sourcemarks
 
+_INCLUDES = re.compile(r"{%[-+]?\s*(include|import|from|extends)\b")  # a tag that reads another template
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
 
 
@@ -53,6 +54,37 @@ class _MarkingEnvironment(ImmutableSandboxedEnvironment):
 
     def _parse(self, source, name, filename):
         return sourcemarks.instrument(super()._parse(source, name, filename), source, name or "?")
+
+def include_loop(env, template: str, chain: tuple[str, ...] = ()) -> tuple[str, int, str] | None:
+    """(template, line, message) of an include, import or extends that leads back to a template on its way; or None.
+
+    Read from the templates' source: rendering such a loop recurses a thousand levels deep (seconds)
+    and ends in a RecursionError that names no template. A name computed at render time is not
+    seen here; its loop still ends in the RecursionError that Renderer.render reports.
+    """
+    try:
+        source = env.loader.get_source(env, template)[0]
+    except jinja2.TemplateNotFound:
+        return None  # reported by the render, at the include's line
+    if not _INCLUDES.search(source):
+        return None  # parsing every template would cost 15 ms a build
+    try:
+        found = env.parse(source, template).find_all((jinja2.nodes.Include, jinja2.nodes.Import,
+                                                      jinja2.nodes.FromImport, jinja2.nodes.Extends))
+    except jinja2.TemplateSyntaxError:
+        return None  # reported on its own
+    for node in found:
+        target = node.template.value if isinstance(node.template, jinja2.nodes.Const) else None
+        if not isinstance(target, str):
+            continue
+        path = chain + (template,)
+        if target in path:
+            loop = " -> ".join(path[path.index(target):] + (target,))
+            return template, node.lineno, f"templates include each other without end ({loop}); remove that include"
+        deeper = include_loop(env, target, path)
+        if deeper:
+            return deeper
+    return None
 
 
 class StudyLoader(jinja2.FileSystemLoader):
@@ -166,10 +198,16 @@ class Renderer:
     def render(self, template: str, context: dict) -> str:
         """Render one template; errors name template:line and the closest known names."""
         try:
+            loop = include_loop(self.env, template)
+            if loop:
+                raise TemplateError(f"templates/{loop[0]}:{loop[1]}: {loop[2]}")
             return self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as exc:
             name = exc.name if exc.name and not exc.name.startswith("/") else template
-            raise TemplateError(f"templates/{name}:{exc.lineno}: {exc.message}") from None
+            raise TemplateError(f"templates/{name}:{exc.lineno}: {_one_line(exc.message or exc)}") from None
+        except RecursionError as exc:
+            raise TemplateError(f"{self._tb_place(exc, template)}: templates include each other without end (a "
+                                "template includes itself, directly or through another); remove the include") from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(self._undefined_message(exc, template, context)) from None
         except SecurityError as exc:
