@@ -48,6 +48,13 @@ LEDGER_SIZED = ("lint templates", "ledger", "review edition", "compare with last
 ENGINE = [ROOT / "src"]  # main() points this at a snapshot of src/, so edits during a run change nothing
 
 
+def snapshot_engine(work: Path) -> Path:
+    """Copy src/ into ``work`` and run the children on that copy; returns ``work``."""
+    ENGINE[0] = work / "src"
+    shutil.copytree(ROOT / "src", ENGINE[0], ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return work
+
+
 def child_env() -> dict:
     """This checkout's engine; byte-code caches on, as in a normal Python setup."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH")}
@@ -303,9 +310,7 @@ def main(argv=None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="papergen-bench-") as tmp:
-        work = Path(tmp)
-        ENGINE[0] = work / "src"
-        shutil.copytree(ROOT / "src", ENGINE[0], ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        work = snapshot_engine(Path(tmp))
         study = copy_study(work / "study")
         print("scenarios on the demonstration study ...", file=sys.stderr)
         sc = scenarios(args.runs, study)

@@ -35,9 +35,8 @@ GRADES = (("I", 0.55), ("II", 0.45))
 SERIOUS = {3: ("respiratory failure", "IVa"), 7: ("bile leak", "IIIa"), 10: ("liver abscess", "IIIb")}
 
 
-def make_study(dest: Path, n: int, seed: int = 20240611) -> Path:
-    """Write a study folder with ``n`` synthetic patients into ``dest`` (replaced if it exists)."""
-    dest = Path(dest)
+def _study_folder(dest: Path, n: int, what: str) -> tuple[dict, int]:
+    """A fresh study folder (the real study, templates and build.py) and the codebook for ``n`` pseudonyms."""
     shutil.rmtree(dest, ignore_errors=True)
     for part in ("study", "templates"):
         shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -48,7 +47,15 @@ def make_study(dest: Path, n: int, seed: int = 20240611) -> Path:
     cols = book["files"]
     cols["patients"]["columns"]["patient_id"]["pattern"] = f"^P[0-9]{{{width}}}$"
     cols["lesions"]["columns"]["lesion_id"]["pattern"] = f"^P[0-9]{{{width}}}-L[0-9]{{2}}$"
-    book["cohort"] = f"synthetic benchmark cohort of {n} invented patients (not patient data)"
+    book["cohort"] = f"synthetic {what} of {n} invented patients (not patient data)"
+    return book, width
+
+
+def make_study(dest: Path, n: int, seed: int = 20240611) -> Path:
+    """Write a study folder with ``n`` synthetic patients into ``dest`` (replaced if it exists)."""
+    dest = Path(dest)
+    book, width = _study_folder(dest, n, "benchmark cohort")
+    cols = book["files"]
     (dest / "data" / "codebook.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True),
                                                  encoding="utf-8")
     rng = np.random.default_rng(seed)
@@ -134,7 +141,113 @@ def _filler(spec: dict, row: dict):
     return "x"
 
 
+# --- registry scale: the same cohort drawn with numpy at once, written by pyarrow -----------------
+
+def make_registry(dest: Path, n: int, fmt: str = "parquet", seed: int = 20240611) -> Path:
+    """Like make_study, for registry sizes (a million patients, ten million rows): the columns are drawn with
+    numpy at once (other draws than make_study's, the same rules obeyed) and written by pyarrow, as Parquet
+    (``fmt`` "parquet") or as plain CSV ("csv", no quotes, as a registry extract holds it)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    dest = Path(dest)
+    book, width = _study_folder(dest, n, "registry-scale cohort")
+    files = book["files"]
+    tables = _registry(np.random.default_rng(seed), n, width)
+    for name, columns in tables.items():
+        spec = files[name]
+        spec["path"] = f"{name}.{'parquet' if fmt == 'parquet' else 'csv'}"
+        table = pa.table({c: columns[c] for c in spec["columns"]})
+        if fmt == "parquet":
+            pq.write_table(table, dest / "data" / spec["path"])
+        else:
+            with open(dest / "data" / spec["path"], "wb") as fh:
+                fh.write((",".join(table.column_names) + "\n").encode("utf-8"))
+                pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    (dest / "data" / "codebook.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True),
+                                                 encoding="utf-8")
+    return dest
+
+
+def _registry(rng, n: int, width: int) -> dict[str, dict]:
+    """The four tables as columns (numpy and pyarrow arrays)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    day = np.timedelta64(1, "D")
+    ids = pa.array([f"P{i:0{width}d}" for i in range(1, n + 1)])
+    op = np.datetime64(FIRST_OP) + np.sort(rng.integers(0, (LAST_OP - FIRST_OP).days + 1, n)) * day
+    discharge = op + rng.integers(5, 31, n) * day
+    cutoff = np.datetime64(CUTOFF)
+    end = np.where(rng.random(n) < 0.15, cutoff - rng.integers(0, 400, n) * day, cutoff)
+    end = np.maximum(end, discharge)
+    death = op + (rng.exponential(48.0, n) * 30.4375).astype(np.int64) * day
+    dead = (discharge < death) & (death <= end)
+    last = np.where(dead, death, end)
+    prog = op + np.maximum(1, (rng.exponential(9.0, n) * 30.4375).astype(np.int64)) * day
+    progressed = prog <= last
+    ki67 = np.minimum(np.round(rng.gamma(2.0, 4.0, n), 1), 100.0)
+    grade = np.where(ki67 < 3, "G1", np.where(ki67 <= 20, "G2", "G3"))
+    sites = np.array(["pancreas", "small intestine", "rectum", "stomach", "unknown"])
+
+    def dates(values, present=None):
+        arr = pa.array(values.astype("datetime64[D]"), pa.date32())
+        return arr if present is None else pc.if_else(pa.array(present), arr, pa.scalar(None, pa.date32()))
+
+    patients = {
+        "patient_id": ids, "age_years": rng.integers(30, 86, n), "sex": np.array(["female", "male"])[rng.integers(0, 2, n)],
+        "primary_site": sites[rng.choice(5, n, p=[0.4, 0.3, 0.1, 0.1, 0.1])], "who_grade": grade, "ki67_percent": ki67,
+        "metastasis_timing": np.where(rng.random(n) < 0.4, "metachronous", "synchronous"),
+        "operation_date": dates(op), "operation_minutes": np.clip(rng.normal(400, 60, n), 60, 900).astype(np.int64),
+        "blood_loss_ml": (np.clip(rng.lognormal(6.3, 0.8, n), 0, 10000) // 50 * 50).astype(np.int64),
+        "fever_days": rng.integers(0, 8, n), "discharge_date": dates(discharge), "progressed": progressed.astype(np.int64),
+        "progression_date": dates(prog, progressed), "vital_status": dead.astype(np.int64),
+        "death_date": dates(death, dead), "last_followup_date": dates(last)}
+    k = rng.integers(2, 8, n)  # lesions per patient: the first resected, the second ablated, the others at random
+    owner = np.repeat(np.arange(n), k)
+    j = np.arange(len(owner)) - np.repeat(np.cumsum(k) - k, k) + 1
+    treatment = np.where(j == 1, "resected", np.where(j == 2, "ablated",
+                                                       np.where(rng.random(len(owner)) < 0.7, "ablated", "resected")))
+    owners = ids.take(pa.array(owner))
+    number = pc.utf8_lpad(pc.cast(pa.array(j), pa.string()), 2, "0")
+    lesions = {"patient_id": owners, "lesion_id": pc.binary_join_element_wise(owners, number, "-L"),
+               "segment": rng.integers(1, 9, len(owner)), "diameter_mm": rng.integers(5, 81, len(owner)),
+               "treatment": treatment}
+    days = np.tile(np.array(LAB_DAYS), n)
+    base = np.repeat(rng.uniform(6, 20, n), len(LAB_DAYS))
+    value = np.where(days == 0, base, base * rng.uniform(1.2, 4.0, len(days)) / (1 + days / 4))
+    labs = {"patient_id": ids.take(pa.array(np.repeat(np.arange(n), len(LAB_DAYS)))),
+            "analyte": np.full(len(days), "total_bilirubin"), "postoperative_day": days,
+            "value": np.round(value, 1), "unit": np.full(len(days), "umol/L")}
+    m = rng.choice([0, 0, 0, 1, 1, 2], n)  # complications per patient, distinct names
+    who = np.repeat(np.arange(n), m)
+    nth = np.arange(len(who)) - np.repeat(np.cumsum(m) - m, m)
+    first = np.repeat(rng.integers(0, len(COMPLICATIONS), n), m)
+    name = (first + nth * (1 + np.repeat(rng.integers(0, len(COMPLICATIONS) - 1, n), m))) % len(COMPLICATIONS)
+    names = np.array(COMPLICATIONS)[name].astype(object)
+    grades = np.where(rng.random(len(who)) < GRADES[0][1], GRADES[0][0], GRADES[1][0]).astype(object)
+    onset = rng.integers(1, 15, len(who))
+    keep = np.ones(len(who), dtype=bool)
+    extra_who, extra = [], []
+    for patient, (serious, grade_) in SERIOUS.items():  # the three serious complications the plan names
+        if patient <= n:
+            keep &= ~((who == patient - 1) & (names == serious))
+            extra_who.append(patient - 1)
+            extra.append((serious, grade_))
+    who = np.concatenate([who[keep], extra_who]).astype(np.int64)
+    order = np.argsort(who, kind="stable")
+    complications = {"patient_id": ids.take(pa.array(who[order])),
+                     "complication": np.concatenate([names[keep], [e[0] for e in extra]])[order].astype(str),
+                     "clavien_dindo": np.concatenate([grades[keep], [e[1] for e in extra]])[order].astype(str),
+                     "onset_day": np.concatenate([onset[keep], [2] * len(extra)])[order]}
+    return {"patients": patients, "lesions": lesions, "labs": labs, "complications": complications}
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: python benchmarks/synthetic_cohort.py N_PATIENTS DEST_FOLDER")
-    print(make_study(Path(sys.argv[2]), int(sys.argv[1])))
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: python benchmarks/synthetic_cohort.py N_PATIENTS DEST_FOLDER [parquet|csv]")
+    if len(sys.argv) == 4:
+        print(make_registry(Path(sys.argv[2]), int(sys.argv[1]), sys.argv[3]))
+    else:
+        print(make_study(Path(sys.argv[2]), int(sys.argv[1])))

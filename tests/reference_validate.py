@@ -19,7 +19,7 @@ from papergen.errors import DataError, DataErrors
 from papergen.ingest.identifiers import header_kind, value_kind
 from papergen.ingest.load import _csv_text, _read_csv_records
 from papergen.ingest.cells import check_cell
-from papergen.ingest.validate import (WITHHELD, Table, _row_rules, _withheld, check_header, check_row_width,
+from papergen.ingest.validate import (WITHHELD, Table, _row_rules, _show, _withheld, check_header, check_row_width,
                                       identifier_columns)
 
 
@@ -230,4 +230,6 @@ def _table(raw: OldRaw, spec: FileSpec, records: list[dict]) -> Table:
     if len(spec.primary_key) == 1:
         frame = frame.set_index(spec.primary_key[0], drop=False)
         frame.index.name = None
+    elif spec.primary_key:  # since issue 17 (not in the frozen copy): row ids "P01 / total_bilirubin / 0"
+        frame.index = pd.Index([" / ".join(_show(r[c]) for c in spec.primary_key) for r in records], dtype=object)
     return Table(name=raw.name, shown_as=raw.shown_as, spec=spec, frame=frame)

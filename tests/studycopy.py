@@ -193,3 +193,87 @@ def _excel_value(text: str):
         except ValueError:
             pass
     return text
+
+
+# --- other formats, written by their own writers ------------------------------------------------
+
+def csv_frame(study: Path, name: str):
+    """data/<name>.csv as a typed pandas frame (dates as dates), as a statistics program would hold it."""
+    import pandas as pd
+
+    frame = pd.read_csv(study / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c.endswith("_date"):
+            out[c] = [dt.date.fromisoformat(v) if v else None for v in s]
+        elif all(v == "" or v.lstrip("-").replace(".", "", 1).isdigit() for v in s) and (s != "").any():
+            out[c] = pd.to_numeric(s.replace("", None))
+        else:
+            out[c] = s
+    return pd.DataFrame(out)
+
+
+def csv_to_parquet(study: Path, name: str) -> Path:
+    """Write data/<name>.csv as data/<name>.parquet with pyarrow (types in the schema) and point the codebook at it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = csv_frame(study, name)
+    dest = study / "data" / f"{name}.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), dest)
+    set_codebook_path(study, name, f"{name}.parquet")
+    return dest
+
+
+def csv_to_sav(study: Path, name: str, coded: dict[str, list[str]], labels: bool = True,
+               missing: dict | None = None, suffix: str = ".sav") -> Path:
+    """Write data/<name>.csv as an SPSS (.sav) or Stata (.dta) file with pyreadstat: each column of ``coded`` stored
+    as numeric codes 1, 2, ... with value labels (unless ``labels`` is False); the codebook is given the codes
+    and labels. ``missing``: SPSS user-missing values per column (pyreadstat's missing_ranges)."""
+    import pyreadstat
+
+    frame = csv_frame(study, name)
+    value_labels = {}
+    for column, levels in coded.items():
+        codes = {text: i for i, text in enumerate(levels, start=1)}
+        frame[column] = [float(codes[v]) if v else None for v in frame[column]]
+        value_labels[column] = {float(i): text for text, i in codes.items()}
+    dest = study / "data" / f"{name}{suffix}"
+    writer = pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta
+    extra = {"missing_ranges": missing} if missing and suffix == ".sav" else {}
+    writer(frame, str(dest), variable_value_labels=value_labels if labels else None, **extra)
+    set_codebook_path(study, name, f"{name}{suffix}")
+    book = study / "data" / "codebook.yaml"
+    text = book.read_text(encoding="utf-8")
+    for column, levels in coded.items():
+        listed = ", ".join(levels)
+        codes = ", ".join(str(i) for i in range(1, len(levels) + 1))
+        pairs = ", ".join(f"{i}: {text_}" for i, text_ in enumerate(levels, start=1))
+        old = f"{column}: {{type: category, values: [{listed}]"
+        assert text.count(old) == 1, old
+        text = text.replace(old, f"{column}: {{type: category, values: [{codes}], labels: {{{pairs}}}")
+    book.write_text(text, encoding="utf-8")
+    return dest
+
+
+REDCAP_EXAMPLE = ROOT / "examples" / "redcap" / "data"
+
+
+def add_redcap(study: Path) -> None:
+    """Add the REDCap example's export, dictionary and its two codebook files (renamed rc_*) to the study."""
+    import yaml
+
+    for name in ("redcap_export.csv", "redcap_dictionary.csv"):
+        shutil.copy2(REDCAP_EXAMPLE / name, study / "data" / name)
+    theirs = yaml.safe_load((REDCAP_EXAMPLE / "codebook.yaml").read_text(encoding="utf-8"))
+    files = {f"rc_{k}": v for k, v in theirs["files"].items()}
+    files["rc_followup_visit"]["columns"]["patient_id"]["references"] = "rc_patients.patient_id"
+    for spec in files.values():
+        for col in spec["columns"].values():
+            if col.get("max") == "cutoff_date":
+                col["max"] = "2020-10-31"
+    book = study / "data" / "codebook.yaml"
+    text = book.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
+    text += "\n".join("  " + line for line in yaml.safe_dump(files, sort_keys=False).splitlines()) + "\n"
+    book.write_text(text, encoding="utf-8")

@@ -88,3 +88,52 @@ def test_reference_to_a_direct_identifier_is_refused(tmp_path):
         """), encoding="utf-8")
     with pytest.raises(CodebookError, match="references a.name, a direct identifier"):
         read_codebook(path)
+
+
+def test_date_bounds_name_the_cutoff_and_each_other(tmp_path):
+    book = _book(tmp_path, "id: {type: string}\nop: {type: date, min: '2015-01-01', max: cutoff_date}\n"
+                           "seen: {type: date, min: op.min, max: t.op.max}",
+                 extra="conventions: {cutoff_date: '2020-10-31'}")
+    cols = book.files["t"].columns
+    assert (cols["op"].min, cols["op"].max) == ("2015-01-01", "2020-10-31")
+    assert (cols["seen"].min, cols["seen"].max) == ("2015-01-01", "2020-10-31")
+
+
+def test_study_writes_its_cutoff_once():
+    text = (ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8")
+    assert text.count("2020-10-31") == 1
+    book = read_codebook(ROOT / "data" / "codebook.yaml")
+    assert book.files["patients"].columns["last_followup_date"].max == "2020-10-31"
+
+
+@pytest.mark.parametrize("columns, message", [
+    ("id: {type: string}\nd: {type: date, max: cutof_date}", "'cutof_date' is neither a date YYYY-MM-DD, a name of "
+                                                            "conventions (cutoff_date)"),
+    ("id: {type: string}\nd: {type: date, max: e.max}\ne: {type: date, max: d.max}",
+     "date bounds refer to each other in a circle: t.d.max -> t.e.max -> t.d.max"),
+    ("id: {type: string}\nd: {type: date, max: e.min}\ne: {type: date}", "'e.min' refers to a bound the codebook"),
+    ("id: {type: string}\nd: {type: date, max: id.max}", "is neither a date"),
+    ("id: {type: string, missing: NA}", "files.t.columns.id.missing: expected a list"),
+    ("id: {type: string, labels: {1: a}}", "labels are given for categories only"),
+    ("id: {type: category, values: [1, 2], labels: {3: c}}", "label for '3', which is not one of its values"),
+])
+def test_malformed_bounds_markers_and_labels(tmp_path, columns, message):
+    with pytest.raises(CodebookError) as info:
+        _book(tmp_path, columns, extra="conventions: {cutoff_date: '2020-10-31'}")
+    assert message in str(info.value)
+
+
+def test_missing_markers_of_the_file_and_the_column_are_texts(tmp_path):
+    path = tmp_path / "codebook.yaml"
+    path.write_text(textwrap.dedent("""\
+        files:
+          t:
+            path: t.csv
+            missing: [NA, '.']
+            columns:
+              x: {type: integer, missing: [999, -9]}
+              s: {type: category, values: [1, 2], labels: {1: male, 2: female}}
+        """), encoding="utf-8")
+    cols = read_codebook(path).files["t"].columns
+    assert cols["x"].missing == ("NA", ".", "999", "-9") and cols["s"].missing == ("NA", ".")
+    assert cols["s"].levels == ("male", "female")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from papergen.errors import CodebookError
@@ -32,9 +33,15 @@ RULE_KINDS = {
     "covers": (2, 2, False, True),           # every key (first column, a reference) has rows with each value of the second
 }
 
-FILE_KEYS = {"path", "description", "primary_key", "columns", "rules"}
+FILE_KEYS = {"path", "description", "primary_key", "columns", "rules", "format", "dictionary", "instrument",
+             "missing"}
 COLUMN_KEYS = {"type", "description", "unit", "required", "min", "max", "values", "pattern",
-               "references", "role", "published"}
+               "references", "role", "published", "labels", "missing"}
+#: the data formats a file may be read as (``format:``); by default the file's suffix names it
+FORMATS = {"csv", "xlsx", "parquet", "spss", "stata", "sas", "redcap"}
+SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", "": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+                  ".parquet": "parquet", ".pq": "parquet", ".sav": "spss", ".zsav": "spss", ".por": "spss",
+                  ".dta": "stata", ".sas7bdat": "sas", ".xpt": "sas"}
 RULE_KEYS = {"id", "kind", "columns", "flag", "column", "values", "text"}
 
 
@@ -54,6 +61,13 @@ class ColumnSpec:
     references: str | None = None
     role: str | None = None
     published: bool = True
+    labels: dict[str, str] = field(default_factory=dict)  # category code -> the text analyses and tables show
+    missing: tuple[str, ...] = ()  # texts the source writes for "no value" (R's NA, SAS's ".", 999, UNK), its file's too
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """A category's values as the analysis sees them: each code's label where the codebook gives one."""
+        return tuple(self.labels.get(v, v) for v in self.values)
 
     @property
     def is_identifier(self) -> bool:
@@ -88,6 +102,9 @@ class FileSpec:
     columns: dict[str, ColumnSpec]
     rules: tuple[RuleSpec, ...] = ()
     description: str = ""
+    format: str = "csv"             # how the file is read (FORMATS); from its suffix unless ``format:`` says
+    dictionary: str | None = None   # REDCap: the data dictionary CSV exported with the data
+    instrument: str | None = None   # REDCap: the repeating instrument whose rows this table is (None: the records)
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ class Codebook:
     conventions: dict = field(default_factory=dict)
     cohort: str = ""
     notes: tuple = ()  # study-level rules in words (documentation for data collectors)
+    draft: bool = False  # written by ``codebook draft`` and not yet reviewed: a build refuses it
 
     @property
     def cutoff_date(self) -> dt.date | None:
@@ -123,7 +141,11 @@ def read_codebook(path: Path, shown: str | None = None) -> Codebook:
     path = shown or path
     if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
         raise CodebookError(f"{path}: expected a mapping with a 'files:' section")
+    conventions = raw.get("conventions") or {}
+    if not isinstance(conventions, dict):
+        raise CodebookError(f"{path}: conventions: expected a mapping of names to values")
     files = {name: _file_spec(path, name, spec) for name, spec in raw["files"].items()}
+    files = resolve_date_bounds(path, files, conventions)
     for f in files.values():
         for col in f.columns.values():
             if col.references:
@@ -137,9 +159,8 @@ def read_codebook(path: Path, shown: str | None = None) -> Codebook:
             if rule.kind == "covers" and not f.columns[rule.columns[0]].references:
                 raise CodebookError(f"{path}: files.{f.name}.rules {rule.id!r}: the first column of a 'covers' "
                                     "rule must reference another file (references: file.column)")
-    conventions = raw.get("conventions") or {}
     book = Codebook(files=files, conventions=conventions, cohort=str(raw.get("cohort", "")),
-                    notes=tuple(raw.get("rules") or ()))
+                    notes=tuple(raw.get("rules") or ()), draft=bool(raw.get("draft", False)))
     try:
         book.cutoff_date
     except (TypeError, ValueError):
@@ -163,11 +184,18 @@ def _file_spec(path, name: str, spec: dict) -> FileSpec:
     if not isinstance(spec, dict) or "path" not in spec or not isinstance(spec.get("columns"), dict):
         raise CodebookError(f"{path}: files.{name} needs 'path' and 'columns'")
     _unknown_keys(path, f"files.{name}", spec, FILE_KEYS)
+    file_missing = _markers(path, f"files.{name}.missing", spec.get("missing"))
+    fmt = spec.get("format") or SUFFIX_FORMATS.get(Path(str(spec["path"])).suffix.lower(), "csv")
+    if fmt not in FORMATS:
+        raise CodebookError(f"{path}: files.{name}.format {fmt!r} is not one of {sorted(FORMATS)}")
+    if fmt == "redcap" and not spec.get("dictionary"):
+        raise CodebookError(f"{path}: files.{name}: a REDCap export needs 'dictionary' (the data dictionary CSV "
+                            "downloaded with it)")
     columns = {}
     for c, s in spec["columns"].items():
         if not isinstance(s, dict):
             raise CodebookError(f"{path}: files.{name}.columns.{c}: expected a mapping such as {{type: string}}")
-        columns[str(c)] = _column_spec(path, name, str(c), s, line_of(spec["columns"], c))
+        columns[str(c)] = _column_spec(path, name, str(c), s, line_of(spec["columns"], c), file_missing)
     rules = tuple(_rule_spec(path, name, r, columns) for r in spec.get("rules") or [])
     ids = [r.id for r in rules]
     if len(set(ids)) != len(ids):
@@ -181,10 +209,30 @@ def _file_spec(path, name: str, spec: dict) -> FileSpec:
             raise CodebookError(f"{path}: files.{name}.primary_key {k!r} is a direct identifier; row ids are "
                                 "printed in numbers.json, so key the file by a pseudonym (role: pseudonym)")
     return FileSpec(name=name, path=str(spec["path"]), primary_key=key, columns=columns,
-                    rules=rules, description=spec.get("description", ""))
+                    rules=rules, description=spec.get("description", ""), format=fmt,
+                    dictionary=spec.get("dictionary"), instrument=spec.get("instrument"))
 
 
-def _column_spec(path, fname: str, cname: str, s: dict, line: int | None = None) -> ColumnSpec:
+def _markers(path, where: str, given) -> tuple[str, ...]:
+    """Declared missing-value markers as texts (999 and '999' are one marker: cells are text)."""
+    if given is None:
+        return ()
+    if not isinstance(given, list) or any(isinstance(m, (dict, list)) or m is None or m == "" for m in given):
+        raise CodebookError(f"{path}: {where}: expected a list of the texts that mean 'no value', e.g. [NA, '.', 999]")
+    return tuple(_text(m) for m in given)
+
+
+def _text(v) -> str:
+    """A YAML scalar as the cell text it stands for (999 -> '999', -9.5 -> '-9.5', True -> 'true')."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _column_spec(path, fname: str, cname: str, s: dict, line: int | None = None,
+                 file_missing: tuple = ()) -> ColumnSpec:
     where = f"files.{fname}.columns.{cname}"
     _unknown_keys(path, where, s, COLUMN_KEYS)
 
@@ -200,12 +248,26 @@ def _column_spec(path, fname: str, cname: str, s: dict, line: int | None = None)
     role = s.get("role")
     if role is not None and role not in ROLES:
         raise CodebookError(f"{at('role')}: role {role!r} is not one of {sorted(ROLES)}")
+    labels = s.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise CodebookError(f"{at('labels')}: labels: expected a mapping of codes to texts, e.g. {{1: male, 2: female}}")
+    labels = {_text(k): str(v) for k, v in labels.items()}
+    if labels and ctype != "category":
+        raise CodebookError(f"{at('labels')}: labels are given for categories only (type: category)")
+    unknown = [k for k in labels if k not in {_text(v) for v in s.get("values") or ()}]
+    if unknown:
+        raise CodebookError(f"{at('labels')}: label for {unknown[0]!r}, which is not one of its values")
     bounds = {}
     for bound in ("min", "max"):
         if s.get(bound) is None:
             continue
         if ctype not in ("integer", "number", "date"):
             raise CodebookError(f"{at(bound)}: {bound} applies to integer, number and date columns, not to a {ctype}")
+        if ctype == "date" and not isinstance(s[bound], dt.date) and not DATE_TEXT.match(str(s[bound])):
+            if not isinstance(s[bound], str):
+                raise CodebookError(f"{at(bound)}: {bound} {s[bound]!r} is not a date YYYY-MM-DD, a name of "
+                                    "conventions (cutoff_date) or another column's bound (operation_date.min)")
+            continue  # a name: resolve_date_bounds makes it a date once every file is read
         if ctype == "date":
             try:
                 bounds[bound] = dt.date.fromisoformat(str(s[bound]))
@@ -219,8 +281,6 @@ def _column_spec(path, fname: str, cname: str, s: dict, line: int | None = None)
             bounds[bound] = s[bound]
     _check_consistent(s, ctype, bounds, at)
     if s.get("pattern"):
-        import re
-
         try:
             re.compile(s["pattern"])
         except re.error as exc:
@@ -228,9 +288,71 @@ def _column_spec(path, fname: str, cname: str, s: dict, line: int | None = None)
     return ColumnSpec(
         name=cname, type=ctype, description=s.get("description", ""), unit=s.get("unit"),
         required=bool(s.get("required", True)), min=s.get("min"), max=s.get("max"),
-        values=tuple(str(v) for v in s.get("values") or ()), pattern=s.get("pattern"),
+        values=tuple(_text(v) for v in s.get("values") or ()), pattern=s.get("pattern"),
         references=s.get("references"), role=role, published=bool(s.get("published", True)),
+        labels=labels, missing=tuple(dict.fromkeys(file_missing + _markers(path, f"{where}.missing", s.get("missing")))),
     )
+
+
+DATE_TEXT = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_date_bounds(path, files: dict[str, FileSpec], conventions: dict) -> dict[str, FileSpec]:
+    """Date bounds written as names, made dates: a name of ``conventions`` (``max: cutoff_date``) or another
+    date column's bound (``min: operation_date.min``, ``max: patients.discharge_date.max``).
+
+    So the data cut-off is written once, in ``conventions.cutoff_date``, and moving it is one edit.
+    """
+    resolved: dict[tuple[str, str, str], str | None] = {}
+
+    def bound(fname: str, cname: str, which: str, chain: tuple) -> str | None:
+        key = (fname, cname, which)
+        if key in resolved:
+            return resolved[key]
+        if key in chain:
+            loop = " -> ".join(f"{f}.{c}.{w}" for f, c, w in chain + (key,))
+            raise CodebookError(f"{path}: date bounds refer to each other in a circle: {loop}")
+        given = getattr(files[fname].columns[cname], which)
+        where = f"files.{fname}.columns.{cname}.{which}"
+        if given is None or isinstance(given, dt.date) or DATE_TEXT.match(str(given)):
+            out = None if given is None else str(given)
+        elif given in conventions:
+            out = str(conventions[given])
+            if not _is_date(out):
+                raise CodebookError(f"{path}: {where}: conventions.{given} {conventions[given]!r} is not a date "
+                                    "written YYYY-MM-DD")
+        else:
+            parts = str(given).split(".")
+            if len(parts) == 2:
+                parts = [fname] + parts
+            if len(parts) != 3 or parts[2] not in ("min", "max") or parts[0] not in files or \
+                    parts[1] not in files[parts[0]].columns or files[parts[0]].columns[parts[1]].type != "date":
+                names = ", ".join(sorted(str(k) for k in conventions)) or "none"
+                raise CodebookError(f"{path}: {where}: {given!r} is neither a date YYYY-MM-DD, a name of conventions "
+                                    f"({names}), nor a date column's bound such as operation_date.min")
+            out = bound(parts[0], parts[1], parts[2], chain + (key,))
+            if out is None:
+                raise CodebookError(f"{path}: {where}: {given!r} refers to a bound the codebook does not give")
+        resolved[key] = out
+        return out
+
+    out = {}
+    for fname, f in files.items():
+        columns = {}
+        for cname, col in f.columns.items():
+            if col.type == "date":
+                col = replace(col, min=bound(fname, cname, "min", ()), max=bound(fname, cname, "max", ()))
+            columns[cname] = col
+        out[fname] = replace(f, columns=columns)
+    return out
 
 
 def _check_consistent(s: dict, ctype: str, bounds: dict, at) -> None:

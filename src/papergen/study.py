@@ -80,6 +80,10 @@ class StudyPaths:
     def log(self) -> Path:             # full tracebacks and tool output of the last run
         return self.cache / "build.log"
 
+    def data_file(self, relative: str) -> Path:
+        """A file the codebook names (``path:``, ``dictionary:``), resolved once here for every reader."""
+        return data_file(self.data, relative)
+
     def rel(self, path: Path) -> str:
         """A path as the author sees it in messages and the ledger: relative to the study folder."""
         try:
@@ -118,6 +122,11 @@ def _through_link(path: Path) -> bool:
     """Whether some part of ``path`` is a symbolic link (as opposed to a ``..`` or absolute path)."""
     p = Path(path).absolute()
     return any(q.is_symlink() for q in (p, *p.parents))
+
+
+def data_file(data: Path, relative: str) -> Path:
+    """The one place a data path of the codebook becomes a file: relative to ``data/`` (the study's data folder)."""
+    return data / relative
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ good build byte for byte as it was.
 """
 from __future__ import annotations
 
+import csv
 import shutil
 from dataclasses import dataclass
 
 import pytest
 
-from studycopy import (ROOT, add_column, append_row, copy_study, csv_to_xlsx, delete_rows, drop_column, read_rows,
-                       rename_column, run_build, save_xlsx, set_cell, set_codebook_path, tree_hash, write_rows)
+from studycopy import (ROOT, add_column, add_redcap, append_row, copy_study, csv_frame, csv_to_parquet, csv_to_sav,
+                       csv_to_xlsx, delete_rows, drop_column, read_rows, rename_column, run_build, save_xlsx, set_cell,
+                       set_codebook_path, tree_hash, write_rows)
 
 P, L, B, C = "data/patients.csv", "data/lesions.csv", "data/labs.csv", "data/complications.csv"
 PX = "data/patients.xlsx"
@@ -122,6 +124,46 @@ def _serial_dates(ws, wb):
 
 def _excel_error(ws, wb):
     ws["J5"] = "#DIV/0!"
+
+
+RX, RD = "data/redcap_export.csv", "data/redcap_dictionary.csv"
+#: cases in files the frozen row-by-row reader (reference_validate) cannot read: REDCap, SPSS, Parquet, SAS
+OTHER_FORMATS = {"REDCap export column not in the dictionary", "REDCap dictionary field not in the export",
+                 "REDCap choice code not in the dictionary", "SPSS file without its value label set",
+                 "truncated Parquet file", "damaged SAS file"}
+
+
+def _redcap(file: str, change):
+    """Edit a REDCap file's rows (as csv lists) in place."""
+    def mutate(study):
+        path = study / "data" / file
+        rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+        change(rows)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+    return mutate
+
+
+def _codebook_values(study, old: str, new: str):
+    book = study / "data" / "codebook.yaml"
+    book.write_text(book.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+def _damaged_sas(study):
+    import pyreadstat
+
+    frame = csv_frame(study, "complications")
+    dest = study / "data" / "complications.sas7bdat"
+    pyreadstat.write_sas7bdat(frame, str(dest))
+    data = bytearray(dest.read_bytes())
+    data[200:208] = b"\xff" * 8  # the header's page size: no longer a SAS page layout
+    dest.write_bytes(bytes(data))
+    set_codebook_path(study, "complications", "complications.sas7bdat")
 
 
 def _xls(study):
@@ -304,6 +346,30 @@ CASES = {
         [Line(PX, r, "operation_date", None, "Excel date serial number") for r in range(2, 13)]),
     "Excel error value": (_xlsx(_excel_error), [Line(PX, 5, "blood_loss_ml", "'#DIV/0!'", "Excel error")]),
     "old Excel .xls workbook": (_xls, [Line("data/patients.xls", None, None, "'.xls'", "save this one as .xlsx")]),
+    # --- REDCap, SPSS, SAS, Parquet (files written by their own writers) ----------------------------
+    "REDCap export column not in the dictionary": (
+        then(add_redcap, _redcap("redcap_export.csv", lambda rows: [r.append("bmi") for r in rows])),
+        [Line(RX, 1, "bmi", "'bmi'", "column is not a field of the data dictionary data/redcap_dictionary.csv")]),
+    "REDCap dictionary field not in the export": (
+        then(add_redcap, _redcap("redcap_dictionary.csv", lambda rows: rows.insert(
+            5, ["bmi", "baseline", "", "text", "BMI", "", "", "number"] + [""] * 10))),
+        [Line(RD, 6, "bmi", None, "field of the data dictionary is not in the export data/redcap_export.csv")]),
+    "REDCap choice code not in the dictionary": (
+        then(add_redcap, _redcap("redcap_export.csv", lambda rows: rows[7].__setitem__(4, "3"))),
+        [Line(RX, 8, "group", "'3'", "record P03: choice code is not in the data dictionary's choices for group "
+                                    "(1, standard | 2, new) (rule redcap_choices)")]),
+    "SPSS file without its value label set": (
+        lambda s: csv_to_sav(s, "patients", {"sex": ["female", "male"]}, labels=False),
+        [Line("data/patients.sav", None, "sex", None, "the file has no value label set for this variable")]),
+    "R's NA in a required column, NA declared": (
+        then(lambda s: _codebook_values(s, "    primary_key: patient_id\n", "    primary_key: patient_id\n    missing: [NA]\n"),
+             cells(P=[(4, "age_years", "NA")])),
+        [Line(P, 4, "age_years", "'NA'", "required value is missing ('NA' is a declared missing-value marker)")]),
+    "truncated Parquet file": (
+        lambda s: _truncate(csv_to_parquet(s, "labs")),
+        [Line("data/labs.parquet", None, None, None, "not a readable Parquet file")]),
+    "damaged SAS file": (
+        _damaged_sas, [Line("data/complications.sas7bdat", None, None, None, "cannot be read as a SAS file")]),
     # === issue 15, items 7, 10, 11 (guard): files outside the study; identifiers in rule messages ===
     # (kept as one block, apart from the other items of issue 15, so the two branches merge cleanly)
     "data file is a symbolic link to /etc/passwd": (

@@ -115,7 +115,7 @@ class Analysis:
 
     def codebook_values(self, table: str, column: str) -> tuple[str, ...]:
         """Allowed values of a category column, in the codebook's order (for table rows)."""
-        return self._tables[table].spec.columns[column].values
+        return self._tables[table].spec.columns[column].levels
 
     # -- measures ------------------------------------------------------------
     def column(self, table: str, column: str, label: str = "", where=None, filter: str = "") -> st.Measure:
@@ -127,7 +127,7 @@ class Analysis:
         m = self.measure(s, table, [column], label or column, filter)
         spec = self._tables[table].spec.columns.get(column)
         if spec is not None:
-            m.kind, m.levels = spec.type, tuple(spec.values or ())
+            m.kind, m.levels = spec.type, spec.levels
         return m
 
     def measure(self, series, table: str, columns: list[str], label: str, filter: str = "") -> st.Measure:

@@ -30,6 +30,9 @@ def check_cell(value: str, col: ColumnSpec):
     v = value.strip()
     if v == "":
         return None, ("required value is missing" if col.required else None)
+    if value in col.missing:  # a marker the codebook declares its source writes for "no value"
+        return None, (f"required value is missing ({value!r} is a declared missing-value marker)"
+                      if col.required else None)
     if value != v:
         hint = _category_hint(v, col) if col.type == "category" else ""
         return None, f"value has leading or trailing spaces{hint}"
@@ -112,7 +115,7 @@ def _real_date(y: int, m: int, d: int) -> bool:
 
 def check_category(v: str, col: ColumnSpec):
     if v in col.values:
-        return v, None
+        return col.labels.get(v, v), None  # a coded category (REDCap, SPSS) is analysed by its label
     if col.is_identifier:  # the allowed values are themselves identifiers (names of people)
         return None, "not one of the allowed values of the codebook"
     return None, f"not one of the allowed values {', '.join(col.values)}{_category_hint(v, col)}"

@@ -125,7 +125,8 @@ class Column:
 
     def key_codes(self) -> np.ndarray:
         """Per row, one code per typed value under Python equality (1 and "01" typed as 1 are one key)."""
-        if self.spec.type in ("string", "category"):  # the typed value is the text: distinct texts, distinct keys
+        if self.spec.type == "string" or (self.spec.type == "category" and not self.spec.labels):
+            # the typed value is the text: distinct texts, distinct keys
             ids = np.where(self.has_u, np.arange(len(self.values)), -1)
         else:
             seen: dict = {}
@@ -179,6 +180,17 @@ class FileColumns:
 
 def _accept(uniques: np.ndarray, spec: ColumnSpec):
     """(mask, typed values) of the distinct texts that ``check_cell`` plainly accepts; the rest go to it."""
+    if spec.missing:  # declared markers (999, NA) are never accepted as values: check_cell words them
+        marker = np.isin(uniques, np.array(spec.missing, dtype=object))
+        if marker.any():
+            ok, typed = _accept_plain(uniques, spec)
+            keep = ~marker[ok]
+            ok[np.flatnonzero(ok)[~keep]] = False
+            return ok, [t for t, k in zip(typed, keep) if k]
+    return _accept_plain(uniques, spec)
+
+
+def _accept_plain(uniques: np.ndarray, spec: ColumnSpec):
     n = len(uniques)
     no = np.zeros(n, dtype=bool), []
     if spec.min is not None or spec.max is not None:

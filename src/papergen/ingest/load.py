@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from papergen.codebook import SUFFIX_FORMATS
 from papergen.errors import DataError
 
 #: cap on the problems collected from one file's cells (formulas, error values)
 MAX_CELL_PROBLEMS = 50
+#: read plain CSV files with pyarrow (arrowcsv); False: plaincsv's splitter, for the benchmark's comparison
+USE_ARROW = True
 
 
 class _Unreadable(Exception):
@@ -56,6 +59,7 @@ class RawTable:
     problems: list[DataError] = field(default_factory=list)
     usable: bool = True
     bad_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, 0-based column) already in problems
+    variables: dict[str, dict] = field(default_factory=dict)  # what a typed format says of each column (draft)
 
     @property
     def nrows(self) -> int:
@@ -83,31 +87,35 @@ def from_rows(name: str, path: Path, shown_as: str, header: list[str], rows: lis
                     columns=columns, ragged=ragged, **extra)
 
 
-def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
-    """Read one data file as text: CSV (UTF-8, comma-separated) or .xlsx (one sheet with data)."""
+def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[Path, str] | None = None) -> RawTable:
+    """Read one data file as text: CSV (UTF-8, comma-separated), .xlsx (one sheet with data), Parquet, SPSS, Stata,
+    SAS, or a REDCap export (``spec.format``, by default the suffix's; ``dictionary``: the REDCap data dictionary
+    and how messages name it)."""
     path = Path(path)
+    fmt = spec.format if spec is not None else SUFFIX_FORMATS.get(path.suffix.lower(), "csv")
     try:
         if not path.exists():
             raise DataError(shown_as, None, None, None, "file not found; the codebook lists it, so it must exist")
         if path.is_dir():
             raise DataError(shown_as, None, None, None, "is a folder, not a file; the codebook lists a data file here")
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
+        if fmt == "redcap":
+            return _read_redcap(name, path, shown_as, spec, dictionary)
+        if fmt == "parquet":
+            from papergen.ingest.parquet import read_parquet
+
+            header, rownums, columns, variables = read_parquet(path, shown_as)
+            return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums,
+                            columns=columns, variables=variables)
+        if fmt in ("spss", "stata", "sas"):
+            return _read_statfile(name, path, shown_as, fmt, spec)
+        if fmt == "xlsx" and path.suffix.lower() in (".xlsx", ".xlsm"):
             header, rows, problems, bad_cells = _read_xlsx(path, shown_as)
             return from_rows(name, path, shown_as, header, rows, problems=problems, bad_cells=bad_cells)
-        if path.suffix.lower() in (".csv", ".txt", ""):
-            from papergen.ingest.plaincsv import split_plain  # numpy: only when data are really read
-
-            text, data = _csv_text(path, shown_as)
-            fast = split_plain(text, data, lazy=True)
-            if fast is None:
-                header, rows = _read_csv_records(text, shown_as)
-                return from_rows(name, path, shown_as, header, rows)
-            header, rownums, columns, ragged = fast
-            return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums,
-                            columns=columns, ragged=ragged)
-        # .xls, .ods, .numbers, .sav ...
-        raise DataError(shown_as, None, None, path.suffix, "data files are read as CSV (UTF-8) or .xlsx; "
-                        "save this one as .xlsx or 'CSV UTF-8'")
+        if fmt == "csv" and path.suffix.lower() in (".csv", ".txt", ""):
+            return _read_csv(name, path, shown_as)
+        # .xls, .ods, .numbers ...
+        raise DataError(shown_as, None, None, path.suffix, "data files are read as CSV (UTF-8), .xlsx, Parquet, "
+                        "SPSS, Stata, SAS or a REDCap export; save this one as .xlsx or 'CSV UTF-8'")
     except OSError as exc:  # unreadable: permissions, a device, a broken disk
         problem = DataError(shown_as, None, None, None, f"cannot be read ({exc.strerror or type(exc).__name__})")
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=[problem], usable=False)
@@ -115,6 +123,59 @@ def read_raw(name: str, path: Path, shown_as: str) -> RawTable:
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=[exc], usable=False)
     except _Unreadable as exc:
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=exc.problems, usable=False)
+
+
+def _read_csv(name: str, path: Path, shown_as: str) -> RawTable:
+    """A plain CSV by pyarrow's reader (arrowcsv); one it cannot read line for line by plaincsv or the csv module."""
+    from papergen.ingest.arrowcsv import read_plain  # pyarrow and numpy: only when data are really read
+    from papergen.ingest.plaincsv import split_plain
+
+    data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    plain = read_plain(data[3:] if bom else data) if USE_ARROW else None
+    if plain is not None:
+        header, rownums, columns = plain
+        return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums, columns=columns)
+    text, data = _csv_text(path, shown_as)
+    fast = split_plain(text, data, lazy=True)
+    if fast is None:
+        header, rows = _read_csv_records(text, shown_as)
+        return from_rows(name, path, shown_as, header, rows)
+    header, rownums, columns, ragged = fast
+    return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums,
+                    columns=columns, ragged=ragged)
+
+
+def _read_statfile(name: str, path: Path, shown_as: str, fmt: str, spec) -> RawTable:
+    """An SPSS, Stata or SAS file; its value labels checked against the codebook's when it gives them."""
+    from papergen.ingest.statfiles import check_labels, read_statfile
+
+    header, rownums, columns, variables, _ = read_statfile(path, shown_as, fmt)
+    problems = []
+    if spec is not None:
+        key = spec.primary_key[0] if spec.primary_key and spec.primary_key[0] in header else None
+        ids = columns[header.index(key)] if key else None
+        problems = check_labels(shown_as, header, columns, variables, spec,
+                                lambda k: ids[k] if ids is not None else k + 1)
+    return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums, columns=columns,
+                    problems=problems, variables=variables)
+
+
+def _read_redcap(name: str, path: Path, shown_as: str, spec, dictionary: tuple[Path, str] | None) -> RawTable:
+    """One table of a REDCap export (the records, or a repeating instrument's instances), with its dictionary."""
+    from papergen.ingest.redcap import read_dictionary, redcap_table
+
+    if dictionary is None:
+        raise DataError(shown_as, None, None, None, "a REDCap export is read with its data dictionary "
+                        "(codebook: dictionary:)")
+    export = _read_csv(name, path, shown_as)
+    if export.problems:
+        raise _Unreadable(export.problems)
+    fields = read_dictionary(*dictionary)
+    header, rownums, columns, ragged, problems, bad_cells, variables = redcap_table(export, spec, fields,
+                                                                                    dictionary[1])
+    return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums, columns=columns,
+                    ragged=ragged, problems=problems, bad_cells=bad_cells, variables=variables)
 
 
 # --- CSV ---------------------------------------------------------------------------

@@ -386,8 +386,18 @@ def validate(book: Codebook, raws: dict[str, RawTable]) -> dict[str, Table]:
             if rule.kind == "covers" and target in known and not bad & (set(rule.columns) | {None}):
                 errs += check_covers(raw, rule, checked[name], known[target])
     if errs:
-        raise DataErrors(errs)
+        raise DataErrors(list({str(e): e for e in errs}.values()))  # a problem of a file two tables share, once
     return {name: _table(raws[name], spec, checked[name]) for name, spec in book.files.items()}
+
+
+def _joined_key(columns: list) -> "object":
+    """Each row's key as one text ("P01 / total_bilirubin / 0"): the distinct values written once, joined by pyarrow."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [pa.array(np.array([_show(v) for v in c.values], dtype=object)).take(pa.array(c.codes)) for c in columns]
+    return pd.Index(pc.binary_join_element_wise(*parts, " / ").to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Table:
@@ -399,4 +409,6 @@ def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Tabl
     if len(spec.primary_key) == 1:
         frame = frame.set_index(spec.primary_key[0], drop=False)
         frame.index.name = None
+    elif spec.primary_key:  # row ids the author can find: "P01 / 2" (record, repeat instance)
+        frame.index = _joined_key([checked[c] for c in spec.primary_key])
     return Table(name=raw.name, shown_as=raw.shown_as, spec=spec, frame=frame)

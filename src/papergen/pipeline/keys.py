@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from papergen.codebook import read_codebook
+from papergen.study import data_file
 
 #: bump when the layout or meaning of cache entries changes
 CACHE_VERSION = "2"
@@ -100,4 +101,5 @@ def _named_files(codebook: Path, data: Path, size: int, mtime_ns: int) -> tuple[
         book = read_codebook(codebook)
     except Exception:  # the data stage reports a broken codebook; here it only changes a key
         return ()
-    return tuple((data / spec.path).resolve() for spec in book.files.values())
+    named = [spec.path for spec in book.files.values()] + [s.dictionary for s in book.files.values() if s.dictionary]
+    return tuple(dict.fromkeys(data_file(data, p).resolve() for p in named))

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from papergen.errors import CodebookError
 from papergen.formatting import house
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
@@ -32,12 +33,23 @@ def load_data(study: Study) -> dict:
 
     book = study.codebook
     paths = study.paths
+    if book.draft:
+        raise CodebookError(f"{paths.rel(paths.codebook)} is a draft written by 'codebook draft': review every "
+                            "line against the data, then delete its line 'draft: true'")
     for name, spec in book.files.items():  # before any is read: a data file outside the study is never opened
-        path = paths.data / spec.path
-        named = paths.rel(path) if path.is_symlink() else f"{paths.rel(paths.codebook)}: files.{name}.path {spec.path!r}"
-        paths.inside(path, named)
-    raws = {name: read_raw(name, paths.data / spec.path, paths.rel(paths.data / spec.path))
-            for name, spec in book.files.items()}
+        for key, given in (("path", spec.path), ("dictionary", spec.dictionary)):
+            if given:
+                path = paths.data_file(given)
+                named = paths.rel(path) if path.is_symlink() else \
+                    f"{paths.rel(paths.codebook)}: files.{name}.{key} {given!r}"
+                paths.inside(path, named)
+    raws = {}
+    for name, spec in book.files.items():
+        path = paths.data_file(spec.path)
+        dictionary = None
+        if spec.dictionary:
+            dictionary = (paths.data_file(spec.dictionary), paths.rel(paths.data_file(spec.dictionary)))
+        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary)
     tables = validate(book, raws)
     tables["_codebook"] = book
     return tables

@@ -1,0 +1,86 @@
+"""Read a plain CSV file with pyarrow's CSV reader: every column at once, each as its distinct texts and codes.
+
+pyarrow parses the bytes on both cores and dictionary-encodes each column, so
+no cell becomes a Python string; only the distinct texts do. It is used for a
+file it reads exactly as the csv module would, line for line: no quote
+character, no lone carriage return, no empty line (pyarrow would skip it and
+the spreadsheet row numbers would shift), every row as wide as the header, and
+no field longer than the csv module allows. Any other file returns None and
+load.py reads it as before (plaincsv's splitter for a few ragged rows, the
+csv module for quotes), so every problem is worded and located as it was.
+Measured against plaincsv's splitter in benchmarks/bench_build.py (``csv reader``).
+"""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+from papergen.ingest.coded import CodedColumn
+
+
+def read_plain(data: bytes):
+    """(header, row numbers, columns) of a plain CSV file (its bytes, without a BOM), or None (see above)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if b'"' in data or not data or data.isspace() or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone carriage return: the csv module's record is not the line
+    first_end = data.find(b"\n")
+    first = data[: first_end if first_end >= 0 else len(data)].rstrip(b"\r")
+    if b"," not in first and (b";" in first or b"\t" in first):
+        return None  # separated by semicolons or tabs: the usual path says so
+    try:
+        header = [h.strip() for h in first.decode("utf-8").split(",")]
+    except UnicodeDecodeError:
+        return None
+    if header[-1] == "" or (first_end >= 0 and (data.startswith(b"\n", first_end + 1) or b"\n\n" in data
+                                                or b"\n\r\n" in data)):
+        return None  # a header ending in empty names, or an empty line
+    if first_end < 0 or first_end + 1 == len(data) or data.endswith(b"\r\n") and first_end + 2 == len(data):
+        return None  # no data rows: the usual path says so
+    names = [f"c{j}" for j in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
+            parse_options=pacsv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
+                                                 strings_can_be_null=False, check_utf8=True))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None  # a row of another width, or bytes that are not UTF-8: the usual path words it
+    table = table.unify_dictionaries()
+    columns = []
+    for chunked in table.columns:
+        dictionary = chunked.chunk(0).dictionary if chunked.num_chunks else pa.array([], pa.string())
+        if len(dictionary) and pc.max(pc.binary_length(dictionary)).as_py() > csv.field_size_limit():
+            return None  # the csv module refuses such a field; let it say so
+        codes = (np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunked.chunks])
+                 if chunked.num_chunks else np.empty(0, dtype=np.int32))
+        # the unified dictionary holds each text once, in order of first appearance, as CodedColumn wants
+        columns.append(CodedColumn(codes.astype(np.intp, copy=False), np.array(dictionary.to_pylist(), dtype=object)))
+    rownums = np.arange(2, table.num_rows + 2)
+    blank = _blank_rows(columns, table.num_rows)
+    if blank.any():  # a row of only commas and spaces: skipped, the others keep their numbers
+        keep = ~blank
+        columns = [c.take(keep) for c in columns]
+        rownums = rownums[keep]
+    return header, rownums.tolist(), columns
+
+
+def _blank_rows(columns: list[CodedColumn], n: int) -> np.ndarray:
+    """Rows whose every cell is empty or white space (str.strip's), narrowed column by column."""
+    rows = np.arange(n)
+    for column in columns:
+        if not len(rows):
+            break
+        seen = np.unique(column.codes[rows])
+        blank = np.zeros(len(column.texts), dtype=bool)
+        blank[seen] = [not column.texts[j].strip() for j in seen.tolist()]
+        rows = rows[blank[column.codes[rows]]]
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out

@@ -1,0 +1,79 @@
+"""A column read from a typed file (Parquet, SPSS, Stata, SAS) as distinct texts and one code per row.
+
+A typed file's reader (pyarrow, pyreadstat) gives values, not the text the
+author typed; each distinct value is written once as the text a CSV export
+would hold (``text_of``: 5.0 -> "5", a date -> "2020-10-31", no value -> ""),
+and the column keeps per row the index of its text. validate.py then checks
+these texts exactly as it checks a CSV's cells, each distinct text once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+
+
+def text_of(v, bools: tuple[str, str] = ("1", "0")) -> str:
+    """A typed value as the text a CSV export of it holds (dates ISO, whole floats without '.0')."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return bools[0] if v else bools[1]
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if v.is_integer() and abs(v) < 2 ** 63:
+            return str(int(v))
+        return format(Decimal(repr(v)), "f")  # 1e-05 -> 0.00001, 8.5 -> 8.5
+    return str(v)
+
+
+class CodedColumn:
+    """A column as (codes, distinct texts): a sequence of cell texts whose ``factorise`` costs nothing."""
+
+    def __init__(self, codes: np.ndarray, texts: np.ndarray):
+        self.codes, self.texts = codes, texts
+
+    @classmethod
+    def of(cls, codes: np.ndarray, texts: list[str]) -> "CodedColumn":
+        """From any codes (-1: no value) into any texts: texts made distinct, numbered in order of first appearance
+        (as pandas.factorize numbers them, which validate.py's messages rely on to name the first row)."""
+        import pandas as pd
+
+        texts = np.array(list(texts) + [""], dtype=object)  # the last one stands for -1, no value
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+        same, distinct = pd.factorize(texts)
+        new, order = pd.factorize(same[codes])
+        return cls(new.astype(np.intp, copy=False), np.asarray(distinct, dtype=object)[order])
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        return self.texts[self.codes[k]]
+
+    def __iter__(self):
+        return iter(self.texts[self.codes].tolist())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def take(self, rows: np.ndarray) -> "CodedColumn":
+        return CodedColumn.of(self.codes[rows], list(self.texts))
+
+    def factorise(self):
+        return self.codes, self.texts
+
+
+def from_values(values) -> CodedColumn:
+    """A CodedColumn from an array of typed values (a pandas Series or numpy array; NaN and None: no value)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    return CodedColumn.of(codes, [text_of(u) for u in list(uniques)])
