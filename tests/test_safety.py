@@ -356,3 +356,18 @@ def test_a_file_where_the_manuscript_folder_should_be_is_refused_and_kept(tmp_pa
     assert "manuscript is a file, not a folder" in err
     assert (study / "manuscript").read_text(encoding="utf-8") == "not a folder\n"
     assert not [p for p in study.iterdir() if p.name.startswith(".manuscript")]  # no hidden staging left
+
+
+# --- file modes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o007])
+def test_every_output_follows_the_umask(tmp_path, umask):
+    """DOCX and PDF were written through mkstemp (mode 0600) while the rest followed the umask."""
+    study = copy_study(tmp_path / "study")
+    proc = run_build(study, umask=umask)
+    assert proc.returncode == 0, proc.stderr
+    out = study / "manuscript"
+    modes = {p.relative_to(study).as_posix(): p.stat().st_mode & 0o777 for p in [out, *out.rglob("*")]}
+    want = {p: (0o777 if (study / p).is_dir() else 0o666) & ~umask for p in modes}
+    assert {"manuscript/manuscript.docx", "manuscript/manuscript.pdf", "manuscript/numbers.json"} <= set(modes)
+    assert {p: oct(m) for p, m in modes.items() if m != want[p]} == {}
