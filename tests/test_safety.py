@@ -38,10 +38,10 @@ def _append(path: Path, text: str) -> int:
     return old.count("\n") + 1
 
 
-def _one_error_line(proc) -> str:
+def _one_error_line(proc, hint: str = HINT) -> str:
     lines = proc.stderr.splitlines()
     assert proc.returncode == 2, proc.stderr
-    assert len(lines) == 2 and lines[1] == HINT, proc.stderr
+    assert len(lines) == 2 and lines[1] == hint, proc.stderr
     assert "Traceback" not in proc.stderr
     return lines[0]
 
@@ -344,7 +344,8 @@ def test_out_onto_a_folder_papergen_did_not_write_is_refused_and_kept(study, tmp
     other = tmp_path / "other-project"
     other.mkdir()
     (other / "notes.txt").write_text("my notes\n", encoding="utf-8")
-    err = _one_error_line(run_build(study, "--out", str(other)))
+    err = _one_error_line(run_build(study, "--out", str(other)), hint=f"({other}/ was not replaced (its files "
+                          "were not checked: papergen did not write them); details in .papergen/build.log)")
     assert "holds files papergen did not write" in err
     assert (other / "notes.txt").read_text(encoding="utf-8") == "my notes\n" and len(list(other.iterdir())) == 1
 
@@ -371,3 +372,60 @@ def test_every_output_follows_the_umask(tmp_path, umask):
     want = {p: (0o777 if (study / p).is_dir() else 0o666) & ~umask for p in modes}
     assert {"manuscript/manuscript.docx", "manuscript/manuscript.pdf", "manuscript/numbers.json"} <= set(modes)
     assert {p: oct(m) for p, m in modes.items() if m != want[p]} == {}
+
+
+# --- what a failed build says about manuscript/ ---------------------------------------------------
+
+def _insert_in_plan(study: Path, code: str) -> None:
+    """Put ``code`` (indented lines) at the start of the plan's analysis(a)."""
+    plan = study / "study" / "analysis_plan.py"
+    text = plan.read_text(encoding="utf-8")
+    anchor = "def analysis(a):\n"
+    assert text.count(anchor) == 1
+    plan.write_text(text.replace(anchor, anchor + code, 1), encoding="utf-8")
+
+
+def test_a_plan_that_deletes_an_output_is_not_reported_as_leaving_manuscript_as_it_was(study):
+    assert run_build(study).returncode == 0  # the build cache records what this build leaves in manuscript/
+    _insert_in_plan(study, '    import pathlib\n    pathlib.Path("manuscript/manuscript.pdf").unlink()\n'
+                           '    raise ValueError("after deleting the PDF")\n')
+    proc = run_build(study)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and len(lines) == 2, proc.stderr
+    assert lines[0].startswith("error: study/analysis_plan.py:") and "after deleting the PDF" in lines[0]
+    assert "left as it was" not in proc.stderr
+    assert lines[1] == ("(manuscript/ was not replaced, but its files differ from what the last build wrote "
+                        "(manuscript.pdf removed); the next good build rewrites them; details in .papergen/build.log)")
+
+
+def test_a_folder_swapped_in_before_a_failure_is_reported_as_replaced(tmp_path):
+    """The check behind the message: the swap puts another folder (inode) at manuscript/."""
+    from papergen.pipeline.target import Target
+    from papergen.study import StudyPaths
+
+    paths = StudyPaths(tmp_path)
+    paths.manuscript.mkdir()
+    (paths.manuscript / "numbers.json").write_text("{}", encoding="utf-8")
+    target = Target(paths, paths.manuscript)
+    assert target.state() == "manuscript/ was left as it was"  # no record: as hashed when the build started
+    staging = atomic.staging_dir(paths.manuscript)
+    (staging / "numbers.json").write_text("{}", encoding="utf-8")
+    atomic.swap_in(staging, paths.manuscript)
+    assert target.state() == "manuscript/ was replaced by this build's outputs before the failure"
+
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "", "PYTHONCOERCECLOCALE": "0"}
+
+
+def test_a_build_in_the_c_locale_prints_utf8_and_finishes(study):
+    """Under LC_ALL=C stdout was ASCII: the change report's "±" raised after the new manuscript/ was swapped in."""
+    from studycopy import set_cell
+
+    first = run_build(study, env=C_LOCALE)  # the study's text has ± and en dashes
+    assert first.returncode == 0, first.stderr
+    old = set_cell(study, "patients.csv", 2, "operation_minutes", "399")
+    assert old != "399"
+    proc = run_build(study, env=C_LOCALE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert re.search(r"surgery\.op_time: [\d.]+ ± [\d.]+ min -> [\d.]+ ± [\d.]+ min", proc.stdout), proc.stdout

@@ -27,6 +27,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None, root: Path | None = None) -> int:
+    utf8_terminal()
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "build"
     if command == "build" and argv[:1] in (["-h"], ["--help"]):
@@ -38,6 +39,14 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         return importlib.import_module(COMMANDS[command][0]).run(paths, argv)
 
     return run_command(command, run, paths, argv)
+
+
+def utf8_terminal() -> None:
+    """Print UTF-8 whatever the locale (``LC_ALL=C`` made stdout ASCII, so a "±" failed after the swap);
+    a character the stream cannot take is written as a backslash escape, never an error."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # not when a caller replaced the stream (pytest's capture)
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
 def _print_help() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from papergen.atomic import recover_interrupted
 from papergen.commands.terminal import shown
 from papergen.pipeline.build import build_manuscript
+from papergen.pipeline.target import Target
 from papergen.study import Study, StudyPaths
 
 
@@ -22,6 +23,15 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     final = args.out.resolve() if args.out else paths.manuscript
     if recover_interrupted(final):
         print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
+    target = Target(paths, final)
+    try:
+        return _build(paths, args, t0)
+    except BaseException as exc:  # the terminal says what the output folder holds now, as checked
+        exc.manuscript_state = target.state()
+        raise
+
+
+def _build(paths: StudyPaths, args, t0: float) -> int:
     print(f"papergen: building {paths.root.name}")
     result = build_manuscript(Study(paths), args.out, echo=print, force=args.force)
     where, took = shown(result.outputs.dir, paths.root), time.perf_counter() - t0

@@ -11,7 +11,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from papergen.errors import PapergenError
+from papergen.errors import PapergenError, Stopped
 from papergen.study import StudyPaths
 
 
@@ -34,18 +34,29 @@ def run_command(command: str, run, paths: StudyPaths, argv: list[str]) -> int:
         log.error("%s", traceback.format_exc())
         for line in str(exc).splitlines() or [type(exc).__name__]:  # DataErrors: one line per problem
             print(f"error: {line}", file=sys.stderr)
-        if command == "build":  # other commands do not touch manuscript/: their error is one line
-            print(f"(manuscript/ was left as it was; details in {shown(log_path, paths.root)})", file=sys.stderr)
+        _print_state(exc, f"details in {shown(log_path, paths.root)}")
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted; manuscript/ was left as it was", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or papergen.errors.Stopped: SIGTERM, SIGHUP, --timeout
+        log.error("%s", traceback.format_exc())
+        state = getattr(exc, "manuscript_state", None)
+        reason = str(exc) if isinstance(exc, Stopped) else "stopped by Ctrl-C"
+        print(f"{reason}; {state}" if state else reason, file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
     except Exception as exc:  # a bug in papergen or a study's plan: still no traceback on the terminal
         log.error("%s", traceback.format_exc())
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print(f"(manuscript/ was left as it was; the traceback is in {shown(log_path, paths.root)})", file=sys.stderr)
+        _print_state(exc, f"the traceback is in {shown(log_path, paths.root)}")
         return 1
 
+
+def _print_state(exc: BaseException, details: str) -> None:
+    """The checked state of the output folder a failed build leaves (papergen.pipeline.target), if it wrote one.
+
+    Commands that do not write manuscript/ leave no state: their error is one line.
+    """
+    state = getattr(exc, "manuscript_state", None)
+    if state:
+        print(f"({state}; {details})", file=sys.stderr)
 
 def shown(p: Path, root: Path) -> str:
     """A path as the author sees it: relative to the study folder when it is inside it."""
