@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from papergen.errors import TemplateError
 from papergen.study import Study
 from papergen.write.render import Renderer
 from papergen.values import Registry, Value
-from studycopy import ROOT, add_column, copy_study, run_build, tree_hash
+from studycopy import ROOT, add_column, copy_study, run_build, set_cell, tree_hash
 
 HINT = "(manuscript/ was left as it was; details in .papergen/build.log)"
 
@@ -419,8 +420,6 @@ C_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "
 
 def test_a_build_in_the_c_locale_prints_utf8_and_finishes(study):
     """Under LC_ALL=C stdout was ASCII: the change report's "±" raised after the new manuscript/ was swapped in."""
-    from studycopy import set_cell
-
     first = run_build(study, env=C_LOCALE)  # the study's text has ± and en dashes
     assert first.returncode == 0, first.stderr
     old = set_cell(study, "patients.csv", 2, "operation_minutes", "399")
@@ -429,3 +428,69 @@ def test_a_build_in_the_c_locale_prints_utf8_and_finishes(study):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert re.search(r"surgery\.op_time: [\d.]+ ± [\d.]+ min -> [\d.]+ ± [\d.]+ min", proc.stdout), proc.stdout
+
+
+# --- a full disk ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 8 MB filesystem (tmpfs) to fill up. Mounting needs root: skipped without it, except under CI,
+    which runs as root, where a skip would silently drop the test, so it fails instead."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True,
+                          text=True) if shutil.which("mount") else None
+    if made is None or made.returncode != 0:
+        why = f"cannot mount a tmpfs ({made.stderr.strip() if made else 'no mount command'})"
+        if os.environ.get("CI"):
+            pytest.fail(why + "; CI runs as root and must run this test")
+        pytest.skip(why)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """A file taking all but ``leave`` bytes of the disk's free space."""
+    st = os.statvfs(disk)
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as fh:
+        try:
+            fh.write(b"\0" * max(st.f_bavail * st.f_frsize - leave, 0))
+            while leave == 0:  # take the last pages too
+                fh.write(b"\0" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.fixture(scope="module")
+def edited_reference(tmp_path_factory):
+    """The outputs of a clean build of the study with the edit made below (on a disk with room)."""
+    study = copy_study(tmp_path_factory.mktemp("reference") / "study")
+    set_cell(study, "patients.csv", 2, "operation_minutes", "399")
+    assert run_build(study).returncode == 0
+    return tree_hash(study / "manuscript")
+
+
+@pytest.mark.parametrize("leave_kb", [0, 200, 1000])
+def test_a_full_disk_is_one_line_leaves_nothing_and_the_next_build_works(small_disk, edited_reference, leave_kb):
+    study = copy_study(small_disk / "study")
+    assert run_build(study).returncode == 0
+    set_cell(study, "patients.csv", 2, "operation_minutes", "399")
+    before = tree_hash(study / "manuscript")
+    filler = _fill(small_disk, leave_kb * 1024)
+    proc = run_build(study)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and len(lines) == 2, proc.stderr
+    assert lines[0].startswith("error: no space left on device while writing "), lines
+    assert lines[1].startswith("(manuscript/ was left as it was; "), lines
+    assert "Traceback" not in proc.stderr + proc.stdout and "Logging error" not in proc.stderr
+    assert not list(study.glob(".manuscript.*")), "the staging folder was left on the full disk"
+    assert not (study / ".papergen" / "last-failed").exists()
+    assert tree_hash(study / "manuscript") == before
+
+    filler.unlink()
+    again = run_build(study)
+    assert again.returncode == 0, again.stderr
+    after = tree_hash(study / "manuscript")
+    assert {f: after[f] for f in edited_reference} == edited_reference  # as a clean build of the same inputs

@@ -33,8 +33,10 @@ def write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a full disk: say which file did not fit
+            exc.filename = str(path)
         raise
 
 
@@ -109,7 +111,7 @@ def keep_diagnostics(staging: Path, dest: Path) -> Path | None:
 
     The staging folder is deleted after a failure, so an error message that
     names a log in it would point nowhere. Returns ``dest``, or None if there
-    was nothing to keep.
+    was nothing to keep or it could not be copied (a full disk).
     """
     staging, dest = Path(staging), Path(dest)
     if not staging.is_dir():
@@ -118,9 +120,13 @@ def keep_diagnostics(staging: Path, dest: Path) -> Path | None:
     if not any(p.suffix == ".log" for p in keep):
         return None
     shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
-    for p in keep:
-        shutil.copy2(p, dest / p.name)
+    try:
+        dest.mkdir(parents=True)
+        for p in keep:
+            shutil.copy2(p, dest / p.name)
+    except OSError:  # a full disk: keeping the logs must not keep the staging folder too
+        shutil.rmtree(dest, ignore_errors=True)
+        return None
     return dest
 
 

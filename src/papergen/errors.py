@@ -24,6 +24,10 @@ class Stopped(KeyboardInterrupt):
         super().__init__(message)
 
 
+class DiskFullError(PapergenError):
+    """The disk the build writes to is full (ENOSPC, or a quota): the build stopped and removed what it wrote."""
+
+
 class StudyLayoutError(PapergenError):
     """A file or folder the study needs is missing or misplaced."""
 

@@ -11,6 +11,7 @@ papergen.pipeline.runner.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from papergen.analysis.consistency import check_consistency
 from papergen.atomic import keep_diagnostics, staging_dir, swap_in
-from papergen.errors import ExportError, StudyLayoutError
+from papergen.errors import DiskFullError, ExportError, StudyLayoutError
 from papergen.pipeline.cache import BuildCache
 from papergen.pipeline.runner import Stages
 from papergen.pipeline.stages import (
@@ -69,10 +70,10 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         journal.echo_last(study.outputs(final), echo)
         return BuildResult(outputs=study.outputs(final), registry=last[0],
                            warnings=last[1], skipped=["all stages"], up_to_date=True)
-    staging = staging_dir(final)
-    out = study.outputs(staging)
-    s = Stages(echo)
+    staging, s = None, Stages(echo)
     try:
+        staging = staging_dir(final)
+        out = study.outputs(staging)
         s.run("lint templates", lint.assert_no_typed_numbers, paths.templates, final / "numbers.json")
         tables = s.run("read and validate data", load_data, study, cache=c.data)
         analysis = s.run("analysis plan", run_analysis, study, tables, cache=c.analysis)
@@ -95,16 +96,52 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
-        c.figures.abandon()  # a figure still being drawn would write into the staging folder removed below
-        kept = keep_diagnostics(staging, paths.cache / "last-failed")  # tool logs outlive the staging folder
-        shutil.rmtree(staging, ignore_errors=True)
-        if kept and isinstance(exc, ExportError) and exc.log_path:
-            shown = os.path.relpath(kept, paths.root)
-            raise ExportError(str(exc).replace(str(staging), shown), tool=exc.tool,
-                              log_path=kept / Path(exc.log_path).name) from exc
-        raise
+        told = _clean_up(exc, study, final, staging, c)
+        if told is exc:
+            raise
+        raise told from exc
     return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings,
                        changes=changes, warnings=report, skipped=s.skipped)
+
+
+def _clean_up(exc: BaseException, study: Study, final: Path, staging: Path | None, c: BuildCache) -> BaseException:
+    """After a failure: no helper process, no staging folder; the exception to report (``exc`` or a clearer one).
+
+    Tool logs are kept in .papergen/last-failed (the staging folder they were in is removed) when the
+    disk has room; a full disk is one DiskFullError naming the file that did not fit.
+    """
+    c.figures.abandon()  # a figure still being drawn would write into the staging folder removed below
+    if staging is None:
+        return _disk_full(exc, study, final, staging) or exc
+    try:
+        kept = keep_diagnostics(staging, study.paths.cache / "last-failed")  # tool logs outlive the staging folder
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    full = _disk_full(exc, study, final, staging)
+    if full is not None:
+        return full
+    if kept and isinstance(exc, ExportError) and exc.log_path:
+        shown = os.path.relpath(kept, study.paths.root)
+        return ExportError(str(exc).replace(str(staging), shown), tool=exc.tool,
+                           log_path=kept / Path(exc.log_path).name)
+    return exc
+
+
+def _disk_full(exc: BaseException, study: Study, final: Path, staging: Path | None) -> DiskFullError | None:
+    """A DiskFullError if ``exc`` (or what caused it) is ENOSPC or EDQUOT; the file is named by its final place."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            written = seen.filename2 or seen.filename  # a copy's error names the source first
+            where = f"{study.paths.rel(final)}/"
+            if written:
+                where = study.paths.rel(Path(os.fsdecode(written)))
+                if staging is not None:  # its name in the staging folder, removed now, is its name to be
+                    where = where.replace(study.paths.rel(staging), study.paths.rel(final))
+            return DiskFullError(f"no space left on device while writing {where}: free some space on that disk "
+                                 "and build again (this build's unfinished files were removed)")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _check_target(final: Path, marker: str = "numbers.json") -> None:
