@@ -494,3 +494,124 @@ def test_a_full_disk_is_one_line_leaves_nothing_and_the_next_build_works(small_d
     assert again.returncode == 0, again.stderr
     after = tree_hash(study / "manuscript")
     assert {f: after[f] for f in edited_reference} == edited_reference  # as a clean build of the same inputs
+
+
+# --- stopped from outside --------------------------------------------------------------------------
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, parent PID, session id) of a process from /proc, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[4])
+
+
+def _in_session(sid: int) -> list[str]:
+    """Live processes of a session (the build was started as its leader), as "PID command"."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) and st[2] == sid and st[0] != "Z":
+            out.append(f"{entry.name} {(entry / 'comm').read_text(errors='replace').strip()}")
+    return out
+
+
+def _wait_for_descendant(proc, is_it, what: str, within: float = 120) -> None:
+    deadline = time.monotonic() + within
+    while not any(is_it(pid) for pid in _descendants(proc.pid)):
+        assert proc.poll() is None, f"the build ended before {what} ran: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"{what} never ran"
+        time.sleep(0.01)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) and st[0] != "Z":
+            children.setdefault(st[1], []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        out += children.get(todo[-1], [])
+        todo = todo[:-1] + children.get(todo[-1], [])
+    return out
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+MOMENTS = {  # what the build is doing when the signal comes, and how to see it from outside
+    "figure helper": (None, lambda pid: "build.py" in _cmdline(pid)),
+    "pandoc": (None, lambda pid: _comm(pid) == "pandoc"),
+    "plan's own subprocess": ('    import subprocess\n    subprocess.run(["sleep", "60"])\n',
+                              lambda pid: _comm(pid) == "sleep"),
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="processes are looked up in /proc")
+@pytest.mark.parametrize("sig, group", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+                                        (signal.SIGINT, True)], ids=["SIGINT", "SIGTERM", "SIGHUP", "Ctrl-C"])
+@pytest.mark.parametrize("moment", sorted(MOMENTS))
+def test_a_signal_stops_the_build_and_every_helper_process(study, moment, sig, group):
+    """The signal goes to the build alone (as `kill PID` sends it), and the helpers it started must end with
+    it; or, as Ctrl-C in a terminal, to its whole process group, and no helper may print a traceback."""
+    plan_code, is_it = MOMENTS[moment]
+    if plan_code:
+        _insert_in_plan(study, plan_code)
+    before = tree_hash(study / "manuscript")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    out = study / "stdout.txt", study / "stderr.txt"  # files, not pipes: an orphan would hold a pipe open
+    with open(out[0], "wb") as stdout, open(out[1], "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "build.py", "--force"], cwd=study, stdout=stdout, stderr=stderr,
+                                start_new_session=True, env=env)
+    try:
+        _wait_for_descendant(proc, is_it, moment)
+        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+        proc.wait(timeout=60)
+        time.sleep(0.2)
+        survivors = _in_session(proc.pid)
+    finally:
+        for left in _in_session(proc.pid):  # what the build left, by PID (its session: only what it started)
+            os.kill(int(left.split()[0]), signal.SIGKILL)
+        proc.wait()
+    name = {signal.SIGINT: "Ctrl-C"}.get(sig, sig.name)
+    err = out[1].read_text(encoding="utf-8")
+    assert (proc.returncode, err) == (128 + sig, f"stopped by {name}; manuscript/ was left as it was\n")
+    assert survivors == [], "a helper process outlived the build"
+    assert not list(study.glob(".manuscript.*")), "the staging folder was left behind"
+    assert tree_hash(study / "manuscript") == before
+
+
+LOOPS = {  # a build that would run forever, and the stage it hangs in
+    "analysis plan": lambda study: _insert_in_plan(study, "    while True:\n        pass\n"),
+    "render templates": lambda study: _append(study / "templates" / "results.md.j2",
+                                              '{% set n = literal("99999")|int %}{% for i in range(n) %}'
+                                              '{% for j in range(n) %}{% endfor %}{% endfor %}\n'),
+}
+
+
+@pytest.mark.parametrize("stage", sorted(LOOPS))
+def test_a_build_that_never_ends_says_so_and_stops_at_its_timeout(study, stage):
+    LOOPS[stage](study)
+    before = tree_hash(study / "manuscript")
+    t0 = time.monotonic()
+    proc = run_build(study, "--timeout", "14", timeout=120)
+    took = time.monotonic() - t0
+    assert proc.returncode == 124, proc.stderr
+    assert re.fullmatch(rf"stopped: the build ran past --timeout 14 s; stage '{stage}' \(\d+ s\) was still running; "
+                        r"manuscript/ was left as it was\n", proc.stderr), proc.stderr
+    assert re.search(rf"^  still running: {stage} \(5 s\); Ctrl-C stops the build$", proc.stdout, re.M), proc.stdout
+    assert took < 40
+    assert not list(study.glob(".manuscript.*")), "the staging folder was left behind"
+    assert tree_hash(study / "manuscript") == before

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from papergen.commands.terminal import run_command
+from papergen.pipeline.stopping import stop_on_signals
 from papergen.study import StudyPaths
 
 #: command -> (module with run(paths, argv), one-line help)
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
     def run(paths: StudyPaths, argv: list[str]) -> int:  # the command's modules are imported only for it
         return importlib.import_module(COMMANDS[command][0]).run(paths, argv)
 
-    return run_command(command, run, paths, argv)
+    with stop_on_signals():  # Ctrl-C, SIGTERM, SIGHUP: helper processes end, the staging folder is removed
+        return run_command(command, run, paths, argv)
 
 
 def utf8_terminal() -> None:

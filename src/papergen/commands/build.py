@@ -17,6 +17,8 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python build.py", description="Build the manuscript from data/ and templates/.")
     parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
     parser.add_argument("--force", action="store_true", help="run every stage, even those whose inputs are unchanged")
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                        help="stop the build if it runs longer than this (for unattended builds)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -33,7 +35,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
 
 def _build(paths: StudyPaths, args, t0: float) -> int:
     print(f"papergen: building {paths.root.name}")
-    result = build_manuscript(Study(paths), args.out, echo=print, force=args.force)
+    result = build_manuscript(Study(paths), args.out, echo=print, force=args.force, timeout=args.timeout)
     where, took = shown(result.outputs.dir, paths.root), time.perf_counter() - t0
     if result.up_to_date:
         print(f"{where}/ is up to date: no input changed since the last build ({len(result.registry)} generated "
@@ -52,3 +54,10 @@ def _build(paths: StudyPaths, args, t0: float) -> int:
         for line in summary_lines(result.changes, report=shown(result.outputs.changes_html, paths.root)):
             print(line)
     return 0
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
+    return value

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,8 @@ from papergen.pipeline.keys import SKIP_DIRS, codebook_files, input_folders
 from papergen.study import StudyPaths
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
+#: a build stopped by SIGTERM or SIGHUP (not Ctrl-C, which stops only the build under way) ends the watch
+ENDS_WATCH = {128 + signal.SIGTERM, 128 + signal.SIGHUP}
 
 
 def run(paths: StudyPaths, argv: list[str]) -> int:
@@ -44,7 +47,7 @@ def run(paths: StudyPaths, argv: list[str]) -> int:
                 seen = now
                 code = run_command("build", build.run, paths, build_args)
                 builds += 1
-                if args.builds and builds >= args.builds:
+                if (args.builds and builds >= args.builds) or code in ENDS_WATCH:
                     return code
                 print(f"watching: {'built' if code == 0 else 'build failed'}; waiting for a change", flush=True)
             if snapshot([ENGINE_DIR]) != engine:

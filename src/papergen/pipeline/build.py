@@ -21,6 +21,7 @@ from papergen.analysis.consistency import check_consistency
 from papergen.atomic import keep_diagnostics, staging_dir, swap_in
 from papergen.errors import DiskFullError, ExportError, StudyLayoutError
 from papergen.pipeline.cache import BuildCache
+from papergen.pipeline import stopping
 from papergen.pipeline.runner import Stages
 from papergen.pipeline.stages import (
     compare_with_last,
@@ -53,11 +54,12 @@ class BuildResult:
     up_to_date: bool = False
 
 
-def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print, force: bool = False) -> BuildResult:
+def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print, force: bool = False,
+                     timeout: float | None = None) -> BuildResult:
     """Build the study at ``root`` (a folder, or a Study already read) into manuscript/ (or ``out_dir``), atomically.
 
     Stages whose inputs did not change since a cached run are skipped (papergen.pipeline.cache);
-    ``force`` runs every stage.
+    ``force`` runs every stage; after ``timeout`` seconds the build stops (papergen.errors.Stopped).
     """
     study = root if isinstance(root, Study) else Study(root)
     paths = study.paths
@@ -70,7 +72,8 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         journal.echo_last(study.outputs(final), echo)
         return BuildResult(outputs=study.outputs(final), registry=last[0],
                            warnings=last[1], skipped=["all stages"], up_to_date=True)
-    staging, s = None, Stages(echo)
+    stopping.new_build()
+    staging, s = None, Stages(echo, timeout=timeout)  # also says when a stage runs long
     try:
         staging = staging_dir(final)
         out = study.outputs(staging)
@@ -96,10 +99,13 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
-        told = _clean_up(exc, study, final, staging, c)
+        s.close()
+        with stopping.deferred():  # a second Ctrl-C must not leave the staging folder behind
+            told = _clean_up(exc, study, final, staging, c)
         if told is exc:
             raise
         raise told from exc
+    s.close()
     return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings,
                        changes=changes, warnings=report, skipped=s.skipped)
 
@@ -111,6 +117,9 @@ def _clean_up(exc: BaseException, study: Study, final: Path, staging: Path | Non
     disk has room; a full disk is one DiskFullError naming the file that did not fit.
     """
     c.figures.abandon()  # a figure still being drawn would write into the staging folder removed below
+    stopped = stopping.raised()
+    if stopped is not None and exc is not stopped:  # e.g. the helper process ended by the stop: still the stop
+        exc = stopped
     if staging is None:
         return _disk_full(exc, study, final, staging) or exc
     try:
