@@ -5,8 +5,10 @@ analysis plan -> draw figures -> render templates -> read the manuscript and
 write the ledger -> journal profile, STROBE, DOCX, PDF, review edition and the
 comparison with the last build -> swap the new manuscript in. Everything is
 written to a staging folder first, so a failed build leaves the last good
-manuscript/ as it was. What each call does with the Study is in
-papergen.pipeline.stages; the runner (timing, skipping, running together) in
+manuscript/ as it was; a failure, a full disk, Ctrl-C, SIGTERM, SIGHUP or the
+timeout removes the staging folder and ends the helper processes (_clean_up).
+What each call does with the Study is in papergen.pipeline.stages; the runner
+(timing, skipping, running together, "still running", the timeout) in
 papergen.pipeline.runner.
 """
 from __future__ import annotations
@@ -72,7 +74,6 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         journal.echo_last(study.outputs(final), echo)
         return BuildResult(outputs=study.outputs(final), registry=last[0],
                            warnings=last[1], skipped=["all stages"], up_to_date=True)
-    stopping.new_build()
     staging, s = None, Stages(echo, timeout=timeout)  # also says when a stage runs long
     try:
         staging = staging_dir(final)
@@ -99,13 +100,13 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
-        s.close()
-        with stopping.deferred():  # a second Ctrl-C must not leave the staging folder behind
+        with stopping.deferred():  # a second Ctrl-C, or the timeout, must not leave the staging folder behind
             told = _clean_up(exc, study, final, staging, c)
         if told is exc:
             raise
         raise told from exc
-    s.close()
+    finally:
+        s.close()
     return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings,
                        changes=changes, warnings=report, skipped=s.skipped)
 

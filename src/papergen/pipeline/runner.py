@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 
-from papergen.pipeline.stopping import raised, stop
+from papergen.pipeline.stopping import new_build, raised, stop
 
 #: seconds between two "still running" lines of one stage
 STILL_RUNNING_EVERY = 5.0
@@ -40,6 +40,7 @@ class Stages:
         self._running: dict[str, float] = {}  # stage -> when it started (time.monotonic)
         self._lock, self._closed = threading.Lock(), threading.Event()
         self._old_alarm = None
+        new_build()  # no stop of an earlier build (watch) carries over
         if timeout is not None:
             if threading.current_thread() is not threading.main_thread():
                 raise ValueError("a build's timeout needs the main thread (it is a SIGALRM)")
