@@ -399,22 +399,6 @@ def test_a_plan_that_deletes_an_output_is_not_reported_as_leaving_manuscript_as_
                         "(manuscript.pdf removed); the next good build rewrites them; details in .papergen/build.log)")
 
 
-def test_a_folder_swapped_in_before_a_failure_is_reported_as_replaced(tmp_path):
-    """The check behind the message: the swap puts another folder (inode) at manuscript/."""
-    from papergen.pipeline.target import Target
-    from papergen.study import StudyPaths
-
-    paths = StudyPaths(tmp_path)
-    paths.manuscript.mkdir()
-    (paths.manuscript / "numbers.json").write_text("{}", encoding="utf-8")
-    target = Target(paths, paths.manuscript)
-    assert target.state() == "manuscript/ was left as it was"  # no record: as hashed when the build started
-    staging = atomic.staging_dir(paths.manuscript)
-    (staging / "numbers.json").write_text("{}", encoding="utf-8")
-    atomic.swap_in(staging, paths.manuscript)
-    assert target.state() == "manuscript/ was replaced by this build's outputs before the failure"
-
-
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "", "PYTHONCOERCECLOCALE": "0"}
 
 
