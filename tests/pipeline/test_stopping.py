@@ -1,62 +1,81 @@
-"""papergen.pipeline.stopping and the runner's timeout: helper processes ended, a stop that cannot be swallowed."""
+"""papergen.pipeline.stopping and the runner's timeout: helper processes ended, a stop that cannot be swallowed.
+
+Each case runs in a fresh Python process: ending descendants in the test process would end pytest's others.
+"""
 from __future__ import annotations
 
-import re
+import json
 import subprocess
 import sys
-import time
+import textwrap
 
-import pytest
 
-from papergen.errors import Stopped
-from papergen.pipeline import stopping
-from papergen.pipeline.runner import TIMEOUT_EXIT, Stages
+def _run(code: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, encoding="utf-8",
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
 
 
 def test_end_descendants_ends_children_and_grandchildren():
-    child = subprocess.Popen([sys.executable, "-c", "import subprocess, time; subprocess.Popen(['sleep', '60']); "
-                              "time.sleep(60)"])
-    try:
+    got = _run("""
+        import json, subprocess, sys, time
+        from papergen.pipeline import stopping
+        child = subprocess.Popen([sys.executable, "-c", "import subprocess, time; "
+                                  "subprocess.Popen(['sleep', '60']); time.sleep(60)"])
         deadline = time.monotonic() + 20
-        while len(stopping.descendants()) < 2:  # the child and its sleep
-            assert time.monotonic() < deadline, stopping.descendants()
+        while len(stopping.descendants()) < 2 and time.monotonic() < deadline:  # the child and its sleep
             time.sleep(0.01)
-        grandchild = [p for p in stopping.descendants() if p != child.pid]
+        before = stopping.descendants()
         stopping.end_descendants()
-        assert child.wait(timeout=5) is not None
-        assert stopping.descendants() == []
-        assert all(stopping._parent_and_state(p)[1] in (None, "Z") for p in grandchild)
-    finally:
-        child.kill()
-        child.wait()
+        code = child.wait(timeout=5)
+        left = [p for p in before if stopping._parent_and_state(p)[1] not in (None, "Z")]
+        print(json.dumps({"before": len(before), "code": code, "left": left}))
+    """)
+    assert got == {"before": 2, "code": -15, "left": []}
 
 
 def test_a_stage_past_the_timeout_is_stopped_and_named():
-    lines = []
-    s = Stages(lines.append, timeout=1.5, every=0.5)
-    try:
-        with pytest.raises(Stopped) as info:
+    got = _run("""
+        import json, time
+        from papergen.errors import Stopped
+        from papergen.pipeline.runner import Stages
+        lines = []
+        s = Stages(lines.append, timeout=1.5, every=0.5)
+        try:
             s.run("slow stage", time.sleep, 30)
-    finally:
-        s.close()
-    assert info.value.exit_code == TIMEOUT_EXIT
-    assert str(info.value).startswith("stopped: the build ran past --timeout 1.5 s; stage 'slow stage' (")
-    assert len(lines) >= 2, lines  # at 0.5 s and 1 s (and perhaps 1.5 s)
-    assert all(re.fullmatch(r"  still running: slow stage \(\d s\); Ctrl-C stops the build", ln) for ln in lines)
+        except Stopped as exc:
+            print(json.dumps({"message": str(exc), "code": exc.exit_code, "lines": lines}))
+        finally:
+            s.close()
+    """)
+    assert got["code"] == 124
+    assert got["message"].startswith("stopped: the build ran past --timeout 1.5 s; stage 'slow stage' (")
+    assert len(got["lines"]) >= 2, got  # at 0.5 s and 1 s (and perhaps 1.5 s)
+    assert all(ln.startswith("  still running: slow stage (") and ln.endswith(" s); Ctrl-C stops the build")
+               for ln in got["lines"]), got
 
 
 def test_a_swallowed_stop_still_stops_the_next_stage():
-    s = Stages(lambda line: None, timeout=0.3)
+    got = _run("""
+        import json, time
+        from papergen.errors import Stopped
+        from papergen.pipeline.runner import Stages
+        s = Stages(lambda line: None, timeout=0.3)
 
-    def swallows():
-        try:
-            time.sleep(5)
-        except BaseException:  # a plan or library that catches everything
-            pass
+        def swallows():
+            try:
+                time.sleep(5)
+            except BaseException:  # a plan or library that catches everything
+                pass
 
-    try:
         s.run("swallows", swallows)
-        with pytest.raises(Stopped):
+        try:
             s.run("next stage", int)
-    finally:
-        s.close()
+            print(json.dumps({"stopped": False}))
+        except Stopped:
+            print(json.dumps({"stopped": True}))
+        finally:
+            s.close()
+    """)
+    assert got == {"stopped": True}

@@ -39,12 +39,12 @@ class Stages:
         self.echo, self.timeout, self.every = echo, timeout, every
         self._running: dict[str, float] = {}  # stage -> when it started (time.monotonic)
         self._lock, self._closed = threading.Lock(), threading.Event()
-        self._old_alarm = None
+        self._old_alarm = None  # (handler,) while this runner's timeout is set
         new_build()  # no stop of an earlier build (watch) carries over
         if timeout is not None:
             if threading.current_thread() is not threading.main_thread():
                 raise ValueError("a build's timeout needs the main thread (it is a SIGALRM)")
-            self._old_alarm = signal.signal(signal.SIGALRM, self._expired)
+            self._old_alarm = (signal.signal(signal.SIGALRM, self._expired),)
             signal.setitimer(signal.ITIMER_REAL, timeout)
         watcher = threading.Thread(target=self._watch, name="papergen still running", daemon=True)
         watcher.fork_safe = True
@@ -55,7 +55,8 @@ class Stages:
         self._closed.set()
         if self._old_alarm is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._old_alarm)
+            old = self._old_alarm[0]  # None: set outside Python
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if old is None else old)
             self._old_alarm = None
 
     def run(self, name: str, fn, *args, cache=None, **kwargs):
