@@ -10,7 +10,7 @@ files: for equivalence tests only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from papergen.ingest import load
@@ -19,7 +19,8 @@ from papergen.errors import DataError, DataErrors
 from papergen.ingest.identifiers import header_kind, value_kind
 from papergen.ingest.load import _csv_text, _read_csv_records
 from papergen.ingest.cells import check_cell
-from papergen.ingest.validate import WITHHELD, Table, _row_rules, check_header, check_row_width
+from papergen.ingest.validate import (WITHHELD, Table, _row_rules, _withheld, check_header, check_row_width,
+                                      identifier_columns)
 
 
 @dataclass
@@ -154,7 +155,8 @@ def validate_file(raw: OldRaw, spec: FileSpec) -> tuple[list[tuple[int, dict]], 
         return [], list(raw.problems)
     ident_errs, flagged = check_identifiers(raw, spec)
     header_errs = check_header(raw, spec, skip=flagged)
-    errs = list(raw.problems) + ident_errs + header_errs
+    withheld = identifier_columns(spec, flagged)
+    errs = [_withheld(e, withheld) for e in raw.problems] + ident_errs + header_errs
     if set(spec.columns) - set(raw.header) or not raw.rows:
         return [], errs  # cells cannot be matched to columns (or there are none)
     index = {h: i for i, h in enumerate(raw.header)}
@@ -167,6 +169,7 @@ def validate_file(raw: OldRaw, spec: FileSpec) -> tuple[list[tuple[int, dict]], 
             continue
         rec, blamed = {}, set()
         for name, col in spec.columns.items():
+            col = replace(col, role="identifier") if name in flagged else col
             i = index[name]
             text = cells[i] if i < len(cells) else ""
             if (rownum, i) in raw.bad_cells:  # a formula or Excel error, reported by load
@@ -183,7 +186,7 @@ def validate_file(raw: OldRaw, spec: FileSpec) -> tuple[list[tuple[int, dict]], 
                                       f"{problem} ({WITHHELD})" if hidden else problem))
                 blamed.add(name)
             rec[name] = value
-        errs += _row_rules(raw, spec, rownum, rec, blamed)
+        errs += _row_rules(raw, spec, rownum, rec, blamed, withheld)
         typed.append((rownum, rec))
     errs += check_primary_key(raw, spec, typed)
     return typed, errs

@@ -204,3 +204,48 @@ def test_build_stops_on_a_statistic_declared_twice(tmp_path):
         f"study/analysis_plan.py:{_plan_line(root, 'cohort_size')}: value 'cohort_size' is the same statistic of the "
         f"same data as 'n_patients' (study/analysis_plan.py:{_plan_line(root, N_LINE)}); "
         "declare it once and print that value everywhere")
+
+
+# --- issue 15 item 8: raw markup in a template ---------------------------------------------------
+
+RAW = """# Results
+
+```{=openxml}
+<w:fldSimple w:instr="INCLUDETEXT /etc/passwd"/>
+```
+
+Inline `#read("/etc/passwd")`{=typst} and <img src=x onerror=alert(true)> and `\\input{x}`{=latex}.
+
+Harmless: `<b>` in code, <!-- a comment -->, <https://example.org>, a <b and \\newpage.
+
+```
+<script>in a code block</script>
+```
+"""
+
+
+def _raw(allow=frozenset()):
+    return [(f.line, f.column, f.text.split(":")[0]) for f in checks.lint_source(RAW, "t.md.j2", allow_raw=allow)
+            if f.where == "raw"]
+
+
+def test_raw_blocks_inlines_and_html_tags_are_refused_with_line_and_column():
+    assert _raw() == [(3, 1, "raw openxml block"), (7, 8, "raw typst inline"),
+                      (7, 43, "raw html tag <img src=x onerror=alert(true)>"), (7, 79, "raw latex inline")]
+    [f] = [f for f in checks.lint_source(RAW, "templates/t.md.j2") if f.where == "raw"][:1]
+    assert str(f).startswith("templates/t.md.j2:3:1: raw openxml block: pandoc passes it verbatim into the DOCX")
+    assert str(f).endswith("allow it in study/study.yaml with allow_raw: [openxml]")
+
+
+def test_raw_markup_of_an_allowed_format_passes():
+    assert _raw(frozenset({"openxml", "html"})) == [(7, 8, "raw typst inline"), (7, 79, "raw latex inline")]
+    assert _raw(frozenset({"openxml", "html", "typst", "latex"})) == []
+
+
+def test_raw_markup_alone_is_a_raw_markup_error(tmp_path):
+    from papergen.errors import RawMarkupError
+
+    (tmp_path / "t.md.j2").write_text("Some <script>x</script> text.\n", encoding="utf-8")
+    with pytest.raises(RawMarkupError, match=r"t\.md\.j2:1:6: raw html tag <script>"):
+        checks.assert_no_typed_numbers(tmp_path)
+    checks.assert_no_typed_numbers(tmp_path, allow_raw=frozenset({"html"}))

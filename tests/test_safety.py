@@ -72,6 +72,8 @@ def test_pandoc_failure_is_one_line_with_its_log_and_keeps_manuscript(study):
 
 
 def test_typst_failure_points_at_the_kept_source_line(study):
+    settings = study / "study" / "study.yaml"  # raw Typst is refused by the lint unless the study allows it
+    settings.write_text("allow_raw: [typst]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
     _append(study / "templates" / "conclusion.md.j2", "\n```{=typst}\n#let broken = (\n```\n")
     before = tree_hash(study / "manuscript")
     err = _one_error_line(run_build(study))
@@ -599,3 +601,97 @@ def test_a_build_that_never_ends_says_so_and_stops_at_its_timeout(study, stage):
     assert took < 40
     assert not list(study.glob(".manuscript.*")), "the staging folder was left behind"
     assert tree_hash(study / "manuscript") == before
+
+
+# --- issue 15 item 7: every file the study reads resolves inside the study folder -------------------
+
+def _outside(tmp_path, name: str, text: str) -> Path:
+    target = tmp_path / "elsewhere" / name
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("what", ["template", "included template", "references.bib", "templates folder"])
+def test_a_symbolic_link_out_of_the_study_is_refused(study, tmp_path, what):
+    secret = "Secret text of another project 4711\n"
+    if what == "template":
+        link = study / "templates" / "results.md.j2"
+        link.unlink()
+        link.symlink_to(_outside(tmp_path, "results.md.j2", secret))
+    elif what == "included template":
+        (study / "templates" / "extra.txt").symlink_to(_outside(tmp_path, "extra.txt", secret))
+        _append(study / "templates" / "results.md.j2", '{% include "extra.txt" %}\n')
+    elif what == "references.bib":
+        link = study / "study" / "references.bib"
+        link.unlink()
+        link.symlink_to(_outside(tmp_path, "references.bib", "@article{x, title={" + secret + "}}\n"))
+    else:
+        moved = tmp_path / "elsewhere" / "templates"
+        moved.parent.mkdir()
+        (study / "templates").rename(moved)
+        (study / "templates").symlink_to(moved)
+    before = tree_hash(study / "manuscript")
+    err = _one_error_line(run_build(study))
+    assert "(through a symbolic link), outside the study folder" in err, err
+    assert str(tmp_path / "elsewhere") in err and "4711" not in err
+    assert tree_hash(study / "manuscript") == before
+
+
+@pytest.mark.parametrize("setting, shown", [
+    ("csl", "study/study.yaml: csl '../../elsewhere/style.csl': resolves to"),
+    ("image", "templates: image '/etc/passwd': resolves to /etc/passwd, outside the study folder"),
+])
+def test_a_path_out_of_the_study_is_refused(study, tmp_path, setting, shown):
+    if setting == "csl":
+        _outside(tmp_path, "style.csl", "<style/>\n")
+        settings = study / "study" / "study.yaml"
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text.replace("csl: baishideng-publishing-group", "csl: ../../elsewhere/style.csl"),
+                            encoding="utf-8")
+    else:
+        _append(study / "templates" / "results.md.j2", "![A picture](/etc/passwd)\n")
+    err = _one_error_line(run_build(study))
+    assert err.startswith("error: " + shown), err
+
+
+# --- issue 15 item 8: raw DOCX, Typst, HTML and LaTeX markup in a template -----------------------------
+
+INCLUDETEXT = '```{=openxml}\n<w:p><w:fldSimple w:instr="INCLUDETEXT /etc/passwd"><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>\n```\n'
+
+
+@pytest.mark.parametrize("raw, shown", [
+    (INCLUDETEXT, "raw openxml block: pandoc passes it verbatim into the DOCX"),
+    ('Read `#read("/etc/passwd")`{=typst} here.\n', "raw typst inline: pandoc passes it verbatim into the PDF"),
+    ("A <script>document.title = 'x'</script> here.\n", "raw html tag <script>"),
+    ("```{=latex}\n\\input{/etc/passwd}\n```\n", "raw latex block"),
+])
+def test_raw_markup_in_a_template_is_refused_naming_its_line(study, raw, shown):
+    line = _append(study / "templates" / "results.md.j2", "\n" + raw) + 1
+    err = _one_error_line(run_build(study))
+    assert err.startswith(f"error: templates/results.md.j2:{line}:") and shown in err, err
+
+
+def test_raw_markup_allowed_by_the_study_is_reported_as_a_warning(study):
+    settings = study / "study" / "study.yaml"
+    settings.write_text("allow_raw: [openxml]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
+    _append(study / "templates" / "results.md.j2", "\n" + INCLUDETEXT)
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    assert "raw openxml markup" in proc.stdout and "advisory: journal profile: raw openxml markup: allowed by " \
+        "study/study.yaml allow_raw, passed into the output verbatim" in proc.stdout
+    with zipfile.ZipFile(study / "manuscript" / "manuscript.docx") as z:
+        assert "INCLUDETEXT" in z.read("word/document.xml").decode("utf-8")  # allowed: it is there, as the report says
+
+
+def test_raw_markup_printed_by_an_expression_is_refused(study):
+    _append(study / "templates" / "results.md.j2", '\n{{ "<script>document.title = \'x\'</script>" }}\n')
+    err = _one_error_line(run_build(study))
+    assert err.startswith('error: templates: the manuscript holds raw html markup ("<script>'), err
+
+
+def test_an_unknown_raw_format_in_the_settings_is_one_line(study):
+    settings = study / "study" / "study.yaml"
+    settings.write_text("allow_raw: [docx, rtf]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
+    err = _one_error_line(run_build(study))
+    assert err == "error: study/study.yaml: allow_raw: 'rtf' is not one of html, latex, openxml, typst"

@@ -32,6 +32,11 @@ class StudyLayoutError(PapergenError):
     """A file or folder the study needs is missing or misplaced."""
 
 
+class OutsideStudyError(StudyLayoutError):
+    """A path the study names (data file, template, bibliography, style, image) resolves outside the study
+    folder, directly or through a symbolic link: a study reads only its own files."""
+
+
 class DataError(PapergenError):
     """One problem in an input data file, located to file, row and column."""
 
@@ -75,6 +80,10 @@ class TemplateError(PapergenError):
 
 class HandTypedNumberError(PapergenError):
     """A template contains a number typed by hand instead of a generated value."""
+
+
+class RawMarkupError(PapergenError):
+    """A template holds raw DOCX, Typst, HTML or LaTeX markup that the study has not allowed (study.yaml allow_raw:)."""
 
 
 class ExportError(PapergenError):

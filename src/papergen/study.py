@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from papergen.codebook import SAFE_LOADER, Codebook, read_codebook
-from papergen.errors import PapergenError, StudyLayoutError
+from papergen.errors import OutsideStudyError, PapergenError, StudyLayoutError
 
 #: SOURCE_DATE_EPOCH when neither the environment nor the codebook gives one: 2000-01-01T00:00:00Z
 DEFAULT_SOURCE_DATE_EPOCH = 946_684_800
@@ -83,6 +83,38 @@ class StudyPaths:
             return Path(path).relative_to(self.root).as_posix()
         except ValueError:
             return Path(path).as_posix()
+
+    def inside(self, path: Path, named: str | None = None) -> Path:
+        """``path`` resolved (symbolic links followed); an OutsideStudyError unless it lies inside the study folder."""
+        return inside_folder(self.root, path, named or self.rel(path))
+
+    def check_layout(self) -> None:
+        """The study's own files and folders (those that exist) resolve inside the study folder."""
+        for p in (self.data, self.codebook, self.study, self.plan, self.settings, self.bibliography,
+                  self.journal, self.templates):
+            if p.exists() or p.is_symlink():
+                self.inside(p)
+
+
+def inside_folder(root: Path, path: Path, named: str) -> Path:
+    """The one rule for every file a study reads: resolved, it is inside ``root`` (the study folder).
+
+    ``named`` says where the path comes from (``data/codebook.yaml: files.patients.path '../x.csv'``).
+    A symbolic link is followed first, so a link to /etc/passwd is refused like the path itself.
+    """
+    root = Path(root).resolve()
+    target = (root / path).resolve()  # an absolute ``path`` stays itself
+    if target.is_relative_to(root):
+        return target
+    link = " (through a symbolic link)" if _through_link(root / path) else ""
+    raise OutsideStudyError(f"{named}: resolves to {target}{link}, outside the study folder; a study reads "
+                            "only files inside its own folder (copy the file into it)")
+
+
+def _through_link(path: Path) -> bool:
+    """Whether some part of ``path`` is a symbolic link (as opposed to a ``..`` or absolute path)."""
+    p = Path(path).absolute()
+    return any(q.is_symlink() for q in (p, *p.parents))
 
 
 @dataclass(frozen=True)
@@ -174,6 +206,11 @@ class _Once:
             return study._kept[self.name]
 
 
+#: raw markup a template may hold when study.yaml allows it (``allow_raw: [typst]``), by the names pandoc
+#: gives the format (``{=openxml}``) -> the name the setting and the messages use
+RAW_FORMATS = {"openxml": "openxml", "docx": "openxml", "typst": "typst", "html": "html", "html4": "html",
+               "html5": "html", "latex": "latex", "tex": "latex"}
+
 #: study design -> the reporting guideline whose checklist the build fills (EQUATOR network's choice)
 DESIGNS = {"cohort": "strobe", "case-control": "strobe", "cross-sectional": "strobe", "case series": "strobe",
            "randomised trial": "consort", "case report": "care"}
@@ -189,6 +226,7 @@ class Study:
 
     def __init__(self, root: Path | StudyPaths) -> None:
         self.paths = root if isinstance(root, StudyPaths) else StudyPaths(Path(root).resolve())
+        self.paths.check_layout()
         self.settings = read_settings(self.paths)
         self._lock, self._kept = threading.RLock(), {}
 
@@ -217,6 +255,20 @@ class Study:
     def guideline(self) -> str:
         """strobe (cohort, case-control, cross-sectional), consort (randomised trial) or care (case report)."""
         return DESIGNS[self.design]
+
+    @property
+    def allow_raw(self) -> frozenset[str]:
+        """Raw markup the templates may hold (study.yaml ``allow_raw: [typst]``): it reaches the output verbatim,
+        so the lint refuses any other and the journal-profile report warns of these."""
+        given = self.settings.get("allow_raw") or []
+        given = [given] if isinstance(given, str) else given
+        out = set()
+        for name in given:
+            if str(name).lower() not in RAW_FORMATS:
+                raise StudyLayoutError(f"{self.paths.rel(self.paths.settings)}: allow_raw: {name!r} is not one of "
+                                       f"{', '.join(sorted(set(RAW_FORMATS.values())))}")
+            out.add(RAW_FORMATS[str(name).lower()])
+        return frozenset(out)
 
     @property
     def sections(self) -> dict[str, str]:   # template -> section title, in the order of study.yaml
@@ -254,6 +306,8 @@ class Study:
     def citation_style(self) -> Path | None:
         """The journal profile's citation style (``csl:`` in study.yaml); None: pandoc's default style."""
         name = self.settings.get("csl")
+        if name and str(name).endswith(".csl"):
+            self.paths.inside(self.paths.study / name, f"{self.paths.rel(self.paths.settings)}: csl {name!r}")
         return csl_style(name, base=self.paths.study) if name else None
 
     @property

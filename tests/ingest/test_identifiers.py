@@ -44,3 +44,19 @@ def test_identifying_values(value, kind):
                                    "12345678901", ""])
 def test_ordinary_values_are_not_identifiers(value):
     assert value_kind(value) is None
+
+
+# issue 15 item 11: phone numbers written with parentheses, spaces and dashes, and what must not look like one
+@pytest.mark.parametrize("value", ["(010) 6234-5600", "(010)6234-5600", "010-6234-5600", "(555) 123-4567",
+                                   "555-123-4567", "020 7946 0958", "030 12345678", "07700 900123",
+                                   "+1 (555) 123-4567", "0755-12345678", "01 23 45 67 89"])
+def test_phone_numbers_with_separators(value):
+    assert value_kind(value) == "a phone number"
+
+
+@pytest.mark.parametrize("value", ["2-3 cm", "2015-06-16", "2015-06-16 10:00", "20150616 103000", "2015 06 16 10 30",
+                                   "2015-06-16 - 2016-01-01", "2019 2020 2021", "100-200 300-400", "12.5 13.2 14.1",
+                                   "123.45 678.90", "0.5-1.0 x 10^9/L", "120/80", "1000-2000", "978-3-16-148410-0",
+                                   "1 2 3 4 5 6 7 8 9 10", "1000 2000 3000", "P01-L02"])
+def test_numeric_data_is_not_a_phone_number(value):
+    assert value_kind(value) is None

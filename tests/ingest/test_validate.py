@@ -130,6 +130,40 @@ def _xls(study):
     set_codebook_path(study, "patients", "patients.xls")
 
 
+def _link_to(target: str):
+    def mutate(study):
+        (study / "data" / "patients.csv").unlink()
+        (study / "data" / "patients.csv").symlink_to(target)
+    return mutate
+
+
+_link_to_passwd = _link_to("/etc/passwd")
+
+
+def _csv_beside_the_study(study):
+    """A valid patients.csv one folder above the study, named by a ``../`` path (it used to build, exit 0)."""
+    shutil.copy2(study / "data" / "patients.csv", study.parent / "patients.csv")
+    (study / "data" / "patients.csv").unlink()
+    set_codebook_path(study, "patients", "../../patients.csv")
+
+
+def _declared_identifier(column: str, values: list[str], rule: str | None = None):
+    """A column added to patients.csv and declared in the codebook (``column``: its YAML, ``name: {...}``),
+    with a rule (its YAML, ``{id: ..., kind: ...}``)."""
+    def mutate(study):
+        import yaml
+
+        name, spec = next(iter(yaml.safe_load(column).items()))
+        add_column(study, "patients.csv", name, values)
+        path = study / "data" / "codebook.yaml"
+        book = yaml.safe_load(path.read_text(encoding="utf-8"))
+        book["files"]["patients"]["columns"][name] = spec
+        if rule:
+            book["files"]["patients"].setdefault("rules", []).append(yaml.safe_load(rule))
+        path.write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return mutate
+
+
 NAMES = ["Wang Fang", "Li Na", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Li", "Huang Min", "Zhao Lei",
          "Wu Jun", "Zhou Tao", "Xu Ming"]
 PHONES = [f"1381234{5600 + i}" for i in range(11)]
@@ -270,6 +304,37 @@ CASES = {
         [Line(PX, r, "operation_date", None, "Excel date serial number") for r in range(2, 13)]),
     "Excel error value": (_xlsx(_excel_error), [Line(PX, 5, "blood_loss_ml", "'#DIV/0!'", "Excel error")]),
     "old Excel .xls workbook": (_xls, [Line("data/patients.xls", None, None, "'.xls'", "save this one as .xlsx")]),
+    # === issue 15, items 7, 10, 11 (guard): files outside the study; identifiers in rule messages ===
+    # (kept as one block, apart from the other items of issue 15, so the two branches merge cleanly)
+    "data file is a symbolic link to /etc/passwd": (
+        _link_to_passwd, [Line(P, None, None, None, "(through a symbolic link), outside the study folder")]),
+    "data file is a symbolic link to /dev/zero": (  # never opened: not to be checked, not to be hashed for the cache
+        _link_to("/dev/zero"), [Line(P, None, None, None, "resolves to /dev/zero (through a symbolic link), outside")]),
+    "codebook path ../../etc/passwd": (
+        lambda s: set_codebook_path(s, "patients", "../../../../../../../../etc/passwd"),
+        [Line("data/codebook.yaml", None, None, None,
+              "files.patients.path '../../../../../../../../etc/passwd': resolves to /etc/passwd, outside the study")]),
+    "codebook path to a CSV beside the study": (
+        _csv_beside_the_study, [Line("data/codebook.yaml", None, None, None, "outside the study folder")]),
+    "birth date (an identifier) in a rule": (
+        _declared_identifier("birth_date: {type: date, role: identifier}", ["1959-03-02"] * 10 + ["2019-07-04"],
+                             "{id: born_first, kind: before, columns: [birth_date, operation_date]}"),
+        [Line(P, 12, "operation_date", "'2018-01-09'", "must be after birth_date (value withheld) (rule born_first)")]),
+    "patient names (an identifier) in a starts_with rule": (
+        _declared_identifier("full_name: {type: string, role: identifier}", NAMES,
+                             "{id: named, kind: starts_with, columns: [full_name, patient_id]}"),
+        [Line(P, r, "patient_id", f"'P{r - 1:02d}'", "must start with full_name (value withheld)") for r in range(2, 13)]),
+    "misspelt name in an identifier category": (
+        _declared_identifier(f"surgeon: {{type: category, role: identifier, values: [{NAMES[0]}, {NAMES[1]}]}}",
+                             [NAMES[0]] * 10 + ["Wang Fagn"]),
+        [Line(P, 12, "surgeon", HIDDEN, "not one of the allowed values of the codebook")]),
+    "phone numbers with an area code in parentheses": (
+        lambda s: add_column(s, "patients.csv", "contact", [f"(555) 123-45{i:02d}" for i in range(11)]),
+        [Line(P, 2, "contact", HIDDEN, "value looks like a phone number")]),
+    "phone numbers declared as text": (
+        _declared_identifier("reachable_at: {type: string}", [f"(010) 6234-56{i:02d}" for i in range(11)]),
+        [Line(P, 2, "reachable_at", HIDDEN, "value looks like a phone number")]),
+    # === end of the guard block ====================================================================
     # --- several problems at once -----------------------------------------------------------------
     "problems in two files at once": (
         then(cells(P=[(2, "age_years", "250"), (9, "sex", "x")], L=[(10, "diameter_mm", "0")])),
@@ -277,6 +342,12 @@ CASES = {
          Line(P, 9, "sex", "'x'", "not one of the allowed values"),
          Line(L, 10, "diameter_mm", "'0'", "below the allowed minimum 1 mm")]),
 }
+
+#: cases stopped before the data are validated (by the study's path rule): test_validate_columns compares the
+#: column-wise validator with the row-by-row one, so it leaves these out
+BEFORE_VALIDATION = {"data file is a symbolic link to /etc/passwd", "codebook path ../../etc/passwd",
+                     "data file is a symbolic link to /dev/zero",
+                     "codebook path to a CSV beside the study"}
 
 
 @pytest.fixture(scope="module")
@@ -326,6 +397,135 @@ def test_identifier_values_never_reach_the_terminal(study):
     for secret in NAMES + PHONES[:1]:
         assert secret not in proc.stderr + proc.stdout
         assert secret not in (study / ".papergen" / "build.log").read_text(encoding="utf-8")
+
+
+# === issue 15 item 10 (guard): every error kind the validator raises, on a declared identifier =========
+
+_ID = {"role": "identifier"}
+BIRTH, PHONE, NAME, OTHER = "1959-03-02", "13812345600", "Wang Fang", "Li Na"
+
+
+def _one(column: dict, text: str, phrase: str, *secrets: str, **extra):
+    """A file whose identifier column ``secret`` holds ``text``: the one problem expected, its secrets."""
+    return ({"secret": {**column, **_ID}, **extra.pop("columns", {})}, extra.pop("rules", []),
+            [{"secret": text, **extra}], phrase, (text, *secrets) if text.strip() else secrets)
+
+
+_BIRTH = {"type": "date", "min": "1900-01-01"}
+_VISIT = {"visit_date": {"type": "date"}}
+_FLAG = {"reachable": {"type": "flag"}}
+#: kind -> (identifier and helper columns, rules, rows, the phrase of the one expected line, secret texts);
+#: a primary key is never an identifier (the codebook refuses one), so duplicate keys cannot name one
+IDENTIFIER_SWEEP = {
+    "required value missing": _one({"type": "string"}, "", "required value is missing"),
+    "spaces around a category": _one({"type": "category", "values": [NAME, OTHER]}, f" {NAME}",
+                                     "leading or trailing spaces", NAME, OTHER),
+    "misspelt category": _one({"type": "category", "values": [NAME, OTHER]}, "Wang Fagn",
+                              "not one of the allowed values", NAME, OTHER),
+    "missing marker where required": _one({"type": "string"}, "Not Done", "marks a missing value"),
+    "placeholder where optional": _one({"type": "string", "required": False}, "N.D.", "leave the cell empty"),
+    "comma in a number": _one({"type": "integer"}, "47,11", "comma in a number"),
+    "unit in a number": _one({"type": "integer"}, "4712 kg", "remove the unit", "4712"),
+    "not a whole number": _one({"type": "integer"}, "X4713", "expected a whole number"),
+    "percent sign": _one({"type": "number"}, "47.14%", "remove the % sign", "47.14"),
+    "qualified value": _one({"type": "number"}, "<4715", "qualified value", "4715"),
+    "above the maximum": _one({"type": "integer", "max": 1000}, "4716", "above the allowed maximum"),
+    "flag not 0 or 1": _one({"type": "flag"}, "maybe", "expected 0 or 1"),
+    "impossible date": _one(_BIRTH, "1959-02-30", "not a real calendar date"),
+    "ambiguous date": _one(_BIRTH, "03/04/1959", "ambiguous date"),
+    "Excel serial in a CSV": _one(_BIRTH, "21611", "Excel date serial number", BIRTH),
+    "one-digit month": _one(_BIRTH, "1959-3-2", "two digits"),
+    "date with a time": _one(_BIRTH, f"{BIRTH} 10:00", "time of day", BIRTH),
+    "date before the minimum": _one(_BIRTH, "1890-05-05", "before the earliest allowed date"),
+    "not a date": _one(_BIRTH, "2nd March 1959", "expected a date written"),
+    "line break in a text": _one({"type": "string"}, "Zhao\nLei", "line break", "Zhao"),
+    "text against its pattern": _one({"type": "string", "pattern": "^[A-Z]"}, "wu jun", "does not match the pattern"),
+    "before, the identifier compared": _one(
+        _BIRTH, BIRTH, "must be after secret (value withheld)", columns=_VISIT, visit_date="1950-01-01",
+        rules=[{"id": "born_first", "kind": "before", "columns": ["secret", "visit_date"]}]),
+    "before, the identifier reported": _one(
+        _BIRTH, BIRTH, "must be before visit_date", columns=_VISIT, visit_date="1950-01-01",
+        rules=[{"id": "born_first", "kind": "before", "columns": ["secret", "visit_date"], "column": "secret"}]),
+    "not_after, the identifier compared": _one(
+        _BIRTH, BIRTH, "must be on or after secret (value withheld)", columns=_VISIT, visit_date="1950-01-01",
+        rules=[{"id": "born_first", "kind": "not_after", "columns": ["secret", "visit_date"]}]),
+    "present_iff": _one({"type": "string", "required": False}, PHONE, "must be empty when reachable is 0",
+                        columns=_FLAG, reachable="0",
+                        rules=[{"id": "phone_iff", "kind": "present_iff", "columns": ["secret"], "flag": "reachable"}]),
+    "equal_when, both identifiers": _one(
+        {"type": "string"}, PHONE, "must equal secret (value withheld)", "13812345601",
+        columns={**_FLAG, "phone2": {"type": "string", **_ID}}, reachable="1", phone2="13812345601",
+        rules=[{"id": "same", "kind": "equal_when", "columns": ["secret", "phone2"], "flag": "reachable"}]),
+    "starts_with, the identifier compared": _one(
+        {"type": "string"}, NAME, "must start with secret (value withheld)", columns={"code": {"type": "string"}},
+        code="C01", rules=[{"id": "prefix", "kind": "starts_with", "columns": ["secret", "code"]}]),
+    "reference to an unknown key": _one({"type": "string", "references": "sweep_keys.kid"}, "K99", "no such kid"),
+    "covers": _one({"type": "string", "references": "sweep_keys.kid"}, "K77", "has no row with day 1",
+                   columns={"day": {"type": "integer"}}, day="0",
+                   rules=[{"id": "both_days", "kind": "covers", "columns": ["secret", "day"], "values": [0, 1]}]),
+    "Excel formula": _one({"type": "string"}, '=CONCAT("Zhou","Secretname")', "cell holds a formula", "Secretname"),
+    "Excel error value": _one({"type": "string"}, "#REF!", "shows an Excel error"),
+}
+
+
+def _sweep_files(study):
+    """Each kind of IDENTIFIER_SWEEP as its own data file of the study (one problem each), plus their key file."""
+    import openpyxl
+    import yaml
+
+    book_path = study / "data" / "codebook.yaml"
+    book = yaml.safe_load(book_path.read_text(encoding="utf-8"))
+    book["files"]["sweep_keys"] = {"path": "sweep_keys.csv", "primary_key": "kid",
+                                   "columns": {"kid": {"type": "string", "role": "pseudonym"}}}
+    (study / "data" / "sweep_keys.csv").write_text("kid\nK77\n", encoding="utf-8")
+    shown = {}
+    for i, (kind, (columns, rules, rows, _, _)) in enumerate(sorted(IDENTIFIER_SWEEP.items())):
+        excel = kind.startswith("Excel")
+        name = f"sweep_{i:02d}.{'xlsx' if excel else 'csv'}"
+        header = ["row_id", *columns]
+        book["files"][f"sweep_{i:02d}"] = {"path": name, "primary_key": "row_id",
+                                           "columns": {"row_id": {"type": "string"}, **columns}, "rules": rules}
+        cells = [[f"R{k}", *(r.get(c, "") for c in columns)] for k, r in enumerate(rows, 1)]
+        if excel:
+            wb = openpyxl.Workbook()
+            wb.active.append(header)
+            for r in cells:
+                wb.active.append(r)
+            if "error" in kind:
+                wb.active["B2"].data_type = "e"
+            wb.save(study / "data" / name)
+        else:
+            write_rows(study, name, [header, *cells])
+        shown[f"data/{name}"] = kind
+    book_path.write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return shown
+
+
+def test_every_error_kind_withholds_an_identifiers_value(study):
+    """One build, one file per error kind the validator can raise (cells of each type, every rule kind in
+    both directions, references, covers, Excel cells), each on a declared identifier: each problem is
+    reported, and no value of an identifier reaches the terminal or .papergen/build.log."""
+    from papergen.codebook import RULE_KINDS, TYPES
+
+    swept = {c["kind"] for _, rules, *_ in IDENTIFIER_SWEEP.values() for c in rules}
+    assert swept == set(RULE_KINDS), "a rule kind is missing from the sweep"
+    assert {c["secret"]["type"] for c, *_ in IDENTIFIER_SWEEP.values()} == TYPES, "a column type is missing"
+    shown = _sweep_files(study)
+    proc = run_build(study)
+    assert proc.returncode == 2, proc.stderr
+    log = (study / ".papergen" / "build.log").read_text(encoding="utf-8")
+    problems = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    for file, kind in shown.items():
+        lines = [ln for ln in problems if ln.startswith(f"error: {file}")]
+        phrase, secrets = IDENTIFIER_SWEEP[kind][3], IDENTIFIER_SWEEP[kind][4]
+        assert len(lines) == 1 and phrase in lines[0] and "withheld" in lines[0], (kind, lines)
+        for secret in secrets:
+            for where, text in (("terminal", proc.stderr + proc.stdout), ("build.log", log)):
+                assert secret not in text, f"{kind}: {secret!r} printed on the {where}"
+    assert len(problems) == len(shown), "\n".join(problems)
+
+
+# === end of the guard block ====================================================================
 
 
 def test_problems_beyond_the_cap_are_counted(study):

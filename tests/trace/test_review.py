@@ -86,3 +86,37 @@ def test_docx_and_pdf_stay_clean(built):
     for marker in ("pg-value", "data-key", "pg-at-risk"):
         assert marker not in xml
         assert marker not in pdf_text(built.outputs.pdf)
+
+
+# --- issue 15 item 6: a template's markup cannot run in the page ------------------------------------
+
+def test_only_papergens_script_may_run_by_its_hash(page):
+    import hashlib
+    import re
+
+    text, doc = page
+    csp = doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')[0]
+    scripts = [s for s in doc.xpath("//script") if not s.get("type")]
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].text.encode("utf-8")).digest()).decode("ascii")
+    assert re.search(r"script-src 'sha256-([^']+)'", csp)[1] == digest and "unsafe-inline'; base" not in csp
+    assert "script-src 'unsafe" not in csp
+
+
+def test_raw_html_handlers_and_script_links_are_made_harmless():
+    from papergen.publish.pandoc import pandoc_path
+    from papergen.trace.review import safe_ast
+    import subprocess
+
+    source = ('<script>alert(true)</script>\n\nA <b onclick="x()">tag</b>, <!-- note -->, '
+              '[span]{#s onclick="x()" onmouseover="y()" data-key="k" .c}, [bad](javascript:x()), '
+              '[odd]( JavaScript:x()), [good](https://example.org), [in page](#refs), '
+              '![fig](figures/os.png){onerror="x()" width=50%}.\n')
+    ast = json.loads(subprocess.run([str(pandoc_path()), "--from=markdown", "--to=json"], input=source.encode(),
+                                    capture_output=True, check=True).stdout)
+    safe = json.dumps(safe_ast(ast))
+    assert '"RawBlock"' not in safe and '"RawInline"' not in safe and "note" not in safe
+    assert '"Code", "c": [["", ["pg-raw"], []], "<b onclick=\\"x()\\">"]' in safe  # shown, not run
+    assert "onclick" not in safe.replace('<b onclick=\\"x()\\">', "") and "onmouseover" not in safe
+    assert "onerror" not in safe and '["data-key", "k"]' in safe and '["width", "50%"]' in safe
+    assert "javascript" not in safe.lower() and "https://example.org" in safe and '"#refs"' in safe

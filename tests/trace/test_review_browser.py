@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -122,3 +123,89 @@ def test_search_filters_the_index(page):
     assert page.locator("#pg-card").get_attribute("data-key") == "os.mean"
     page.fill("#pg-search", "")
     assert page.locator("#pg-list li:not([hidden])").count() == total
+
+
+# --- issue 15 item 6: nothing a template writes runs in the review edition ---------------------------
+
+PAYLOADS = """
+Raw script here: <script>window.pwned = "script"; document.title = "pwned"</script> end.
+
+<img src="data:," onerror="window.pwned = 'img'"> and <a id="rawlink" href="javascript:window.pwned='raw a'">raw link</a>.
+
+<iframe srcdoc="<script>parent.pwned = 'iframe'</script>"></iframe>
+
+<meta http-equiv="refresh" content="{{ literal("0") }};url=javascript:window.pwned='meta'">
+
+[a span to click]{#pg-bait onclick="window.pwned = 'onclick'" onmouseover="window.pwned = 'hover'"}
+and [a link to click](javascript:window.pwned='link'){#pg-bait-link}
+and [another]( JaVaScRiPt:window.pwned='mixed case'){#pg-bait-case}.
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A study whose template (raw HTML allowed in study.yaml) tries every way of running a script."""
+    from studycopy import copy_study, run_build
+
+    study = copy_study(tmp_path_factory.mktemp("hostile") / "study")
+    settings = study / "study" / "study.yaml"
+    settings.write_text("allow_raw: [html]\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
+    with open(study / "templates" / "results.md.j2", "a", encoding="utf-8") as fh:
+        fh.write(PAYLOADS)
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    assert "advisory: journal profile: raw html markup" in proc.stdout  # the allowed raw markup is reported
+    return study / "manuscript" / "manuscript.review.html"
+
+
+def _open(browser, path: Path):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    errors, dialogs = [], []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.goto(path.as_uri())
+    return context, pg, errors
+
+
+def _cards_work(pg) -> None:
+    number = pg.locator('#pg-paper .pg-value[data-key="os.mean"]').first
+    number.click()
+    assert pg.locator("#pg-card").is_visible() and pg.locator("#pg-card").get_attribute("data-key") == "os.mean"
+    pg.keyboard.press("Escape")
+
+
+def test_a_templates_raw_html_and_handlers_do_not_run(browser, hostile):
+    context, pg, errors = _open(browser, hostile)
+    for bait in ("#pg-bait", "#pg-bait-link", "#pg-bait-case"):
+        pg.locator(bait).hover()
+        pg.locator(bait).click()
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("window.pwned") is None and pg.title().startswith("Review edition")
+    assert pg.locator("#pg-paper script, #pg-paper iframe, #pg-paper meta, #pg-paper [onclick]").count() == 0
+    assert pg.locator('#pg-paper a[href*="javascript" i]').count() == 0
+    assert "<script>window.pwned" in pg.locator("#pg-paper").inner_text()  # shown as code, for the reviewer
+    _cards_work(pg)
+    assert not errors, errors  # papergen's own script ran under the policy; nothing was even blocked
+    context.close()
+
+
+def test_the_policy_alone_stops_an_inline_script(browser, built, tmp_path):
+    """Markup slipped past the AST cleaning (put straight into the page): the CSP (script by hash only)
+    refuses the inline script, the handler and the javascript: link, while papergen's script runs."""
+    html = built.outputs.review.read_text(encoding="utf-8")
+    policy = dict(d.strip().split(" ", 1) for d in re.search(r'Content-Security-Policy" content="([^"]+)', html)[1].split(";"))
+    assert re.fullmatch(r"'sha256-[A-Za-z0-9+/]{43}='", policy["script-src"]), policy  # no 'unsafe-inline'
+    assert policy["default-src"] == "'none'"
+    injected = ('<script>window.pwned = "script"</script><img id="pg-x" src="data:," '
+                'onerror="window.pwned = \'img\'"><a id="pg-js" href="javascript:window.pwned=\'link\'">x</a>')
+    page_path = tmp_path / "injected.review.html"
+    page_path.write_text(html.replace('<main id="pg-paper">', '<main id="pg-paper">' + injected, 1), encoding="utf-8")
+    context, pg, errors = _open(browser, page_path)
+    pg.locator("#pg-js").click()
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("window.pwned") is None
+    assert any("Content Security Policy" in e for e in errors), errors  # refused, and the browser says so
+    _cards_work(pg)
+    context.close()

@@ -1,5 +1,8 @@
 """One cell checked against its codebook column: typed value, or the problem in the author's words.
 
+A problem of a direct identifier's cell (``role: identifier``) never shows a value: not the cell's,
+not one derived from it (the date of an Excel serial), not the allowed values or a "did you mean".
+
 check_cell parses a cell by its column's type (check_integer, check_number,
 check_flag, check_date, check_category, check_string) and checks its range. The
 column-wise check (colcheck.py) judges each distinct text of a column with it
@@ -33,7 +36,8 @@ def check_cell(value: str, col: ColumnSpec):
     out, problem = CELL_CHECKS[col.type](v, col)
     if v.lower() in MISSING_MARKERS and (problem or col.type == "string"):
         if col.required:
-            return None, f"{v!r} marks a missing value, but the codebook requires a value here"
+            shown = "the text" if col.is_identifier else repr(v)
+            return None, f"{shown} marks a missing value, but the codebook requires a value here"
         return None, "leave the cell empty for a missing value instead of writing a placeholder"
     if problem:
         return None, problem
@@ -88,7 +92,8 @@ def check_date(v: str, col: ColumnSpec):
         return None, "expected a date written YYYY-MM-DD"
     if re.fullmatch(r"\d{4,5}(\.0+)?", v):
         day = EXCEL_EPOCH + dt.timedelta(days=int(float(v)))
-        return None, (f"looks like an Excel date serial number ({day.isoformat()}?); format the cells as dates "
+        guess = "" if col.is_identifier else f" ({day.isoformat()}?)"  # the date itself would show the value
+        return None, (f"looks like an Excel date serial number{guess}; format the cells as dates "
                       "or type YYYY-MM-DD")
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", v):
         return None, "write the month and day with two digits (YYYY-MM-DD)"
@@ -108,10 +113,14 @@ def _real_date(y: int, m: int, d: int) -> bool:
 def check_category(v: str, col: ColumnSpec):
     if v in col.values:
         return v, None
+    if col.is_identifier:  # the allowed values are themselves identifiers (names of people)
+        return None, "not one of the allowed values of the codebook"
     return None, f"not one of the allowed values {', '.join(col.values)}{_category_hint(v, col)}"
 
 
 def _category_hint(v: str, col: ColumnSpec) -> str:
+    if col.is_identifier:
+        return ""
     low = v.strip().lower()
     close = [c for c in col.values if c.lower() == low]
     close = close or [c for c in col.values if low and c.lower().startswith(low)][:1]

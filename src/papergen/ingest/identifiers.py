@@ -38,7 +38,17 @@ _PHONE = [
     re.compile(r"^(\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}$"),        # Chinese mobile number
     re.compile(r"^\(?0\d{2,3}\)?[ -]?\d{7,8}$"),                        # Chinese landline with area code
     re.compile(r"^\+\d{1,3}[ ()\d-]{7,16}\d$"),                         # international format
+    # a national number written with separators: (010) 6234-5600, 010-6234-5600, 020 7946 0958,
+    # 030 12345678: an area code in parentheses or after a trunk 0, at most one middle group, a last
+    # group of four or more digits after a space or dash (so "2-3 cm", a date, "100-200 300-400",
+    # "1000 2000 3000" or "12.5 13.2" never match); and the North American 555-123-4567
+    re.compile(r"^(?:\(\d{2,5}\)[ -]?|0\d{1,4}[ -])(?:\d{3,8}[ -])?\d{4,8}$"),
+    re.compile(r"^\d{3}[ -]\d{3}[ -]\d{4}$"),
+    re.compile(r"^0\d(?:[ .]\d{2}){4}$"),                               # French: 01 23 45 67 89
 ]
+#: digits in a phone number written with separators (E.164 allows at most 15)
+_PHONE_DIGITS = range(10, 16)
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _CN_ID = re.compile(r"^\d{17}[\dXx]$")
 _CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -65,9 +75,15 @@ def value_kind(value: str) -> str | None:
         return "an e-mail address"
     if _CN_ID.match(v) and _chinese_id_valid(v):
         return "a national or insurance id"
-    if any(p.match(v) for p in _PHONE):
+    if any(p.match(v) for p in _PHONE) and _phone_digits(v):
         return "a phone number"
     return None
+
+
+def _phone_digits(v: str) -> bool:
+    """As many digits as a phone number has, and not a list of years ("2019 2020 2021")."""
+    groups = re.findall(r"\d+", v)
+    return sum(map(len, groups)) in _PHONE_DIGITS and not all(_YEAR.fullmatch(g) for g in groups)
 
 
 def _chinese_id_valid(v: str) -> bool:

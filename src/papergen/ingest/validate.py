@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -119,8 +119,10 @@ def check_identifiers(raw: RawTable, spec: FileSpec,
 
 # --- keys ---------------------------------------------------------------------------
 
-def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns") -> list[DataError]:
-    """The primary key identifies one row (rows with an empty key cell, or a width error, are not compared)."""
+def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns",
+                      hidden=frozenset()) -> list[DataError]:
+    """The primary key identifies one row (rows with an empty key cell, or a width error, are not compared).
+    A key of a column flagged as looking like an identifier (``hidden``) is not shown."""
     if not spec.primary_key:
         return []
     cols = spec.primary_key
@@ -129,8 +131,10 @@ def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColu
         key = tuple(checked[c].value(k) for c in cols)
         shown = str(key[0]) if len(key) == 1 else " / ".join(map(str, key))
         what = f"duplicate {cols[0]}" if len(key) == 1 else f"duplicate {' + '.join(cols)}"
-        errs.append(DataError(raw.shown_as, raw.rownums[k], cols[-1], shown,
-                              f"{what}; first used in row {raw.rownums[first]} (rule primary_key)"))
+        withheld = bool(set(cols) & set(hidden))
+        errs.append(DataError(raw.shown_as, raw.rownums[k], cols[-1], None if withheld else shown,
+                              f"{what}; first used in row {raw.rownums[first]} (rule primary_key"
+                              + (f"; {WITHHELD})" if withheld else ")")))
     return errs
 
 
@@ -153,6 +157,10 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
         missing = column.has_u & ~found
         rows = missing[column.codes] & column.present() & checked.typed & ~skip
         for k in np.flatnonzero(rows):
+            if column.spec.is_identifier:  # declared, or flagged as looking like one
+                errs.append(DataError(raw.shown_as, raw.rownums[k], col.name, None,
+                                      f"no such {tcol} in {shown[target]} (rule references; {WITHHELD})"))
+                continue
             errs.append(DataError(raw.shown_as, raw.rownums[k], col.name, column.value(k),
                                   f"no such {tcol} in {shown[target]} (rule references)"))
     return errs
@@ -160,28 +168,30 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
 
 # --- cross-column rules: one check per kind; each returns (column, message) or None -----
 
-def check_before(rule: RuleSpec, rec: dict):
+# ``hidden``: the columns whose values are withheld (direct identifiers); a message names them, never their value
+
+def check_before(rule: RuleSpec, rec: dict, hidden=frozenset()):
     """Columns in strictly increasing order: operation_date < discharge_date."""
-    return _ordered(rule, rec, strict=True)
+    return _ordered(rule, rec, strict=True, hidden=hidden)
 
 
-def check_not_after(rule: RuleSpec, rec: dict):
+def check_not_after(rule: RuleSpec, rec: dict, hidden=frozenset()):
     """Columns in non-decreasing order: progression_date <= last_followup_date."""
-    return _ordered(rule, rec, strict=False)
+    return _ordered(rule, rec, strict=False, hidden=hidden)
 
 
-def _ordered(rule: RuleSpec, rec: dict, strict: bool):
+def _ordered(rule: RuleSpec, rec: dict, strict: bool, hidden):
     for a, b in zip(rule.columns, rule.columns[1:]):
         va, vb = rec.get(a), rec.get(b)
         if va is None or vb is None or (va < vb if strict else va <= vb):
             continue
         if rule.column == a:
-            return a, f"must be {'before' if strict else 'on or before'} {b} ({_show(vb)})"
-        return b, f"must be {'after' if strict else 'on or after'} {a} ({_show(va)})"
+            return a, f"must be {'before' if strict else 'on or before'} {b} ({_show(vb, b in hidden)})"
+        return b, f"must be {'after' if strict else 'on or after'} {a} ({_show(va, a in hidden)})"
     return None
 
 
-def check_present_iff(rule: RuleSpec, rec: dict):
+def check_present_iff(rule: RuleSpec, rec: dict, hidden=frozenset()):
     """The column has a value if and only if the flag is 1: progression_date iff progressed == 1."""
     col, flag = rule.columns[0], rule.flag
     f = rec.get(flag)
@@ -195,23 +205,23 @@ def check_present_iff(rule: RuleSpec, rec: dict):
     return None
 
 
-def check_equal_when(rule: RuleSpec, rec: dict):
+def check_equal_when(rule: RuleSpec, rec: dict, hidden=frozenset()):
     """The two columns are equal when the flag is 1: last_followup_date = death_date when dead."""
     a, b = rule.columns
     if rec.get(rule.flag) != 1 or rec.get(a) is None or rec.get(b) is None or rec[a] == rec[b]:
         return None
     if rule.column == a:
-        return a, f"must equal {b} ({_show(rec[b])}) when {rule.flag} is 1"
-    return b, f"must equal {a} ({_show(rec[a])}) when {rule.flag} is 1"
+        return a, f"must equal {b} ({_show(rec[b], b in hidden)}) when {rule.flag} is 1"
+    return b, f"must equal {a} ({_show(rec[a], a in hidden)}) when {rule.flag} is 1"
 
 
-def check_starts_with(rule: RuleSpec, rec: dict):
+def check_starts_with(rule: RuleSpec, rec: dict, hidden=frozenset()):
     """The second column's text starts with the first's: lesion_id P01-L02 belongs to patient P01."""
     a, b = rule.columns
     va, vb = rec.get(a), rec.get(b)
     if va is None or vb is None or str(vb).startswith(str(va)):
         return None
-    return b, f"must start with {a} ({_show(va)})"
+    return b, f"must start with {a} ({_show(va, a in hidden)})"
 
 
 ROW_RULES = {"before": check_before, "not_after": check_not_after, "present_iff": check_present_iff,
@@ -236,16 +246,31 @@ def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns |
             have[v] = keyc.distinct_values(rows & checked.typed)
     short = set().union(*(keys - h for h in have.values()))
     errs = []
+    hidden = checked is not None and checked[key_col].spec.is_identifier
     for k in sorted(short, key=str):
         missing = [str(v) for v in rule.values if k not in have[str(v)]]
         errs.append(DataError(raw.shown_as, None, col, None,
-                              f"{key_col} {k} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
+                              f"{key_col} {_show(k, hidden)} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
                               f" (rule {rule.id})"))
     return errs
 
 
-def _show(v) -> str:
+def _show(v, withheld: bool = False) -> str:
+    if withheld:
+        return "value withheld"
     return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
+def identifier_columns(spec: FileSpec, flagged=frozenset()) -> set[str]:
+    """The columns of a file whose values no message shows: declared ``role: identifier``, or flagged as looking like one."""
+    return {name for name, col in spec.columns.items() if col.is_identifier} | set(flagged)
+
+
+def _withheld(e: DataError, hidden: set[str]) -> DataError:
+    """A problem found before the codebook was applied (load's Excel cells), its value withheld if its column is hidden."""
+    if e.column not in hidden or e.value is None:
+        return e
+    return DataError(e.file, e.row, e.column, None, f"{e.rule} ({WITHHELD})")
 
 
 # --- one file, then the whole study --------------------------------------------------------
@@ -257,11 +282,13 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[colcheck.FileColumns |
     columns = colcheck.FileColumns(raw)
     ident_errs, flagged = check_identifiers(raw, spec, columns)
     header_errs = check_header(raw, spec, skip=flagged)
-    errs = list(raw.problems) + ident_errs + header_errs
+    hidden = identifier_columns(spec, flagged)
+    errs = [_withheld(e, hidden) for e in raw.problems] + ident_errs + header_errs
     if set(spec.columns) - set(raw.header) or not raw.nrows:
         return None, errs  # cells cannot be matched to columns (or there are none)
     index = {h: i for i, h in enumerate(raw.header)}
     for name, col in spec.columns.items():
+        col = replace(col, role="identifier") if name in flagged else col  # its problems show no value either
         columns.checked[name] = colcheck.Column(name, col, *columns.factorised(index[name]), check_cell)
     position = {r: k for k, r in enumerate(raw.rownums)} if raw.bad_cells else {}
     for rownum, i in raw.bad_cells:  # a formula or Excel error, reported by load
@@ -281,13 +308,13 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[colcheck.FileColumns |
         if k in width_errs:
             errs.append(width_errs[k])
             continue
-        errs += _row_problems(raw, spec, columns, int(k), flagged)
-    errs += check_primary_key(raw, spec, columns)
+        errs += _row_problems(raw, spec, columns, int(k), hidden)
+    errs += check_primary_key(raw, spec, columns, hidden)
     return columns, errs
 
 
 def _row_problems(raw: RawTable, spec: FileSpec, columns: colcheck.FileColumns, k: int,
-                  flagged: set) -> list[DataError]:
+                  hidden: set) -> list[DataError]:
     """The problems of one row that broke a check, worded cell by cell and rule by rule."""
     rownum, errs, rec, blamed = raw.rownums[k], [], {}, set()
     for name, col in spec.columns.items():
@@ -299,27 +326,30 @@ def _row_problems(raw: RawTable, spec: FileSpec, columns: colcheck.FileColumns, 
         j = column.codes[k]
         problem = column.problems[j]
         if problem:
-            hidden = col.is_identifier or name in flagged
-            errs.append(DataError(raw.shown_as, rownum, name, None if hidden else column.uniques[j],
-                                  f"{problem} ({WITHHELD})" if hidden else problem))
+            withheld = name in hidden
+            errs.append(DataError(raw.shown_as, rownum, name, None if withheld else column.uniques[j],
+                                  f"{problem} ({WITHHELD})" if withheld else problem))
             blamed.add(name)
         rec[name] = column.values[j]
-    return errs + _row_rules(raw, spec, rownum, rec, blamed)
+    return errs + _row_rules(raw, spec, rownum, rec, blamed, hidden)
 
 
-def _row_rules(raw: RawTable, spec: FileSpec, rownum: int, rec: dict, blamed: set) -> list[DataError]:
-    """Cross-column rules of one row; a value already blamed on this row is not blamed again."""
+def _row_rules(raw: RawTable, spec: FileSpec, rownum: int, rec: dict, blamed: set,
+               hidden: set | None = None) -> list[DataError]:
+    """Cross-column rules of one row; a value already blamed on this row is not blamed again.
+    ``hidden``: the columns whose values are withheld (default: the declared identifiers)."""
+    hidden = identifier_columns(spec) if hidden is None else hidden
     errs = []
     for rule in spec.rules:
         check = ROW_RULES.get(rule.kind)
         involved = set(rule.columns) | ({rule.flag} if rule.flag else set())
         if check is None or involved & blamed:
             continue
-        broken = check(rule, rec)
+        broken = check(rule, rec, hidden)
         if broken:
             col, message = broken
             shown = rec.get(col)
-            if spec.columns[col].is_identifier:
+            if col in hidden:
                 errs.append(DataError(raw.shown_as, rownum, col, None, f"{message} (rule {rule.id}; {WITHHELD})"))
             else:
                 errs.append(DataError(raw.shown_as, rownum, col, "" if shown is None else _show(shown),

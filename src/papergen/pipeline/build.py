@@ -78,7 +78,8 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
     try:
         staging = staging_dir(final)
         out = study.outputs(staging)
-        s.run("lint templates", lint.assert_no_typed_numbers, paths.templates, final / "numbers.json")
+        s.run("lint templates", lint.assert_no_typed_numbers, paths.templates, final / "numbers.json",
+              allow_raw=study.allow_raw)
         tables = s.run("read and validate data", load_data, study, cache=c.data)
         analysis = s.run("analysis plan", run_analysis, study, tables, cache=c.analysis)
         s.run("consistency checks", check_consistency, analysis, cache=c.checked)

@@ -137,7 +137,7 @@ class BuildCache:
                 out[f.name] = file_hash(f)
         for f in codebook_files(p):
             rel = p.rel(f)
-            if rel not in out and f.is_file():
+            if rel not in out and f.is_file() and f.is_relative_to(p.root.resolve()):  # the build refuses the rest
                 out["@" + rel] = file_hash(f)
         return out
 

@@ -40,8 +40,15 @@ def tree_hashes(folder: Path, base: Path) -> dict[str, str]:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             p = Path(dirpath, name)
-            out[p.relative_to(base).as_posix()] = file_hash(p)
+            out[p.relative_to(base).as_posix()] = _link_hash(p, base) or file_hash(p)
     return out
+
+
+def _link_hash(p: Path, base: Path) -> str | None:
+    """A symbolic link out of the study is keyed by where it points, not read (the build refuses it)."""
+    if not p.is_symlink() or p.resolve().is_relative_to(Path(base).resolve()):
+        return None
+    return digest("symlink", os.readlink(p))
 
 
 def digest(*parts) -> str:

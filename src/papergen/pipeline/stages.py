@@ -9,14 +9,17 @@ Jinja, numpy or pandas); import-linter sees these imports like any other.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
-from papergen.study import OutputPaths, Study
+from papergen.errors import OutsideStudyError, RawMarkupError
+from papergen.study import RAW_FORMATS, OutputPaths, Study, inside_folder
 from papergen.values import Source, Value, key_part
 
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
@@ -28,6 +31,10 @@ def load_data(study: Study) -> dict:
 
     book = study.codebook
     paths = study.paths
+    for name, spec in book.files.items():  # before any is read: a data file outside the study is never opened
+        path = paths.data / spec.path
+        named = paths.rel(path) if path.is_symlink() else f"{paths.rel(paths.codebook)}: files.{name}.path {spec.path!r}"
+        paths.inside(path, named)
     raws = {name: read_raw(name, paths.data / spec.path, paths.rel(paths.data / spec.path))
             for name, spec in book.files.items()}
     tables = validate(book, raws)
@@ -123,7 +130,7 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
 
     sections = study.settings["sections"]
     r = Renderer(study.paths.templates, study.sections, track_places=True,
-                 compiled=store.folder("templates") if store else None)
+                 compiled=store.folder("templates") if store else None, root=study.root)
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
@@ -151,10 +158,47 @@ def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
 
     ``store`` keeps resolved citations: citeproc runs only when they change.
     """
-    from papergen.publish.document import read_manuscript as read_document
+    from papergen.publish.document import image_targets, read_manuscript as read_document
 
-    return read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
-                         citations=store.folder("citations") if store else None)
+    doc = read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
+                        citations=store.folder("citations") if store else None)
+    for target in image_targets(doc):
+        check_image(study, out, target)
+    check_raw(study, doc)
+    return doc
+
+
+def check_raw(study: Study, doc: dict) -> None:
+    """No raw markup the study does not allow reached the manuscript by another way than template prose (which
+    the lint reads): a template expression printing ``"<script>"``. pandoc's own raw TeX (``\\newpage``) is harmless."""
+    from papergen.publish.document import nodes
+
+    for n in nodes(doc):
+        if n["t"] in ("RawBlock", "RawInline") and n["c"][0] != "tex" and not _comment(n["c"][1]):
+            name = RAW_FORMATS.get(n["c"][0].lower(), n["c"][0].lower())
+            if name not in study.allow_raw:
+                text = " ".join(n["c"][1].split())[:60]
+                raise RawMarkupError(f"{study.paths.rel(study.paths.templates)}: the manuscript holds raw {name} "
+                                     f"markup ({text!r}) printed by a template expression; print text, or allow it "
+                                     f"in study/study.yaml with allow_raw: [{name}]")
+
+
+def _comment(text: str) -> bool:
+    """An HTML comment, which no output shows (the lint lets it pass too)."""
+    t = text.strip()
+    return t.startswith("<!--") and t.endswith("-->") and "-->" not in t[4:-3]
+
+
+def check_image(study: Study, out: OutputPaths, target: str) -> None:
+    """An image the templates include is a file of the manuscript folder (a drawn figure) or of the study."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):", target)
+    if scheme and scheme[1].lower() != "file":
+        return  # data: URIs, web addresses: no file of this computer
+    path = Path(unquote(urlsplit(target).path)) if scheme else Path(target)
+    try:
+        inside_folder(out.dir, out.dir / path, "")
+    except OutsideStudyError:
+        study.paths.inside(out.dir / path, f"templates: image {target!r}")
 
 
 def export_docx(study: Study, out: OutputPaths, store=None) -> Path:

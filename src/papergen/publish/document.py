@@ -65,6 +65,30 @@ def _pandoc_json(args: list[str], ast: Path, log: Path) -> dict:
     return json.loads(ast.read_text(encoding="utf-8"))
 
 
+def nodes(node, kind: str | None = None, prune: tuple[str, ...] = ()):
+    """Every element of a pandoc AST (or part of one) in document order, or those of type ``kind``;
+    the insides of elements of a type in ``prune`` are not visited."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            stack.extend(reversed(n))
+        elif isinstance(n, dict):
+            if "t" in n and (kind is None or n["t"] == kind):
+                yield n
+            if n.get("t") in prune:
+                continue
+            if "c" in n:
+                stack.append(n["c"])
+            elif "blocks" in n:
+                stack.append(n["blocks"])
+
+
+def image_targets(doc: dict) -> list[str]:
+    """The path (or URL) of every image the manuscript shows."""
+    return [n["c"][2][0] for n in nodes(doc, "Image")]
+
+
 # --- resolved citations, kept between builds ----------------------------------------
 
 def citation_key(raw: dict, bibliography: Path | None, csl: Path | None) -> str:
@@ -118,22 +142,10 @@ def _walk(node, what: str, first: bool = False) -> list[dict]:
     """Every Cite (``what="Cite"``), every Div with the identifier refs (``"refs"``) or both (``"either"``),
     in document order, without looking inside a Cite; ``first``: stop at the first one found."""
     out: list[dict] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, list):
-            stack.extend(reversed(n))
-        elif isinstance(n, dict):
-            t = n.get("t")
-            cite, refs = t == "Cite", t == "Div" and n["c"][0][0] == "refs"
-            if (cite and what != "refs") or (refs and what != "Cite"):
-                out.append(n)
-                if first:
-                    return out
-            if cite:
-                continue
-            if "c" in n:
-                stack.append(n["c"])
-            elif "blocks" in n:
-                stack.append(n["blocks"])
+    for n in nodes(node, prune=("Cite",)):
+        cite, refs = n["t"] == "Cite", n["t"] == "Div" and n["c"][0][0] == "refs"
+        if (cite and what != "refs") or (refs and what != "Cite"):
+            out.append(n)
+            if first:
+                break
     return out

@@ -225,10 +225,17 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     the Markdown).
     """
     profile = study.journal_profile
+    rules = raw_markup_rules(study)
     if profile is None:
-        return []
+        return rules
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
-    return evaluate(profile, ast or read_ast(out.markdown), figures, study.csl_name)
+    return evaluate(profile, ast or read_ast(out.markdown), figures, study.csl_name) + rules
+
+
+def raw_markup_rules(study: Study) -> list[Rule]:
+    """An advisory row for each raw format study.yaml allows (``allow_raw:``): it reaches the output unchecked."""
+    return [Rule(f"raw {name} markup", "none", f"allowed by {study.paths.rel(study.paths.settings)} allow_raw, "
+                 "passed into the output verbatim", False, "advisory") for name in sorted(study.allow_raw)]
 
 
 def format_table(rules: list[Rule], title: str) -> str:

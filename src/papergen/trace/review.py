@@ -6,10 +6,17 @@ every generated number marked. Clicking a number, or
 Tab + Enter on it, opens a card with its trace; a searchable side index lists
 all numbers. Figures are data URIs, CSS, JS and the ledger are inline, and a
 Content-Security-Policy forbids any network access, so the file opens from disk.
+
+Nothing a template writes runs in the page: raw HTML (allowed by study.yaml ``allow_raw: [html]``
+or not) is shown as code, event-handler attributes are dropped and a link to anything but
+http(s), mailto or a place in the page keeps its text only (``safe_ast``); and the policy lets
+only papergen's own script run, by its sha256 hash, so an inline script or handler that got
+through would still not run.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import mimetypes
@@ -21,14 +28,23 @@ from papergen.errors import ExportError
 from papergen.ledger import read_ledger
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+#: the page's policy; {script} is the sha256 of papergen's one script (review.js), computed at build
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '{script}'; "
+       "base-uri 'none'; form-action 'none'")
+#: attributes that load or run something; with every on* attribute (onerror=, onclick=) dropped from the AST
+UNSAFE_ATTRIBUTES = {"href", "src", "srcdoc", "action", "formaction", "xlink:href", "http-equiv", "content"}
+#: link schemes a reader may follow (a link without a scheme stays in the page or the folder)
+SAFE_SCHEMES = {"http", "https", "mailto"}
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)\s*:")
+#: element types whose first field is an Attr (Header's is its second)
+_WITH_ATTR = {"Code", "CodeBlock", "Div", "Span", "Link", "Image", "Table", "Figure"}
 
 
 def write_review(ast: dict, ledger_path: Path, out: Path, *, resource_path: Path) -> Path:
     """Render the review edition of the manuscript ``ast`` (papergen.publish.document), tracing numbers with ``ledger_path``."""
     ledger = read_ledger(ledger_path)
     values = ledger["values"]
-    body = to_html_fragment(with_at_risk_rows(ast, values), out, resource_path=resource_path)
+    body = to_html_fragment(with_at_risk_rows(safe_ast(ast), values), out, resource_path=resource_path)
     body = embed_images(accessible_figures(body), Path(resource_path))
     title = values.get("study.title", {}).get("text") or out.stem
     out.write_text(page(title, body, ledger), encoding="utf-8")
@@ -99,6 +115,54 @@ def _image_of(block: dict) -> str | None:
     return images[0]["c"][2][0] if len(images) == 1 else None
 
 
+def safe_ast(ast: dict) -> dict:
+    """The manuscript with nothing of a template's own that could run in a browser: raw HTML shown as
+    code (HTML comments dropped), on* and loading attributes removed, unsafe links reduced to their text.
+
+    A walk over pandoc's JSON AST (what pandoc's Lua filters would do, without another pandoc run).
+    """
+    return {**ast, "blocks": _safe(ast["blocks"])}
+
+
+_DROPPED = object()
+
+
+def _safe(node):
+    if isinstance(node, list):
+        return [n for n in map(_safe, node) if n is not _DROPPED]
+    if not isinstance(node, dict) or "t" not in node:
+        return node
+    t, c = node["t"], node.get("c")
+    if t in ("RawBlock", "RawInline") and c[0].lower() in ("html", "html4", "html5"):
+        if c[1].strip().startswith("<!--") and c[1].strip().endswith("-->"):
+            return _DROPPED  # a comment shows nothing in any output
+        attr = ["", ["pg-raw"], []]
+        return {"t": "CodeBlock" if t == "RawBlock" else "Code", "c": [attr, c[1]]}
+    if c is None:
+        return node
+    c = _safe(c)
+    if t in _WITH_ATTR:
+        c = [_safe_attr(c[0]), *c[1:]]
+    elif t == "Header":
+        c = [c[0], _safe_attr(c[1]), *c[2:]]
+    if t == "Link" and not _safe_url(c[2][0]):
+        return {"t": "Span", "c": [c[0], c[1]]}
+    return {"t": t, "c": c}
+
+
+def _safe_attr(attr: list) -> list:
+    ident, classes, pairs = attr
+    return [ident, classes, [[k, v] for k, v in pairs
+                             if not k.lower().startswith("on") and k.lower() not in UNSAFE_ATTRIBUTES]]
+
+
+def _safe_url(url: str) -> bool:
+    """A link a reader may follow: http(s), mailto, or no scheme (a place in the page, a relative file)."""
+    clean = re.sub(r"[\x00-\x20]", "", html.unescape(url))  # browsers ignore control characters and spaces
+    m = _SCHEME.match(clean)
+    return m is None or m.group(1).lower() in SAFE_SCHEMES
+
+
 def to_html_fragment(ast: dict, out: Path, *, resource_path: Path) -> str:
     """pandoc AST -> HTML body (value spans and citation links kept by the Lua filter)."""
     from papergen.publish import pandoc
@@ -154,13 +218,14 @@ def page(title: str, body: str, ledger: dict) -> str:
     commit = build.get("git_commit")
     stamp = f"git commit {commit[:12]}" if commit else "no git commit recorded"
     css = (RESOURCES / "review.css").read_text(encoding="utf-8")
-    js = (RESOURCES / "review.js").read_text(encoding="utf-8")
+    script = "\n" + (RESOURCES / "review.js").read_text(encoding="utf-8")  # the text between <script> and </script>
+    csp = CSP.format(script=script_hash(script))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <title>Review edition: {html.escape(title)}</title>
 <style>
 {css}</style>
@@ -184,11 +249,15 @@ The index on the right lists all {len(values)} numbers. Built from the ledger nu
 </div>
 <script type="application/json" id="pg-ledger">{_json(ledger)}</script>
 <script type="application/json" id="pg-cards">{_json(cards)}</script>
-<script>
-{js}</script>
+<script>{script}</script>
 </body>
 </html>
 """
+
+
+def script_hash(text: str) -> str:
+    """The CSP source that lets exactly this inline script run: 'sha256-<base64 of its UTF-8 digest>'."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
 def _json(obj) -> str:

@@ -21,6 +21,12 @@ and reports:
 Inside ``{{ }}`` and ``{% %}`` it reports number literals and strings with
 digits, except the text of ``literal("...")``, the marker for digits that are
 not data (``{{ literal("Ki-67") }}``).
+
+It also refuses raw markup, which pandoc passes into an output verbatim: a raw
+block or inline (```` ```{=openxml} ````, `` `#read("x")`{=typst} ``) and HTML
+tags (``<script>``, ``<img onerror=...>``), unless study.yaml allows that format
+(``allow_raw: [typst]``, papergen.study.RAW_FORMATS). HTML comments are not markup
+that does anything and pass; so do the page-break commands (``\newpage``) the Lua filter turns into breaks.
 """
 from __future__ import annotations
 
@@ -28,8 +34,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from papergen.errors import HandTypedNumberError, LedgerError
+from papergen.errors import HandTypedNumberError, LedgerError, RawMarkupError
 from papergen.formatting import number_to_words
+from papergen.study import RAW_FORMATS, inside_folder
 
 _CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -55,6 +62,16 @@ _NOT_PROSE = re.compile(
     r"|\]\([^)\n]*\)"                             # link and image targets ](figures/os.png)
     r"|<?(?:https?|ftp)://[^\s>)\]]+>?|\bdoi:\S+|\bwww\.\S+")   # URLs and DOIs
 
+#: a fenced raw block (```{=openxml}), an inline raw span (`...`{=typst}), an HTML tag: what pandoc passes verbatim
+_RAW_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*\{[ \t]*=([\w-]+)[ \t]*\}", re.MULTILINE)
+_RAW_INLINE = re.compile(r"(`+)(?:(?!\1).)+?\1\{=([\w-]+)\}", re.DOTALL)
+_CODE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$|(`+)(?:(?!\2).)+?\2", re.MULTILINE | re.DOTALL)
+_HTML_TAG = re.compile(r"(?<!\\)<[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")  # an opening tag: one line per element
+#: what each raw format could do in its output, for the message
+_RAW_RISK = {"openxml": "DOCX (fields such as INCLUDETEXT read other files)",
+             "typst": "PDF (Typst code runs: read(), include)", "html": "review edition (scripts, event handlers)",
+             "latex": "LaTeX output"}
+
 FIX = 'print a value from the analysis plan, e.g. {{{{ {key} }}}}, or mark non-data with {{{{ literal("{text}") }}}}'
 
 
@@ -70,7 +87,7 @@ class Finding:
     hint: str = "key"
 
     def __str__(self) -> str:
-        if self.where == "syntax":  # a comment that closes early: its rest would print in the manuscript
+        if self.where in ("syntax", "raw"):  # a comment that closes early; raw markup
             return f"{self.template}:{self.line}:{self.column}: {self.text}"
         what = "typed number" if self.where == "prose" else "number literal in an expression"
         return f"{self.template}:{self.line}:{self.column}: {what} {self.text!r}: " + FIX.format(key=self.hint, text=self.text)
@@ -101,12 +118,15 @@ def _line_col(source: str, offset: int) -> tuple[int, int]:
     return line, offset - (source.rfind("\n", 0, offset) + 1) + 1
 
 
-def lint_source(source: str, shown: str, env=None, hints: dict | None = None) -> list[Finding]:
-    """Every hand-typed number in one template's text."""
+def lint_source(source: str, shown: str, env=None, hints: dict | None = None,
+                allow_raw: frozenset = frozenset()) -> list[Finding]:
+    """Every hand-typed number in one template's text, and its raw markup of a format not in ``allow_raw``."""
     env = env or template_env()
     source = source.replace("\r\n", "\n").replace("\r", "\n")  # as Jinja reads it; lines stay the same
-    out, recent = [], []
-    for kind, text, at in tokens(env, source, shown):
+    toks = list(tokens(env, source, shown))
+    out = raw_markup(source, shown, toks, allow_raw)
+    recent = []
+    for kind, text, at in toks:
         if kind == "comment" and "{##" in text:
             out.append(_syntax(source, shown, at + text.index("{##"), "a comment inside a comment: the first '##}' "
                                "ends both, and the rest prints in the manuscript; do not write '{##' in a comment"))
@@ -126,9 +146,32 @@ def lint_source(source: str, shown: str, env=None, hints: dict | None = None) ->
     return out
 
 
-def _syntax(source, shown, offset, message) -> Finding:
+def raw_markup(source: str, shown: str, toks: list, allow_raw: frozenset = frozenset()) -> list[Finding]:
+    """Raw blocks, raw inlines and HTML tags in the prose of one template (``toks``: its tokens()), unless
+    their format is allowed."""
+    prose = list(source)
+    for kind, text, at in toks:
+        if kind != "data":  # expressions, statements, comments: blanked, lines and columns kept
+            prose[at:at + len(text)] = [c if c == "\n" else " " for c in text]
+    prose = "".join(prose)
+    found = [(m.start(1), m.group(2), "block") for m in _RAW_FENCE.finditer(prose)]
+    found += [(m.start(), m.group(2), "inline") for m in _RAW_INLINE.finditer(prose)]
+    plain = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), prose)  # code shows tags as text
+    found += [(m.start(), "html", "tag " + m.group()[:40]) for m in _HTML_TAG.finditer(plain)]
+    out = []
+    for offset, fmt, what in sorted(found):
+        name = RAW_FORMATS.get(fmt.lower(), fmt.lower())
+        if name in allow_raw:
+            continue
+        risk = _RAW_RISK.get(name, f"{fmt} output")
+        out.append(_syntax(source, shown, offset, f"raw {name} {what}: pandoc passes it verbatim into the {risk}; "
+                           f"write it in Markdown, or allow it in study/study.yaml with allow_raw: [{name}]", "raw"))
+    return out
+
+
+def _syntax(source, shown, offset, message, where: str = "syntax") -> Finding:
     line, col = _line_col(source, offset)
-    return Finding(shown, line, col, message, "syntax")
+    return Finding(shown, line, col, message, where)
 
 
 def _finding(source, shown, offset, text, where, hints) -> Finding:
@@ -138,13 +181,16 @@ def _finding(source, shown, offset, text, where, hints) -> Finding:
     return Finding(shown, line, col, text, where, (hints or {}).get(lookup, "key"))
 
 
-def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: dict | None = None) -> list[Finding]:
-    """Hand-typed numbers in every ``*.j2`` template under ``template_dir``."""
+def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: dict | None = None,
+                   allow_raw: frozenset = frozenset()) -> list[Finding]:
+    """Hand-typed numbers (and raw markup not in ``allow_raw``) in every ``*.j2`` template under ``template_dir``."""
     env = template_env()
     out = []
+    root = Path(template_dir).absolute().parent  # the study folder: templates/ is one of its folders
     for path in sorted(Path(template_dir).rglob("*.j2")):
         shown = f"{shown_prefix}/{path.relative_to(template_dir).as_posix()}"
-        out += lint_source(path.read_text(encoding="utf-8"), shown, env, hints)
+        inside_folder(root, path, shown)  # a link out of the study is refused before it is read
+        out += lint_source(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
     return out
 
 
@@ -179,10 +225,12 @@ def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
 
 
 def assert_no_typed_numbers(template_dir: Path, ledger_path: Path | None = None,
-                            shown_prefix: str = "templates") -> None:
-    """The build stage: raise HandTypedNumberError listing every finding, one line each."""
-    found = lint_templates(template_dir, shown_prefix)
+                            shown_prefix: str = "templates", allow_raw: frozenset = frozenset()) -> None:
+    """The build stage: raise HandTypedNumberError (RawMarkupError when all are raw markup) listing every
+    finding, one line each."""
+    found = lint_templates(template_dir, shown_prefix, allow_raw=allow_raw)
     if found and ledger_path:  # the hints cost a read of the last ledger: only when there is something to fix
-        found = lint_templates(template_dir, shown_prefix, hints_from_ledger(ledger_path))
+        found = lint_templates(template_dir, shown_prefix, hints_from_ledger(ledger_path), allow_raw)
     if found:
-        raise HandTypedNumberError("\n".join(str(f) for f in found))
+        error = RawMarkupError if all(f.where == "raw" for f in found) else HandTypedNumberError
+        raise error("\n".join(str(f) for f in found))

@@ -17,6 +17,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from papergen.errors import PapergenError, TemplateError
+from papergen.study import inside_folder
 from papergen.values import Printed, Value
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
@@ -45,13 +46,31 @@ def _escape(text: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", text)
 
 
+class StudyLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, refusing a template (or include) that resolves outside the study folder.
+
+    Jinja refuses ``../`` in a template name but opens a symbolic link wherever it points.
+    """
+
+    def __init__(self, template_dir: Path, root: Path) -> None:
+        super().__init__(str(template_dir))
+        self.template_dir, self.root = Path(template_dir), Path(root)
+
+    def get_source(self, environment, template):
+        path = self.template_dir / template
+        if path.exists():
+            inside_folder(self.root, path, f"templates/{template}")
+        return super().get_source(environment, template)
+
+
 class Renderer:
     """One Jinja environment for a study's templates, recording where each Value is printed."""
 
     def __init__(self, template_dir: Path, sections: dict[str, str], track_places: bool = False,
-                 compiled: Path | None = None):
+                 compiled: Path | None = None, root: Path | None = None):
         """``compiled``: a folder that keeps the templates compiled to Python between builds (Jinja's
-        bytecode cache; an entry is used only for the same template source)."""
+        bytecode cache; an entry is used only for the same template source). ``root``: the study folder,
+        which every template must resolve inside (default: the template folder)."""
         self.sections = sections  # template file name -> manuscript section title
         #: with track_places, span i carries data-pg-at="i" and printed[i] is its ledger place,
         #: until sentences.attach_contexts() stores each sentence in its place and drops the index
@@ -59,7 +78,7 @@ class Renderer:
         self.template_dir = template_dir
         # immutable: a template may not change a value's numbers (dict.update, list.append)
         self.env = ImmutableSandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(str(template_dir)),
+            loader=StudyLoader(template_dir, root or template_dir),
             undefined=jinja2.StrictUndefined, autoescape=False,
             keep_trailing_newline=True, finalize=self._finalize,
             trim_blocks=True, lstrip_blocks=True,
