@@ -21,7 +21,9 @@ TIMEOUT_EXIT = 124
 #: held while the watcher prints; a fork (the figure helper) waits for it, so the helper never inherits
 #: the stdout lock half-held, and may start while the watcher runs (its thread is ``fork_safe``)
 _PRINTING = threading.Lock()
-os.register_at_fork(before=_PRINTING.acquire, after_in_parent=_PRINTING.release, after_in_child=_PRINTING.release)
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(before=_PRINTING.acquire, after_in_parent=_PRINTING.release,
+                        after_in_child=_PRINTING.release)
 
 
 class Stages:
@@ -42,8 +44,8 @@ class Stages:
         self._old_alarm = None  # (handler,) while this runner's timeout is set
         new_build()  # no stop of an earlier build (watch) carries over
         if timeout is not None:
-            if threading.current_thread() is not threading.main_thread():
-                raise ValueError("a build's timeout needs the main thread (it is a SIGALRM)")
+            if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+                raise ValueError("a build's timeout needs the main thread and SIGALRM (not on Windows)")
             self._old_alarm = (signal.signal(signal.SIGALRM, self._expired),)
             signal.setitimer(signal.ITIMER_REAL, timeout)
         watcher = threading.Thread(target=self._watch, name="papergen still running", daemon=True)

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 
 from papergen.errors import Stopped
 
-#: the signals that stop a build, as the terminal names them
-STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+#: the signals that stop a build, as the terminal names them (Windows has no SIGHUP)
+STOP_SIGNALS = {getattr(signal, name): shown for name, shown in
+                (("SIGINT", "Ctrl-C"), ("SIGTERM", "SIGTERM"), ("SIGHUP", "SIGHUP")) if hasattr(signal, name)}
 
 _state = {"deferred": False, "installed": False, "raised": None}
 
@@ -59,7 +60,7 @@ def deferred():
 def signals_held():
     """Stop signals wait until this block ends: a fork (the figure helper starting) runs at-fork callbacks,
     where an exception raised by a signal handler would be printed and lost."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -103,7 +104,8 @@ def _child_defaults() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held while the build forked it
 
 
-os.register_at_fork(after_in_child=_child_defaults)
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_child_defaults)
 
 
 def descendants(pid: int | None = None) -> list[int]:
