@@ -166,7 +166,7 @@ def analysis(a):
                          "progression-free survival time", filter="months from operation to progression, death or last follow-up")
     pfs_event = a.measure(pfs_event_flag.astype(int), "patients", ["progression_date", "death_date"], "progression or death")
     pfs = a.survival(pfs_time, pfs_event)
-    a.value("pfs.median", st.km_median_range(pfs),
+    a.value("pfs.median", st.km_median_range(pfs, unit="months"),
             "Kaplan-Meier median progression-free survival with the range of observed times (events and censored).")
     a.value("pfs.median_ci", st.km_median(pfs, unit="months"), "Kaplan-Meier median progression-free survival with its 95% CI.")
     a.value("pfs.progressions", st.count(a.measure(pts["progressed"] == 1, "patients", ["progressed"], "progression")),
@@ -198,7 +198,7 @@ def analysis(a):
     t2 = a.table("outcomes", "Operative and postoperative outcomes", ["Outcome", n_col.part("n_equals")])
     t2.row("Lesions resected per patient, median (range)", resected.part("table"))
     t2.row("Lesions ablated per patient, median (range)", ablated.part("table"))
-    t2.row("Operation time, min, mean ± SD", op_time.part("table"))
+    t2.row(f"Operation time, min, {st.mean_label()}", op_time.part("table"))
     t2.row("Intraoperative blood loss, mL, median (range)", blood.part("table"))
     t2.row("Postoperative fever, n (%)", fever_n.part("n_percent"))
     t2.row("Duration of fever, d, median (range)", fever_days.part("table"))

@@ -120,7 +120,7 @@ def test_fmt_median_range_rejects_bad_input():
     with pytest.raises(ValueError):
         fmt_median_range(5000, 50, 3000)
     with pytest.raises(ValueError):
-        fmt_median_range(600, 50, 3000, style="iqr")
+        fmt_median_range(600, 50, 3000, style="bogus")
 
 
 def test_fmt_ci():

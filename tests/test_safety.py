@@ -647,7 +647,7 @@ def test_a_path_out_of_the_study_is_refused(study, tmp_path, setting, shown):
         _outside(tmp_path, "style.csl", "<style/>\n")
         settings = study / "study" / "study.yaml"
         text = settings.read_text(encoding="utf-8")
-        settings.write_text(text.replace("csl: baishideng-publishing-group", "csl: ../../elsewhere/style.csl"),
+        settings.write_text(text.replace("csl: baishideng-publishing-group.csl", "csl: ../../elsewhere/style.csl"),
                             encoding="utf-8")
     else:
         _append(study / "templates" / "results.md.j2", "![A picture](/etc/passwd)\n")

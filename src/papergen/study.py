@@ -275,8 +275,14 @@ class Study:
         return {s["template"]: s["title"] for s in self.settings["sections"]}
 
     @property
-    def docx_style(self) -> dict:      # font, size, line spacing of the DOCX (study.yaml docx_style:)
-        return self.settings.get("docx_style", {})
+    def docx_style(self) -> dict:
+        """The look of the DOCX (study.yaml ``docx_style:``): fonts, sizes and spacing of body, headings,
+        title, captions and tables, line numbers, or a ``reference_doc:`` (a .docx in study/) used as it is."""
+        style = dict(self.settings.get("docx_style") or {})
+        if style.get("reference_doc"):
+            style["reference_doc"] = str(inside_folder(self.root, self.paths.study / style["reference_doc"],
+                                                       f"{self.paths.rel(self.paths.settings)}: docx_style.reference_doc"))
+        return style
 
     @_Once
     def codebook(self) -> Codebook:
@@ -328,6 +334,25 @@ class Study:
         if not isinstance(profile, dict):
             raise StudyLayoutError(f"{path}: expected a mapping of rules")
         return profile
+
+    @_Once
+    def house_style(self):
+        """The journal's house style for numbers (journal.yaml ``house_style:``: a shipped profile's name,
+        optionally with ``house_rules:`` overriding some rules); papergen's default without one."""
+        from papergen.formatting import house
+
+        profile = self.journal_profile or {}
+        name, rules = profile.get("house_style"), profile.get("house_rules") or {}
+        shown = self.paths.rel(self.paths.journal)
+        if name is None and not rules:
+            return house.DEFAULT
+        if not isinstance(rules, dict):
+            raise StudyLayoutError(f"{shown}: house_rules: expected a mapping of rule: value")
+        try:
+            base = house.shipped(str(name)) if name is not None else house.DEFAULT
+            return base.with_rules(rules)
+        except (ValueError, TypeError) as exc:
+            raise StudyLayoutError(f"{shown}: house_style: {exc}") from None
 
     @property
     def journal_name(self) -> str:

@@ -66,7 +66,7 @@ def test_logistic_table_puts_univariable_and_multivariable_ors_side_by_side(tmp_
             'a.logistic_table("lt", "Odds ratios", y, "patients", ["grade", "arm"], reference={"grade": "I"})\n')
     a = run(tmp_path, body, tables())
     t = a.tables["lt"]
-    assert t.header == ["Characteristic", "Univariable OR (95% CI)", "P", "Multivariable OR (95% CI)", "P"]
+    assert t.header == ["Characteristic", "Univariable OR (95%CI)", "P", "Multivariable OR (95%CI)", "P"]  # the default style's CI label
     assert [r.label for r in t.rows] == ["grade", "I", "II", "III", "arm", "a", "b"]
     assert t.rows[1].cells[0] == "1 (reference)"
     assert a.registry["lt.multi.grade.ii"].text.startswith("OR ")

@@ -88,7 +88,7 @@ def test_tables_docx_holds_only_the_tables(packed):
     text = "\n".join(p.text for p in d.paragraphs)
     assert "Table 1" in text and "Table 2" in text and "INTRODUCTION" not in text
     cells = {c.text for t in d.tables for row in t.rows for c in row.cells}
-    assert "n = 11" in cells and "405.6 ± 39.4" in cells
+    assert "n = 11" in cells and "405.6 (± 39.4)" in cells
 
 
 def test_pack_rebuilds_a_stale_manuscript(packed):

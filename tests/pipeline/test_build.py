@@ -7,14 +7,18 @@ import pytest
 from conftest import docx_text, pdf_text
 
 # The 15 figures of ../shared/reference/published-values.md, in the form the journal printed them
-# (abstract and highlights); "±" is the SD for operation time and the SE for the KM mean.
+# (abstract and highlights), under the study's WJCC house style; "±" is the SD for operation time
+# and the SE for the KM mean. One exception of notation: the article writes the unit after the
+# median for blood loss and fever ("600 mL (range, ...)", "3 d (range, ...)") but after the range
+# for progression-free survival ("8 (range, 2 to 51) mo"); one house style prints one form, the
+# first, so that figure is "8 mo (range, 2 to 51)".
 PUBLISHED = {
     "n": "Eleven patients",
     "period": "June 2015 to January 2018",
     "nodules": "4 (range, 2 to 43)",
     "resected": "1 (range, 1 to 18)",
     "ablated": "3 (range, 1 to 38)",
-    "op_time": "405.6 ± 39.4 min",
+    "op_time": "405.6 (± 39.4) min",
     "blood_loss": "600 mL (range, 50 to 3000)",
     "fever_n": "Ten patients",
     "fever_days": "3 d (range, 0 to 21)",
@@ -22,8 +26,8 @@ PUBLISHED = {
     "bili_pod1": "28.5 µmol/L (range, 10.7 to 98.9)",
     "complication": "respiratory failure, renal insufficiency, and pneumonia",
     "deaths_in_hospital": "No patient died",
-    "os_mean": "34.1 ± 3.7 months",
-    "pfs": "8 (range, 2 to 51) months",
+    "os_mean": "34.1 (± 3.7) mo",
+    "pfs": "8 mo (range, 2 to 51)",
 }
 
 
@@ -49,13 +53,13 @@ def test_docx_has_real_tables_with_values(built):
     d = docx.Document(str(built.outputs.docx))
     assert len(d.tables) == 2
     cells = {c.text for t in d.tables for row in t.rows for c in row.cells}
-    assert "405.6 ± 39.4" in cells and "600 (50–3000)" in cells and "n = 11" in cells
+    assert "405.6 (± 39.4)" in cells and "600 (50–3000)" in cells and "n = 11" in cells
 
 
 def test_docx_uses_journal_styles(built):
     d = docx.Document(str(built.outputs.docx))
     normal = d.styles["Normal"]
-    assert normal.font.name == "Times New Roman"
+    assert normal.font.name == "Book Antiqua"  # the publisher's guideline (study.yaml docx_style)
     assert normal.font.size.pt == 12
     headings = [p.text for p in d.paragraphs if p.style.name.startswith("Heading 1")]
     for section in ("Abstract", "INTRODUCTION", "MATERIALS AND METHODS", "RESULTS", "DISCUSSION",

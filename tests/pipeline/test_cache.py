@@ -90,8 +90,8 @@ def edit_references(s):
 def edit_citation_style(s):
     path = s / "study" / "study.yaml"
     text = path.read_text(encoding="utf-8")
-    assert text.count("csl: baishideng-publishing-group") == 1
-    path.write_text(text.replace("csl: baishideng-publishing-group", "csl: american-medical-association"),
+    assert text.count("csl: baishideng-publishing-group.csl") == 1  # the study's corrected copy
+    path.write_text(text.replace("csl: baishideng-publishing-group.csl", "csl: american-medical-association"),
                     encoding="utf-8")
 
 

@@ -165,6 +165,32 @@ def test_reference_docx_styles_page_and_footer(sample):
     assert "PAGE" in sec.footer._element.xml
 
 
+def test_reference_docx_sets_each_part_apart_and_line_numbers(tmp_path):
+    ref = build_reference_docx(tmp_path / "r.docx", font="Book Antiqua", size_pt=12, line_spacing=1.5,
+                               headings={"size_pt": 13}, title={"size_pt": 15}, captions={"size_pt": 9},
+                               tables={"size_pt": 10, "line_spacing": 1.0, "font": "Arial"}, line_numbers=True)
+    d = docx.Document(ref)
+    assert d.styles["Heading 1"].font.size == Pt(13) and d.styles["Title"].font.size == Pt(15)
+    assert d.styles["Table Caption"].font.size == Pt(9)
+    cell = d.styles["Table Text"]
+    assert (cell.font.name, cell.font.size, cell.paragraph_format.line_spacing) == ("Arial", Pt(10), 1.0)
+    assert d.styles["Table Text Indent"].paragraph_format.left_indent.cm == pytest.approx(0.4, abs=0.01)
+    assert d.styles["Footer"].style_id == "Footer"
+    assert d.sections[0]._sectPr.find(qn("w:lnNumType")) is not None
+    plain = docx.Document(build_reference_docx(tmp_path / "p.docx"))
+    assert plain.sections[0]._sectPr.find(qn("w:lnNumType")) is None  # only when the profile asks
+
+
+def test_a_journal_template_is_used_as_it_is(tmp_path, sample):
+    own = tmp_path / "journal-template.docx"
+    own.write_bytes(sample["ref"].read_bytes())
+    made = build_reference_docx(tmp_path / "out" / "reference.docx", reference_doc=own, font="Arial")
+    assert made.read_bytes() == own.read_bytes()  # its styles win over any docx_style font
+    (tmp_path / "not.docx").write_text("plain text", encoding="utf-8")
+    with pytest.raises(PapergenError, match="not.docx is not a .docx file"):
+        build_reference_docx(tmp_path / "out2.docx", reference_doc=tmp_path / "not.docx")
+
+
 def test_reference_docx_is_byte_identical(tmp_path, sample):
     again = build_reference_docx(tmp_path / "again.docx")
     assert again.read_bytes() == sample["ref"].read_bytes()

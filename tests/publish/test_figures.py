@@ -181,3 +181,18 @@ def test_bad_input_raises(tmp_path, curves, match):
 def test_bad_options_raise(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         km_figure([HAND], tmp_path / "km", **kwargs)
+
+
+def _fonts(pdf):
+    import re
+
+    return {m.group(1).decode() for m in re.finditer(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([^\s/\[\]<>()]+)", pdf.read_bytes())}
+
+
+def test_the_body_font_is_used_where_installed_and_dejavu_serif_otherwise(tmp_path):
+    plain = km_figure([HAND], tmp_path / "plain")
+    assert _fonts(plain["pdf"]) == {"DejaVuSerif"}
+    sans = km_figure([HAND], tmp_path / "sans", font="DejaVu Sans")  # installed with matplotlib
+    assert _fonts(sans["pdf"]) == {"DejaVuSans"}
+    missing = km_figure([HAND], tmp_path / "missing", font="No Such Font Antiqua")
+    assert missing["pdf"].read_bytes() == plain["pdf"].read_bytes()  # the fallback draws what it drew before

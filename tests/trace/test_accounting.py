@@ -20,7 +20,9 @@ def account(outputs, study_root) -> dict[str, list[acc.Unaccounted]]:
     values = json.loads(outputs.ledger.read_text(encoding="utf-8"))["values"]
     refs = acc.reference_list(study_root / "study" / "references.bib", study_root / "templates")
     literals = acc.literals_in_templates(study_root / "templates")
-    return {fmt: acc.unaccounted(text, values, literals=literals, references=refs)
+    # the PDF embeds the vector figures, whose ticks and at-risk tables are text
+    figures = [" ".join(p.extract_text() for p in PdfReader(str(f)).pages) for f in sorted(outputs.figures.glob("*.pdf"))]
+    return {fmt: acc.unaccounted(text, values, literals=literals, references=refs, figures=figures)
             for fmt, text in journal_texts(outputs).items()}
 
 
@@ -40,7 +42,7 @@ def test_the_texts_are_full_of_numbers(built):
     # guards the test above against an empty or unreadable text passing trivially
     for fmt, text in journal_texts(built.outputs).items():
         assert len(acc.NUMERAL.findall(text)) > 300, fmt
-        assert "34.1 ± 3.7 months" in text and "Kaplan EL, Meier P" in text, fmt
+        assert "34.1 (± 3.7) mo" in text and "Kaplan EL, Meier P" in text, fmt
 
 
 def test_a_typed_number_in_a_template_or_the_plan_is_reported(tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ def test_os_mean_names_file_columns_rows_code_and_library(ledger, tmp_path):
     with open(ROOT / "data" / "patients.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 11
-    assert out.splitlines()[0] == "os.mean  =  34.1 ± 3.7 months"
+    assert out.splitlines()[0] == "os.mean  =  34.1 (± 3.7) mo"
     assert "data/patients.csv" in out
     for col in ("operation_date", "death_date", "last_followup_date", "vital_status"):
         assert col in out
@@ -62,7 +62,7 @@ def test_explain_loads_no_data_or_plotting_library(ledger, tmp_path):
 
 def test_search_by_printed_text(ledger, tmp_path):
     r = explain(ledger, "34.1", cwd=tmp_path)
-    assert r.returncode == 0 and r.stdout.startswith("os.mean  =  34.1 ± 3.7 months"), r.stdout
+    assert r.returncode == 0 and r.stdout.startswith("os.mean  =  34.1 (± 3.7) mo"), r.stdout
     many = explain(ledger, "11", cwd=tmp_path)
     assert many.returncode == 0 and "numbers match '11'" in many.stdout
     listed = {ln.split()[0] for ln in many.stdout.splitlines()[1:]}

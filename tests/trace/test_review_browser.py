@@ -64,7 +64,7 @@ def test_clicking_the_os_mean_shows_its_trace(page, os_mean):
     card = page.locator("#pg-card")
     assert card.is_hidden()
     number = page.locator('#pg-paper .pg-value[data-key="os.mean"]').first
-    assert number.inner_text() == "34.1 ± 3.7 months"
+    assert number.inner_text() == "34.1 (± 3.7) mo (mean ± SE)"
     number.click()
     assert card.is_visible()
     text = " ".join(card.inner_text().split())

@@ -63,3 +63,17 @@ def test_markdown_specials_in_values_are_escaped(tmp_path):
 
 def test_pandoc_identifiers_are_not_jinja_comments(setup):
     assert render(setup, "::: {#refs}\n:::\n{## a comment ##}") == "::: {#refs}\n:::\n"
+
+
+def test_a_house_style_with_italic_p_sets_the_label_in_italics(tmp_path):
+    from papergen.formatting import house
+
+    (tmp_path / "results.md.j2").write_text("Compared ({{ p }}; {{ q }}).\n", encoding="utf-8")
+    values = {"p": Value(key="p", text="P < 0.001", exact={"p": 0.0001}),
+              "q": Value(key="q", text="HR 0.7; P = 0.02", exact={"p": 0.02})}
+    plain = Renderer(tmp_path, {"results.md.j2": "Results"}).render("results.md.j2", values)
+    assert "*P*" not in plain
+    italic = Renderer(tmp_path, {"results.md.j2": "Results"}, house=house.shipped("jama")).render("results.md.j2", values)
+    assert italic == ('Compared ([*P* \\< 0.001]{.pg-value data-key="p"}; '
+                      '[HR 0.7; *P* = 0.02]{.pg-value data-key="q"}).\n')
+    assert values["q"].text == "HR 0.7; P = 0.02"  # the ledger keeps the plain text

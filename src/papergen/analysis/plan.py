@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from papergen import formatting as fmt
 from papergen.analysis import statistics as st
 from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
@@ -243,6 +244,7 @@ class Analysis:
             options = {**options, "note": "; ".join(text for _, text in notes)}
         if ci_bands:
             options = {**options, "ci": self.km_conf_type}
+        options = {**options, **_decimal_option()}
         f = FigureSpec(key, number, curves, options, ref)
         f.notes = notes
         self.figures[key] = f
@@ -258,7 +260,7 @@ class Analysis:
         number = len(self.figures) + 1
         ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
         rows, notes = forest_rows(fit, labels or {})
-        f = FigureSpec(key, number, [], {"kind": "forest", "rows": rows, "xlabel": xlabel}, ref)
+        f = FigureSpec(key, number, [], {"kind": "forest", "rows": rows, "xlabel": xlabel, **_decimal_option()}, ref)
         f.notes = notes
         self.figures[key] = f
         return f
@@ -390,6 +392,12 @@ def run_plan(path: Path, tables: dict, root: Path, settings: dict, codebook=None
     except Exception as exc:  # noqa: BLE001 - every failure of the plan is reported at its plan line
         raise PlanError(_plan_message(exc, a)) from exc
     return a
+
+
+def _decimal_option() -> dict:
+    """The house style's decimal mark for a figure's axes, when it is not "." (figures drawn as before otherwise)."""
+    mark = fmt.active().decimal
+    return {"decimal": mark} if mark != "." else {}
 
 
 def _check_conf_types(a: Analysis) -> None:

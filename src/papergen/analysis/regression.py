@@ -153,11 +153,11 @@ def _register_terms(a, fit: Fit, ratios, sources, method, model: str, short: str
         if not all(np.isfinite(v) for v in (ratio, lo, hi, p)):
             raise AnalysisError(f"{fit.key!r}: the {long.lower()} of {term.name} is not finite")
         ci = fmt.fmt_ci(lo, hi, 2)
-        text = f"{short} {fmt.fmt_number(ratio, 2)}; 95%CI: {ci}; {fmt.fmt_p(p)}"
+        text = f"{short} {fmt.fmt_number(ratio, 2)}; {fmt.ci_label(ci)}; {fmt.fmt_p(p)}"
         v = Value(key="", text=text, exact={"coef": r.coef[i], "se": r.se[i], short.lower(): ratio, "lower": lo,
                                             "upper": hi, "p": p, **extra},
                   inputs=list(sources), method=dict(method),
-                  parts={short.lower(): fmt.fmt_number(ratio, 2), "ci": ci, "p": fmt.fmt_p(p),
+                  parts={short.lower(): fmt.fmt_number(ratio, 2), "ci": ci, "ci_full": fmt.ci_label(ci), "p": fmt.fmt_p(p),
                          "table": f"{fmt.fmt_number(ratio, 2)} ({ci})", "p_table": fmt.fmt_p_table(p)})
         what = term.column if term.level is None else f"{term.column} {term.level} (reference {term.reference})"
         fit.values[term.name] = a.value(f"{fit.key}.{term.key}", v, f"{long} of {what}: {model}")
@@ -192,8 +192,9 @@ def logistic_table(a, key: str, caption: str, outcome: st.Measure, table: str, c
 
 def _side_by_side(a, key, caption, covariates, labels, uni, multi, short, notes):
     """The regression table: a row per covariate (a heading, "1 (reference)" and a row per level for a category)."""
-    header = ["Characteristic", f"Univariable {short} (95% CI)", "P"]
-    header += [f"Multivariable {short} (95% CI)", "P"] if multi else []
+    ci = fmt.ci_label("").rstrip(":, ")  # the house style's label: "95%CI", "95% CI"
+    header = ["Characteristic", f"Univariable {short} ({ci})", fmt.active().p_label]
+    header += [f"Multivariable {short} ({ci})", fmt.active().p_label] if multi else []
     t = a.table(key, caption, header)
     for c in covariates:
         fits = [uni[c]] + ([multi] if multi else [])

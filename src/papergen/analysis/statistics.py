@@ -235,18 +235,22 @@ def count(m: Measure) -> Value:
         n, total, missing = int(s.notna().sum()), len(s), 0
     if total == 0:
         raise AnalysisError(f"count() of {m.name}: every one of the {len(s)} subjects has a missing value")
-    return _value(count, str(n), _with_missing({"n": n, "of": total}, missing), [m.source], library=None, count=n,
-                  parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
-                         "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
+    return _value(count, fmt.fmt_number(n), _with_missing({"n": n, "of": total}, missing), [m.source], library=None,
+                  count=n, parts=_count_parts(n, total))
 
 
 def count_present(m: Measure) -> Value:
     """Number of subjects with any value (not missing), whatever the value: "7 of 11 have a death date"."""
     _not_empty(m)
     n, total = int(m.series.notna().sum()), len(m.series)
-    return _value(count_present, str(n), {"n": n, "of": total}, [m.source], library=None, count=n,
-                  parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
-                         "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
+    return _value(count_present, fmt.fmt_number(n), {"n": n, "of": total}, [m.source], library=None, count=n,
+                  parts=_count_parts(n, total))
+
+
+def _count_parts(n: int, total: int) -> dict:
+    """The printed forms of a count out of a total: percent, of, n (%), n = ."""
+    return {"percent": fmt.fmt_percent(n, total), "of": fmt.fmt_number(total),
+            "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {fmt.fmt_number(n)}"}
 
 
 def category_count(m: Measure, category) -> Value:
@@ -265,10 +269,9 @@ def category_count(m: Measure, category) -> Value:
     if total == 0:
         raise AnalysisError(f"category_count() of {m.name}: every one of the {len(m.series)} subjects "
                             "has a missing value")
-    return _value(category_count, str(n), _with_missing({"n": n, "of": total, "category": str(category)}, _missing(m)),
-                  [m.source], library="pandas", count=n,
-                  parts={"percent": fmt.fmt_percent(n, total), "of": str(total),
-                         "n_percent": fmt.fmt_count_percent(n, total), "n_equals": f"n = {n}"})
+    return _value(category_count, fmt.fmt_number(n),
+                  _with_missing({"n": n, "of": total, "category": str(category)}, _missing(m)),
+                  [m.source], library="pandas", count=n, parts=_count_parts(n, total))
 
 
 def equals(s, category):
@@ -298,8 +301,9 @@ def most_common(m: Measure) -> Value:
 
 
 def parameter(value, text: str, source: Source) -> Value:
-    """A fixed analysis parameter (a laboratory limit, a convention), printed as given."""
-    return _value(parameter, text, {"value": value}, [source], library=None)
+    """A fixed analysis parameter (a laboratory limit, a convention), printed as given but for the
+    house style's decimal mark ("30.4375" is "30·4375" in The Lancet)."""
+    return _value(parameter, fmt.restyle_decimals(text), {"value": value}, [source], library=None)
 
 
 def mean_sd(m: Measure, places: int = 1, unit: str | None = None) -> Value:
@@ -308,11 +312,24 @@ def mean_sd(m: Measure, places: int = 1, unit: str | None = None) -> Value:
     if x.size < 2:
         raise AnalysisError(f"mean_sd() of {m.name}: one value has no standard deviation (n - 1 = 0)")
     mean, sd = float(x.mean()), float(x.std(ddof=1))
-    return _value(mean_sd, fmt.fmt_mean_pm(mean, sd, places, unit),
+    text = fmt.fmt_mean_pm(mean, sd, places, unit)
+    return _value(mean_sd, text,
                   _with_missing({"mean": mean, "sd": sd, "n": int(x.size)}, _missing(m)),
                   [m.source], unit=unit,
                   parts={"mean": fmt.fmt_number(mean, places), "sd": fmt.fmt_number(sd, places),
-                         "table": fmt.fmt_mean_pm(mean, sd, places)})
+                         "table": fmt.fmt_mean_pm(mean, sd, places), "defined": _defined(text, "sd")})
+
+
+def mean_label(spread_is: str = "sd") -> str:
+    """The words a table row gives a mean's summary in the house style: "mean ± SD" or "mean (SD)"."""
+    return fmt.mean_label(spread_is)
+
+
+def _defined(text: str, spread_is: str, then: str = "") -> str:
+    """A mean ± spread with what ± means beside it when the house style prints ± ("... (mean ± SD)"),
+    and ``then`` (its CI) in the same parentheses: "... (mean ± SE; 95%CI: 26.9–41.4)"."""
+    inside = "; ".join(x for x in (fmt.spread_words(spread_is), then) if x)
+    return f"{text} ({inside})" if inside else text
 
 
 def median_range(m: Measure, places: int = 0, unit: str | None = None) -> Value:
@@ -335,8 +352,7 @@ def median_iqr(m: Measure, places: int = 0, unit: str | None = None) -> Value:
     x = _numeric(m, "median_iqr")
     med = float(np.median(x))
     q1, q3 = (float(q) for q in np.percentile(x, [25, 75]))
-    head = f"{fmt.fmt_number(med, places)}{' ' + unit if unit else ''}"
-    return _value(median_iqr, f"{head} (IQR, {fmt.fmt_number(q1, places)} to {fmt.fmt_number(q3, places)})",
+    return _value(median_iqr, fmt.fmt_median_range(med, q1, q3, places, unit, style="iqr"),
                   _with_missing({"median": med, "q1": q1, "q3": q3, "n": int(x.size)}, _missing(m)), [m.source],
                   unit=unit, parts={"median": fmt.fmt_number(med, places), "q1": fmt.fmt_number(q1, places),
                                     "q3": fmt.fmt_number(q3, places),
@@ -380,11 +396,13 @@ def km_mean(s: Survival, places: int = 1, unit: str | None = None, tau: float | 
     """
     t, e = s.arrays()
     r = sv.km_mean(t, e, tau=tau)
-    text = fmt.fmt_mean_pm(r.mean, r.se, places, unit)
+    text = fmt.fmt_mean_pm(r.mean, r.se, places, unit, spread_is="se")
     return _value(km_mean, text, {"mean": r.mean, "se": r.se, "tau": r.tau, "lower": r.lower, "upper": r.upper},
                   s.sources, unit=unit, maths=sv.km_mean,
                   parts={"mean": fmt.fmt_number(r.mean, places), "se": fmt.fmt_number(r.se, places),
-                         "tau": fmt.fmt_number(r.tau, places), "ci": fmt.fmt_ci(r.lower, r.upper, places)})
+                         "tau": fmt.fmt_number(r.tau, places), "ci": fmt.fmt_ci(r.lower, r.upper, places),
+                         "ci_full": fmt.fmt_ci_text(r.lower, r.upper, places), "defined": _defined(text, "se"),
+                         "defined_ci": _defined(text, "se", fmt.fmt_ci_text(r.lower, r.upper, places))})
 
 
 def km_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
@@ -396,8 +414,9 @@ def km_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
     r = sv.km_median(t, e, s.conf_type)
     parts = {"median": fmt.fmt_number(r.median, places) if r.reached else "not reached",
              "ci": _ci_text(r.lower, r.upper, places)}
-    head = f"{parts['median']}{' ' + unit if unit and r.reached else ''}"
-    text = head if parts["ci"] == "not estimable" else f"{head} (95%CI: {parts['ci']})"
+    head = fmt.with_unit(parts["median"], unit if r.reached else None)
+    parts["ci_full"] = parts["ci"] if parts["ci"] == "not estimable" else fmt.ci_label(parts["ci"])
+    text = head if parts["ci"] == "not estimable" else f"{head} ({parts['ci_full']})"
     return _value(km_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper, "reached": r.reached,
                                     "conf_type": s.conf_type},
                   s.sources, unit=unit, parts=parts, library="numpy", maths=sv.km_median)
@@ -424,14 +443,15 @@ def survival_at(s: Survival, at: float, places: int = 1) -> Value:
         when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
         return _value(survival_at, "not estimable", {"t": at, "estimable": False}, s.sources,
                       parts={"survival": "not estimable", "ci": "", "when": when}, library="numpy", maths=sv.survival_at)
-    pct = lambda p: fmt.fmt_number(100 * p, places)  # noqa: E731
+    pct = fmt.percent_text(fmt.fmt_number(100 * r.survival, places))
     degenerate = r.lower is None or r.upper is None or r.lower == r.upper  # S = 1 or 0: no interval
     ci = "not estimable" if degenerate else _ci_text(100 * r.lower, 100 * r.upper, places)
-    text = f"{pct(r.survival)}% (95%CI: {ci})" if ci != "not estimable" else f"{pct(r.survival)}%"
+    text = f"{pct} ({fmt.ci_label(ci)})" if ci != "not estimable" else pct
     when = f"{at / 12:g}-year" if at % 12 == 0 else f"{at:g}-month"
     return _value(survival_at, text, {"t": at, "survival": r.survival, "lower": r.lower, "upper": r.upper,
                                        "n_risk": r.n_risk, "estimable": True, "conf_type": s.conf_type},
-                  s.sources, unit="%", library="numpy", maths=sv.survival_at, parts={"survival": f"{pct(r.survival)}%", "ci": ci, "when": when})
+                  s.sources, unit="%", library="numpy", maths=sv.survival_at, parts={"survival": pct, "ci": ci, "when": when,
+                                                                     "ci_full": ci if degenerate else fmt.ci_label(ci)})
 
 
 def followup_median(s: Survival, places: int = 1, unit: str | None = None) -> Value:
@@ -440,7 +460,7 @@ def followup_median(s: Survival, places: int = 1, unit: str | None = None) -> Va
     r = sv.reverse_km_median_followup(t, e, s.conf_type)
     parts = {"median": fmt.fmt_number(r.median, places) if r.reached else "not reached",
              "ci": _ci_text(r.lower, r.upper, places)}
-    text = parts["median"] + (f" {unit}" if unit and r.reached else "")
+    text = fmt.with_unit(parts["median"], unit if r.reached else None)
     return _value(followup_median, text, {"median": r.median, "lower": r.lower, "upper": r.upper,
                                           "conf_type": s.conf_type},
                   s.sources, unit=unit, parts=parts, library="numpy", maths=sv.reverse_km_median_followup)
@@ -450,9 +470,8 @@ def events(s: Survival) -> Value:
     """Number of events (deaths, progressions) among the subjects."""
     _, e = s.arrays()
     n = int(e.sum())
-    return _value(events, str(n), {"n": n, "of": int(e.size)}, [s.event.source], library=None, count=n,
-                  parts={"percent": fmt.fmt_percent(n, int(e.size)), "of": str(int(e.size)),
-                         "n_percent": fmt.fmt_count_percent(n, int(e.size))})
+    return _value(events, fmt.fmt_number(n), {"n": n, "of": int(e.size)}, [s.event.source], library=None, count=n,
+                  parts=_count_parts(n, int(e.size)))
 
 
 def logrank(curves: list[tuple[str, Survival]]) -> Value:
@@ -484,7 +503,7 @@ def _ci_text(lo, hi, places) -> str:
     """ "16.8–44.9", "89.5–not reached" when only the upper limit is not reached, else "not estimable"."""
     if lo is None or hi is None or not np.isfinite(lo) or not np.isfinite(hi):
         if lo is not None and np.isfinite(lo):
-            return f"{fmt.fmt_number(lo, places)}{fmt.EN_DASH}not reached"
+            return f"{fmt.fmt_number(lo, places)}{fmt.active().dash}not reached"
         return "not estimable"
     return fmt.fmt_ci(lo, hi, places)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from papergen import formatting as fmt
 from papergen.analysis import statistics as st
 from papergen.errors import AnalysisError
 from papergen.analysis.tables import TableBuilder
@@ -89,6 +90,8 @@ def table_one(a, key: str, caption: str, table: str, groups: list, rows: list, *
                 raise AnalysisError(f"table_one({key!r}), row {spec.column}: summary {chosen!r} is not one of "
                                     f"{', '.join(SUMMARIES)}")
             stat, words, definition = SUMMARIES[chosen]
+            if chosen == "mean_sd" and not fmt.spread_words("sd"):  # the house style writes "mean (SD)"
+                words, definition = "mean (SD)", "Mean (sample standard deviation)"
             used_summaries.add(chosen)
             options = {} if spec.places is None else {"places": spec.places}
             cells = a.stratified(base, stat, m, groups, f"{definition} of {label}", overall=overall, **options)

@@ -83,7 +83,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         tables = s.run("read and validate data", load_data, study, cache=c.data)
         analysis = s.run("analysis plan", run_analysis, study, tables, cache=c.analysis)
         s.run("consistency checks", check_consistency, analysis, cache=c.checked)
-        s.run("figures", draw_figures, analysis, out, c.figures, cache=c.figures)
+        s.run("figures", draw_figures, analysis, out, c.figures, study.docx_style.get("font"), cache=c.figures)
         rendered = s.run("render templates", render_manuscript, study, analysis, out, c)
         ast, _ = s.together(s.call("read manuscript", read_manuscript, study, out, c),
                             s.call("ledger", write_numbers, study, analysis, out, rendered, c))
@@ -93,7 +93,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
             s.call("journal profile", journal.report, study, out, ast, echo),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
             s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
-            s.call("export PDF", export_pdf, out, cache=c.pdf(out)),
+            s.call("export PDF", export_pdf, out, study, cache=c.pdf(out)),
             s.call("review edition", write_review, ast, out),
             s.call("compare with last build", compare_with_last, study, final, out, c))
         report += checklist

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from papergen.formatting import house
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
@@ -49,13 +50,22 @@ def run_analysis(study: Study, tables: dict):
     paths, settings = study.paths, study.settings
     book = tables.pop("_codebook")
     shown = paths.rel(paths.settings)
-    analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
+    with house.using(study.house_style):  # every number of the plan is printed in the journal's style
+        analysis = run_plan(paths.plan, tables, paths.root, {**settings, "conventions": book.conventions}, book)
     for key, fact in settings["facts"].items():
         analysis.registry.add(Value(
             key=f"study.{key}", text=str(fact["text"]), exact={"text": str(fact["text"])},
             definition=fact.get("definition", f"Study fact from {shown}."),
             inputs=[Source(file=shown, columns=(f"facts.{key}",))],
             method={"function": "study settings"}, declared_at=f"{shown} (facts.{key})"))
+    for key, statement in (settings.get("statements") or {}).items():  # title page statements (publish.front_matter)
+        statement = statement if isinstance(statement, dict) else {"text": str(statement)}
+        text = str(statement.get("text") or statement.get("placeholder") or "")
+        analysis.registry.add(Value(
+            key=f"statement.{key}", text=text, exact={"text": text, "placeholder": "text" not in statement},
+            definition=statement.get("definition", f"Title page statement from {shown}."),
+            inputs=[Source(file=shown, columns=(f"statements.{key}",))],
+            method={"function": "study settings"}, declared_at=f"{shown} (statements.{key})"))
     for v in software_values():
         analysis.registry.add(v)
     return analysis
@@ -88,8 +98,10 @@ def _pandoc_version() -> str:
     return first.split()[-1] if first.startswith("pandoc") else "unknown"
 
 
-def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -> None:
+def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, font: str | None = None) -> None:
     """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
+
+    ``font``: the manuscript's body font (study.yaml docx_style), which the figures use where installed.
 
     ``store`` (papergen.pipeline.figstore.FigureStore) redraws a figure only when its curves or options
     changed, and may still be drawing when this returns (its finish() waits); without one, figures are
@@ -100,11 +112,13 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None) -
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
         if spec.options.get("kind") == "forest":  # a model's ratios; its text is the values' own (spec.notes)
-            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"])
+            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"],
+                                **({"decimal": spec.options["decimal"]} if "decimal" in spec.options else {}),
+                                **({"font": font} if font else {}))
             spec.at_risk = []
             continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
-        result = store.km_figure(curves, out.figures / key, **spec.options)
+        result = store.km_figure(curves, out.figures / key, **spec.options, **({"font": font} if font else {}))
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:
@@ -130,13 +144,15 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
 
     sections = study.settings["sections"]
     r = Renderer(study.paths.templates, study.sections, track_places=True,
-                 compiled=store.folder("templates") if store else None, root=study.root)
+                 compiled=store.folder("templates") if store else None, root=study.root,
+                 house=study.house_style)
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
     figures = {key: FigureView(f, r, analysis.registry) for key, f in analysis.figures.items()}
     context.update(tables=_View(**tables), figures=_View(**figures))
-    parts = [r.render(s["template"], context) for s in sections]
+    with house.using(study.house_style):  # counts in words, tables' cells: the same style as the plan's
+        parts = [r.render(s["template"], context) for s in sections]
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
     out.dir.mkdir(parents=True, exist_ok=True)
     out.markdown.write_text(strip_places(text), encoding="utf-8")
@@ -208,16 +224,29 @@ def export_docx(study: Study, out: OutputPaths, store=None) -> Path:
 
     style = study.docx_style
     ref = store.reference_docx(style) if store else build_reference_docx(out.reference_docx, **style)
+    title, authors = _title_and_authors(study)
+    properties = {"title": title, "authors": authors, "language": str(study.settings.get("language", "en-US"))}
     export.to_docx(out.ast, out.docx, resource_path=out.dir, bibliography=None, csl=None,
-                   reference_docx=ref, source_date_epoch=study.source_date_epoch)
+                   reference_docx=ref, source_date_epoch=study.source_date_epoch, properties=properties)
     out.reference_docx.unlink(missing_ok=True)
     return out.docx
 
 
-def export_pdf(out: OutputPaths) -> Path:
+def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
+    """PDF through Typst; with ``study``, its title and authors in the PDF's metadata."""
     from papergen.publish import export
 
-    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None)
+    metadata = None
+    if study is not None:
+        title, authors = _title_and_authors(study)
+        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()]}
+    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata)
+
+
+def _title_and_authors(study: Study) -> tuple[str, str]:
+    """The title and the authors' line of study.yaml's facts ("" when a study has none)."""
+    facts = study.settings["facts"]
+    return (str((facts.get("title") or {}).get("text", "")), str((facts.get("authors") or {}).get("text", "")))
 
 
 def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str, list], store=None) -> Path:

@@ -136,8 +136,13 @@ def to_docx(
     reference_docx: Path,
     source_date_epoch: int | None = None,
     strict: bool = True,
+    properties: dict | None = None,
 ) -> Path:
     """Convert the manuscript Markdown to DOCX with pandoc.
+
+    ``properties`` ({title, authors, language}) finish the document
+    (papergen.publish.docx_finish): the title in the Title style, the core
+    properties and app.xml filled, tables kept whole.
 
     Citations are processed by citeproc (``csl=None``: the metadata's csl or
     pandoc's default style; see :func:`csl_style`), styles, page setup and
@@ -158,6 +163,10 @@ def to_docx(
     ]
     run_pandoc(args, out=out, log_path=log_path_for(out, "pandoc"), cwd=markdown.parent,
                epoch=epoch, strict=strict)
+    if properties is not None:
+        from papergen.publish.docx_finish import finish_docx
+
+        finish_docx(out, **properties)
     normalize_docx(out, epoch)
     return out
 
@@ -194,6 +203,19 @@ def _first_typst_error(exc: BaseException) -> tuple[str, str]:
     return one_line(summary), full
 
 
+def _typst_string(text: str) -> str:
+    """Text for inside a Typst string literal ("..."): backslashes and quotes escaped, one line."""
+    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _metadata_variables(metadata: dict) -> list[str]:
+    """pandoc --variable arguments of the PDF's title, authors and key words (papergen.typst)."""
+    args = [f"--variable=pdf-title:{_typst_string(metadata['title'])}"] if metadata.get("title") else []
+    args += [f"--variable=pdf-author:{_typst_string(a)}" for a in metadata.get("authors") or []]
+    args += [f"--variable=pdf-keywords:{_typst_string(k)}" for k in metadata.get("keywords") or []]
+    return args
+
+
 def to_pdf(
     markdown: Path,
     out: Path,
@@ -204,6 +226,7 @@ def to_pdf(
     typst_template: Path | None = None,
     source_date_epoch: int | None = None,
     strict: bool = True,
+    metadata: dict | None = None,
 ) -> Path:
     """Convert the manuscript Markdown to PDF via pandoc's Typst writer.
 
@@ -212,7 +235,8 @@ def to_pdf(
     (a pandoc template; default ``resources/papergen.typst``), which the
     embedded Typst compiler turns into ``out``. Only Typst's embedded fonts
     are used. The PDF has no creation date unless ``source_date_epoch`` is
-    given, so identical inputs give identical bytes.
+    given, so identical inputs give identical bytes. ``metadata`` ({title, authors: [..], keywords: [..]})
+    fills the PDF's document information (title and authors), not its text.
     """
     import typst
 
@@ -225,6 +249,7 @@ def to_pdf(
     args += ["--to=typst", "--standalone", f"--template={template}", f"--output={typ}"]
     if source_date_epoch is not None:
         args.append(f"--variable=pdf-date:{_typst_datetime(int(source_date_epoch))}")
+    args += _metadata_variables(metadata or {})
     run_pandoc(args, out=typ, log_path=log_path_for(out, "pandoc"), cwd=markdown.parent,
                epoch=source_date_epoch, strict=strict)
 

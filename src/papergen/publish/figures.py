@@ -32,6 +32,10 @@ _STYLES = [
     ("0.6", "-"),
 ]
 
+#: the smallest text the figures draw (tick labels, at-risk counts, legends; forest.py the same), in pt
+#: at the drawn size: the journal profile checks it at the printed width (publish/journal.py)
+SMALLEST_FONT_PT = 9
+
 _RC = {
     "font.family": "serif",
     "font.serif": ["DejaVu Serif"],
@@ -158,9 +162,19 @@ def _tick_value(v):
     return int(round(v)) if float(v).is_integer() else float(v)
 
 
+def rc(font: str | None = None) -> dict:
+    """The figures' matplotlib settings, with ``font`` first among the serif fonts (silently skipped where absent)."""
+    if not font:
+        return _RC
+    import logging
+
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "findfont: not found" is expected
+    return {**_RC, "font.serif": [font, *_RC["font.serif"]]}
+
+
 def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability",
               xmax=None, xstep=12, title=None, dpi=300, width_in=6.5, height_in=4.5, note=None,
-              ci=None) -> dict:
+              ci=None, decimal=".", font=None) -> dict:
     """Draw Kaplan-Meier curves with a "No. at risk" table; write PNG and PDF.
 
     curves: list of dicts {"label": str, "time": months, "event": 0/1}; one
@@ -174,6 +188,9 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     ``note`` (text of registered values, e.g. "Log-rank P = 0.003") is printed
     in the plot's lower left corner. ``ci`` (a conf_type: "log-log", "log",
     "plain") shades each curve's pointwise 95% band, the limits the text reports.
+    ``decimal``: the house style's decimal mark for the axes' numbers (The Lancet's "0·2").
+    ``font``: the manuscript's body font, used where it is installed (DejaVu Serif, which
+    matplotlib ships, otherwise: the journal profile table says which one was used).
     """
     import matplotlib
 
@@ -189,9 +206,9 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     stem = Path(out_stem)
     png = stem.with_name(stem.name + ".png")
     pdf = stem.with_name(stem.name + ".pdf")
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(rc(font)):
         fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
-                    title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci)
+                    title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci, decimal=decimal)
         if note:
             fig.axes[0].text(0.02, 0.04, str(note), transform=fig.axes[0].transAxes, ha="left", va="bottom",
                              fontsize=9, gid="note")
@@ -225,7 +242,7 @@ def _layout(curves, xmax, xstep):
     return data, xmax, ticks, counts
 
 
-def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None):
+def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None, decimal="."):
     """Build the Figure (call inside ``rc_context(_RC)``). Returns the Figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -261,9 +278,9 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
 
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, 1.02)
-    ax.set_xticks(ticks, labels=[_tick_text(v) for v in ticks])
+    ax.set_xticks(ticks, labels=[_tick_text(v).replace(".", decimal) for v in ticks])
     yt = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    ax.set_yticks(yt, labels=[f"{v:.1f}" for v in yt])
+    ax.set_yticks(yt, labels=[f"{v:.1f}".replace(".", decimal) for v in yt])
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     ax.spines["left"].set_bounds(0, 1)

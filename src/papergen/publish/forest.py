@@ -37,8 +37,11 @@ def _check(rows):
     return out
 
 
-def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300, width_in=6.5) -> dict:
+def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300, width_in=6.5, decimal=".",
+                  font=None) -> dict:
     """Draw the rows top to bottom; write ``<stem>.png`` and ``<stem>.pdf``. Returns their paths.
+
+    ``decimal``: the house style's decimal mark for the axis' numbers; ``font``: the body font (figures.rc).
 
     rows: dicts {"label", "kind": "term"|"reference"|"heading", "estimate", "lower",
     "upper", "text"}; ``text`` is printed right of the plot ("0.71 (0.55–0.91)").
@@ -47,7 +50,7 @@ def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300,
     import matplotlib.ticker
     from matplotlib.figure import Figure
 
-    from papergen.publish.figures import _PDF_METADATA, _PNG_METADATA, _RC
+    from papergen.publish.figures import _PDF_METADATA, _PNG_METADATA, rc
 
     data = _check(rows)
     terms = [r for r in data if r["kind"] == "term"]
@@ -58,7 +61,7 @@ def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300,
     row_h, height_in = 0.24, 0.9 + 0.24 * len(data)
     stem = Path(out_stem)
     png, pdf = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(rc(font)):
         fig = Figure(figsize=(width_in, height_in), dpi=dpi)
         bottom, top = 0.55 / height_in, 1 - 0.15 / height_in
         ax = fig.add_axes((0.38, bottom, 0.37, top - bottom))
@@ -82,7 +85,7 @@ def forest_figure(rows, out_stem, *, xlabel="Hazard ratio (log scale)", dpi=300,
         ax.set_xscale("log")
         ax.set_xlim(xmin, xmax)
         ticks = [t for t in _NICE if xmin <= t <= xmax]
-        ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+        ax.set_xticks(ticks, labels=[f"{t:g}".replace(".", decimal) for t in ticks])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_ylim(-0.5, n - 0.5)
         ax.set_yticks([])

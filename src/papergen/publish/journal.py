@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from papergen.errors import JournalProfileError
+from papergen.publish.notation import plain
 from papergen.study import Study
 
 
@@ -55,37 +56,8 @@ def read_ast(markdown: Path) -> dict:
 
 
 def text(node) -> str:
-    """Plain text of inlines or blocks, without citations and footnotes."""
-    if isinstance(node, list):
-        return "".join(text(n) for n in node)
-    if not isinstance(node, dict):
-        return ""
-    t, c = node.get("t"), node.get("c")
-    if t == "Str":
-        return c
-    if t in ("Space", "SoftBreak", "LineBreak"):
-        return " "
-    if t in ("Cite", "Note", "RawInline", "RawBlock"):
-        return ""
-    if t in ("Code", "Math"):
-        return c[1]
-    if t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
-        return text(c)
-    if t in ("Span", "Div"):
-        return text(c[1])
-    if t in ("Link", "Image"):
-        return text(c[1])
-    if t == "Quoted":
-        return '"' + text(c[1]) + '"'
-    if t in ("Header",):
-        return text(c[2])
-    if t in ("Para", "Plain"):
-        return text(c) + "\n"
-    if t == "Table":
-        return ""
-    if isinstance(c, list):
-        return " ".join(text(x) for x in c)
-    return ""
+    """Plain text of inlines or blocks, without citations, footnotes and tables (papergen.publish.notation.plain)."""
+    return plain(node)
 
 
 def words(s: str) -> int:
@@ -191,6 +163,10 @@ def evaluate(profile: dict, ast: dict, figures: list[Path], csl_name: str) -> li
                           f"{low:g} dpi (lowest of {len(dpis)})" if dpis else "no figures",
                           low is None or low >= spec["min"], spec.get("level", "error")))
 
+    spec = profile.get("figures")
+    if spec and figures:
+        rules.append(_figure_text_rule(spec, figures))
+
     style = profile.get("reference_style")
     if style:
         want = style["name"] if isinstance(style, dict) else str(style)
@@ -205,6 +181,43 @@ def _heading_of(specs, name):
 
 def _label_of(specs, name):
     return next((s.get("label") for s in specs if s["name"] == name), name)
+
+
+#: the smallest text papergen's figures draw, in pt at the drawn size (publish.figures.SMALLEST_FONT_PT; not
+#: imported from there, which loads numpy, so that a build with nothing to do stays light; a test keeps them equal)
+FIGURE_TEXT_PT = 9
+
+
+def _figure_text_rule(spec: dict, figures: list[Path]) -> Rule:
+    """The figures' smallest text at the width the journal prints them (``figures: {width_cm, min_font_pt}``).
+
+    A figure drawn W inches wide and printed ``width_cm`` wide scales its text by the ratio;
+    the drawn width is the PNG's pixels over its dpi.
+    """
+    from PIL import Image
+
+    width_cm, least = float(spec["width_cm"]), float(spec.get("min_font_pt", 6))
+    sizes = []
+    for f in figures:
+        with Image.open(f) as im:
+            drawn_in = im.size[0] / (_dpi(f) or 72.0)
+        sizes.append(FIGURE_TEXT_PT * (width_cm / 2.54) / drawn_in)
+    smallest = min(sizes)
+    return Rule("figure text", f">= {least:g} pt at {width_cm:g} cm wide", f"{smallest:.1f} pt (smallest, at {width_cm:g} cm)",
+                smallest >= least, spec.get("level", "error"))
+
+
+def _figure_font_rule(font: str, pdfs: list[Path]) -> Rule:
+    """The fonts the figures' PDFs embed against the body's (an advisory: a font not installed is replaced)."""
+    import re
+
+    used = sorted({m.group(1).decode("latin-1") for pdf in pdfs
+                   for m in re.finditer(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([^\s/\[\]<>()]+)", pdf.read_bytes())})
+    ok = bool(used) and all(name.replace("-", " ").startswith(font) or name.startswith(font.replace(" ", ""))
+                            for name in used)
+    shown = ", ".join(used) or "none embedded"
+    return Rule("figure fonts", f"{font} (the body's)", shown if ok else f"{shown} ({font} is not installed here)",
+                ok, "advisory")
 
 
 def _dpi(path: Path) -> float:
@@ -228,8 +241,20 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     rules = raw_markup_rules(study)
     if profile is None:
         return rules
+    from papergen.publish import front_matter, notation, references
+
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
-    return evaluate(profile, ast or read_ast(out.markdown), figures, study.csl_name) + rules
+    ast = ast or read_ast(out.markdown)
+    rules = evaluate(profile, ast, figures, study.csl_name) + rules
+    parts = outline(ast, {s["label"] for s in profile.get("sections") or [] if "label" in s})
+    rules += [Rule(*row) for row in notation.rows(study.house_style, ast, parts, Path(out.ledger))]
+    labels = {label for b in _flat(ast["blocks"]) if (label := _label(b))}
+    rules += [Rule(*row) for row in front_matter.rows(study, profile, labels)]
+    rules += [Rule(*row) for row in references.rows(study, profile)]
+    font = study.docx_style.get("font")
+    if font and figures and profile.get("figures"):
+        rules.append(_figure_font_rule(font, [f.with_suffix(".pdf") for f in figures if f.with_suffix(".pdf").exists()]))
+    return rules
 
 
 def raw_markup_rules(study: Study) -> list[Rule]:
@@ -243,12 +268,18 @@ def format_table(rules: list[Rule], title: str) -> str:
     if not rules:
         return "    no journal profile (study/journal.yaml): nothing checked"
     rows = [("rule", "limit", "actual", "ok")] + [
-        (r.rule, r.limit, r.actual, "yes" if r.ok else ("NO" if r.level == "error" else "advisory")) for r in rules]
+        (r.rule, r.limit, _short(r.actual), "yes" if r.ok else ("NO" if r.level == "error" else "advisory"))
+        for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"    journal profile: {title}"]
     for row in rows:
         lines.append("    " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
     return "\n".join(lines)
+
+
+def _short(text: str, width: int = 70) -> str:
+    """A long actual (every placeholder named) cut for the table; the build report prints it whole."""
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def report(study: Study, out, ast: dict, echo=print) -> list[str]:

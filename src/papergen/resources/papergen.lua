@@ -18,7 +18,9 @@ Conventions it implements (study-agnostic):
 * Captions: a leading "Table N" / "Figure N" label is set in bold.
 * Typst only: relative image paths are resolved against --resource-path and
   rewritten relative to the output .typ file, so Typst finds them no matter
-  where the .typ file is written. Missing images are reported with pandoc's
+  where the .typ file is written; a figure's vector PDF beside its PNG is used.
+* DOCX tables: cells in the "Table Text" styles, indents as paragraph indents,
+  column widths from their content. The reference list has no links (non-HTML). Missing images are reported with pandoc's
   own wording ("Could not fetch resource ...").
 ]]
 
@@ -72,6 +74,14 @@ local function RawBlock(el)
 end
 
 local function Div(el)
+  if el.identifier == "refs" and not is_html() then
+    -- the reference list as the journal prints it: DOIs and URLs as text, not blue links
+    return el:walk({ Link = function(l) return l.content end })
+  end
+  if FORMAT == "docx" and el.classes:includes("table-notes") then
+    el.attributes["custom-style"] = "Table Note"  -- a table's footnotes, compact like its cells
+    return el
+  end
   if el.classes:includes("pagebreak") then
     local out = pandoc.List()
     local br = pagebreak_block()
@@ -126,17 +136,27 @@ local function bold_label(blocks)
   return blocks
 end
 
--- Typst: tables without explicit column widths get widths proportional to
--- their longest cell (clamped), so every table spans the text width like a
--- journal's three-line table and its caption lines up with its left edge.
--- (DOCX keeps pandoc's autofit tables.)
+-- Typst and DOCX: tables without explicit column widths get widths proportional to
+-- their longest cell (clamped, and never narrower than the column's longest word,
+-- so no word breaks inside itself: "Characteristi / c"), so every table spans the
+-- text width like a journal's three-line table and its caption lines up with its left edge.
 local MIN_CHARS, MAX_CHARS = 6, 40
 
-local function full_width(tbl)
+-- fn(rows) for the head's, each body's and the foot's rows of a table
+local function each_rows(tbl, fn)
+  fn(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do
+    fn(body.head)
+    fn(body.body)
+  end
+  fn(tbl.foot.rows)
+end
+
+local function full_width(tbl, always)
   local n = #tbl.colspecs
   if n == 0 then return end
   for _, cs in ipairs(tbl.colspecs) do
-    if cs[2] ~= nil and cs[2] > 0 then return end  -- widths given by the author
+    if not always and cs[2] ~= nil and cs[2] > 0 then return end  -- widths given by the author
   end
   local longest = {}
   for i = 1, n do longest[i] = MIN_CHARS end
@@ -145,20 +165,18 @@ local function full_width(tbl)
       local col = 1
       for _, cell in ipairs(row.cells) do
         local span = cell.col_span or 1
-        local len = utf8.len(pandoc.utils.stringify(cell.contents)) or 0
+        local text = pandoc.utils.stringify(cell.contents)
+        local len = utf8.len(text) or 0
+        local word = 0
+        for w in text:gmatch("%S+") do word = math.max(word, utf8.len(w) or 0) end
         if span == 1 and col <= n then
-          longest[col] = math.max(longest[col], math.min(len, MAX_CHARS))
+          longest[col] = math.max(longest[col], math.min(len, MAX_CHARS), word + 2)
         end
         col = col + span
       end
     end
   end
-  scan(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    scan(body.head)
-    scan(body.body)
-  end
-  scan(tbl.foot.rows)
+  each_rows(tbl, scan)
   local total = 0
   for i = 1, n do total = total + longest[i] end
   local specs = pandoc.List()
@@ -168,9 +186,49 @@ local function full_width(tbl)
   tbl.colspecs = specs
 end
 
+-- DOCX: each cell's paragraphs in the reference.docx's compact "Table Text" style (the
+-- body's spacing never applies inside tables), and a label indented with leading
+-- no-break spaces (4 per level, papergen.tables) indented by the paragraph instead:
+-- "Table Text Indent" (level 1) or "Table Text Indent 2".
+local NBSP4 = "\u{00A0}\u{00A0}\u{00A0}\u{00A0}"
+
+local function indent_level(blocks)
+  local first = blocks[1]
+  if not first or (first.t ~= "Plain" and first.t ~= "Para") then return 0 end
+  local il = first.content
+  if #il == 0 or il[1].t ~= "Str" then return 0 end
+  local text, level = il[1].text, 0
+  while text:sub(1, #NBSP4) == NBSP4 do
+    text, level = text:sub(#NBSP4 + 1), level + 1
+  end
+  if level == 0 then return 0 end
+  if text == "" then il:remove(1) else il[1].text = text end
+  return level
+end
+
+local function table_cells(tbl)
+  local function restyle(rows)
+    for _, row in ipairs(rows) do
+      for _, cell in ipairs(row.cells) do
+        local level = indent_level(cell.contents)
+        local style = "Table Text"
+        if level == 1 then style = "Table Text Indent" elseif level >= 2 then style = "Table Text Indent 2" end
+        local paras = pandoc.List()
+        for _, b in ipairs(cell.contents) do  -- a Plain would get pandoc's "Compact" style
+          if b.t == "Plain" then paras:insert(pandoc.Para(b.content)) else paras:insert(b) end
+        end
+        cell.contents = { pandoc.Div(paras, { ["custom-style"] = style }) }
+      end
+    end
+  end
+  each_rows(tbl, restyle)
+end
+
 local function Table(tbl)
   tbl.caption.long = bold_label(tbl.caption.long)
   if FORMAT == "typst" then full_width(tbl) end
+  if FORMAT == "docx" then full_width(tbl, true) end  -- pandoc's pipe-table widths are the dashes' count
+  if FORMAT == "docx" then table_cells(tbl) end
   return tbl
 end
 
@@ -189,6 +247,13 @@ end
 local function Image(img)
   if FORMAT ~= "typst" then return nil end
   local src = img.src
+  -- the vector PDF a figure is also drawn as, when it sits beside the PNG
+  local vector = src:gsub("%.png$", ".pdf")
+  if vector ~= src then
+    for _, dir in ipairs(PANDOC_STATE.resource_path) do
+      if file_exists(pandoc.path.join({ dir, vector })) then src = vector break end
+    end
+  end
   if src:match("^%a[%w+.-]*://") or src:match("^data:") then return nil end
   local out = PANDOC_STATE.output_file
   if not out then return nil end

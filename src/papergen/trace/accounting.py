@@ -47,12 +47,16 @@ class ReferenceList:
 
 
 def unaccounted(text: str, values: dict, *, literals=(), references: ReferenceList | None = None,
-                width: int = 40) -> list[Unaccounted]:
-    """Every numeral of ``text`` that is neither inside a printed value nor structure, in order."""
+                width: int = 40, figures=()) -> list[Unaccounted]:
+    """Every numeral of ``text`` that is neither inside a printed value nor structure, in order.
+
+    ``figures``: the text each vector figure carries (its axes' ticks, its at-risk table), which a
+    PDF that embeds the figures' PDFs shows among its own text: structure drawn by the figure code.
+    """
     text = " ".join(text.translate(SMART).split())
     squeezed, where = _squeeze(text)
     covered = []
-    phrases = {p for e in values.values() for p in printed_texts(e)} | set(literals)
+    phrases = {p for e in values.values() for p in printed_texts(e)} | set(literals) | set(figures)
     for phrase in phrases:
         p = "".join(phrase.translate(SMART).split())
         if not re.search(r"\d", p):

@@ -17,6 +17,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from papergen.errors import PapergenError, TemplateError
+from papergen.formatting.house import DEFAULT, HouseStyle
 from papergen.study import inside_folder
 from papergen.values import Printed, Value
 
@@ -67,10 +68,12 @@ class Renderer:
     """One Jinja environment for a study's templates, recording where each Value is printed."""
 
     def __init__(self, template_dir: Path, sections: dict[str, str], track_places: bool = False,
-                 compiled: Path | None = None, root: Path | None = None):
+                 compiled: Path | None = None, root: Path | None = None, house: HouseStyle | None = None):
         """``compiled``: a folder that keeps the templates compiled to Python between builds (Jinja's
         bytecode cache; an entry is used only for the same template source). ``root``: the study folder,
-        which every template must resolve inside (default: the template folder)."""
+        which every template must resolve inside (default: the template folder). ``house``: the journal's
+        house style, whose italic P is set here (a value's text stays plain in the ledger)."""
+        self.house = house or DEFAULT
         self.sections = sections  # template file name -> manuscript section title
         #: with track_places, span i carries data-pg-at="i" and printed[i] is its ledger place,
         #: until sentences.attach_contexts() stores each sentence in its place and drops the index
@@ -107,7 +110,14 @@ class Renderer:
         if self.printed is not None:
             at = f' data-pg-at="{len(self.printed)}"'
             self.printed.append(value.places[value.places.index(place)])
-        return f'[{_escape(shown)}]{{.pg-value data-key="{value.key}"{at}}}'
+        return f'[{self._italic_p(_escape(shown))}]{{.pg-value data-key="{value.key}"{at}}}'
+
+    def _italic_p(self, markdown: str) -> str:
+        """ "P = 0.003" as "*P* = 0.003" when the house style sets P in italics."""
+        if not self.house.p_italic:
+            return markdown
+        label = re.escape(self.house.p_label)
+        return re.sub(rf"(?<![\w*]){label}(?= ?\\?[=<>])", f"*{self.house.p_label}*", markdown)
 
     def _finalize(self, obj):
         if isinstance(obj, jinja2.Undefined):

@@ -1,0 +1,77 @@
+"""The bibliography against the journal profile: every entry complete, or a stated reason why not.
+
+journal.yaml ``references: {require: [doi, pmid, all_authors, nlm_abbreviation], level}``.
+Each entry of study/references.bib needs a DOI and a PMID, every author (no
+"and others") and its journal's NLM abbreviation (``shortjournal``), unless it
+states why not in a field ``<rule>_reason`` ("pmid_reason = {JASA is not
+indexed in MEDLINE}"). pandoc reads the .bib (as the citations do); the reason
+fields, which pandoc drops, are read from the text of the entry.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from papergen.errors import JournalProfileError
+from papergen.study import Study
+
+#: rule -> (what is needed, test on pandoc's CSL JSON of one entry)
+CHECKS = {
+    "doi": ("DOI", lambda e: bool(e.get("DOI"))),
+    "pmid": ("PMID", lambda e: bool(e.get("PMID"))),
+    "all_authors": ("all authors", lambda e: not any(a.get("literal") == "others" for a in e.get("author", []))),
+    "nlm_abbreviation": ("NLM journal abbreviation", lambda e: e.get("type") != "article-journal"
+                         or bool(e.get("container-title-short"))),
+}
+ENTRY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)(?=\n@|\Z)", re.S)
+
+
+def entries(bib: Path) -> list[dict]:
+    """The .bib as CSL JSON (pandoc, the reader the citations use)."""
+    from papergen.publish.pandoc import pandoc_path
+
+    proc = subprocess.run([str(pandoc_path()), str(bib), "--from=bibtex", "--to=csljson"],
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        first = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
+        raise JournalProfileError(f"{bib}: pandoc cannot read the bibliography: {first}")
+    return json.loads(proc.stdout)
+
+
+def reasons(bib: Path) -> dict[str, dict[str, str]]:
+    """key -> {rule: reason} from the entries' ``<rule>_reason = {...}`` fields."""
+    out = {}
+    for key, body in ENTRY.findall(bib.read_text(encoding="utf-8")):
+        found = dict(re.findall(r"(\w+)_reason\s*=\s*\{([^{}]*)\}", body))
+        out[key] = {rule: " ".join(text.split()) for rule, text in found.items()}
+    return out
+
+
+def gaps(bib: Path, required: list[str], found: list[dict] | None = None) -> dict[str, list[str]]:
+    """key -> what the entry lacks without a stated reason ("PMID", "all authors"); ``found``: entries() already read."""
+    unknown = sorted(set(required) - set(CHECKS))
+    if unknown:
+        raise JournalProfileError(f"references: require: {unknown[0]!r} is not a rule ({', '.join(CHECKS)})")
+    stated = reasons(bib)
+    out = {}
+    for e in entries(bib) if found is None else found:
+        lacking = [CHECKS[r][0] for r in required if not CHECKS[r][1](e) and r not in stated.get(e["id"], {})]
+        if lacking:
+            out[e["id"]] = lacking
+    return out
+
+
+def rows(study: Study, profile: dict) -> list[tuple]:
+    """One (rule, limit, actual, ok, level) row: the entries lacking a required field, each named."""
+    spec = profile.get("references") or {}
+    required = spec.get("require") or []
+    bib = study.paths.bibliography
+    if not required or not bib.exists():
+        return []
+    found = entries(bib)
+    lacking, n = gaps(bib, required, found), len(found)
+    actual = "; ".join(f"{k}: no {', '.join(v)}" for k, v in lacking.items()) or f"all {n} complete or explained"
+    return [("references", ", ".join(CHECKS[r][0] for r in required), actual, not lacking,
+                 spec.get("level", "error"))]
