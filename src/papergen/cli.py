@@ -24,6 +24,7 @@ COMMANDS = {
     "pack": ("papergen.commands.pack", "write the submission pack manuscript/submission/ and its zip"),
     "diff": ("papergen.commands.diff", "numbers that changed against a git revision or a saved numbers.json"),
     "new": ("papergen.commands.new", "create a new study folder that builds at once"),
+    "merge": ("papergen.commands.merge", "bring co-authors' edited DOCX (tracked changes, comments) back into the templates"),
 }
 
 

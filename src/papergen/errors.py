@@ -108,3 +108,27 @@ class LedgerError(PapergenError):
 
 class ConsistencyError(PapergenError):
     """Two numbers that must agree do not (a sum, a table's n, one statistic declared twice)."""
+
+
+class ReturnedDocxError(PapergenError):
+    """A DOCX given to ``merge`` cannot be merged; nothing was changed."""
+
+
+class NotFromPapergenError(ReturnedDocxError):
+    """The DOCX carries no papergen build identifier (it was not built by papergen, or lost its properties)."""
+
+
+class UnknownBuildError(ReturnedDocxError):
+    """The DOCX names a build this study has no record of (.papergen/sent/ lacks it)."""
+
+
+class CorruptDocxError(ReturnedDocxError):
+    """The file is damaged, or not a DOCX at all."""
+
+
+class ProtectedDocxError(ReturnedDocxError):
+    """The DOCX is encrypted with a password."""
+
+
+class MergeError(PapergenError):
+    """The merge would leave a template that does not render (it was not written)."""

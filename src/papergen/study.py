@@ -74,6 +74,10 @@ class StudyPaths:
         return self.root / ".papergen"
 
     @property
+    def sent(self) -> Path:            # per DOCX build: its source map, for merging a co-author's copy back
+        return self.cache / "sent"
+
+    @property
     def log(self) -> Path:             # full tracebacks and tool output of the last run
         return self.cache / "build.log"
 

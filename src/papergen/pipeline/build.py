@@ -31,11 +31,13 @@ from papergen.pipeline.stages import (
     export_docx,
     export_pdf,
     load_data,
+    map_sources,
     read_manuscript,
     render_manuscript,
     run_analysis,
     write_numbers,
     write_review,
+    write_source_map,
 )
 from papergen.publish import journal, strobe
 from papergen.study import OutputPaths, Study
@@ -89,14 +91,16 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
                             s.call("ledger", write_numbers, study, analysis, out, rendered, c))
         if c.figures.pending:
             s.run("figures drawn", c.figures.finish)  # drawn in a helper process since the figures stage
-        report, checklist, _, _, _, changes = s.together(  # independent; pandoc and Typst run on both cores
+        report, checklist, _, _, _, changes, expected = s.together(  # independent; pandoc and Typst on both cores
             s.call("journal profile", journal.report, study, out, ast, echo),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
             s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
             s.call("export PDF", export_pdf, out, study, cache=c.pdf(out)),
             s.call("review edition", write_review, ast, out),
-            s.call("compare with last build", compare_with_last, study, final, out, c))
+            s.call("compare with last build", compare_with_last, study, final, out, c),
+            s.call("map template sources", map_sources, study, rendered, out))
         report += checklist
+        s.run("source map of the DOCX", write_source_map, study, expected, out)
         out.ast.unlink()  # read by the writers above; not an output
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)

@@ -299,8 +299,8 @@ class BuildCache:
     # -- housekeeping ---------------------------------------------------------------------
     def prune(self) -> None:
         """Keep the KEEP most recently used entries of each kind."""
-        for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx", "templates", "sentences",
-                     "citations", "strobe"):
+        for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx", "templates",
+                     "templates-marked", "sentences", "citations", "strobe"):
             folder = self.dir / kind
             if not folder.is_dir():
                 continue

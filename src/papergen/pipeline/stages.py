@@ -132,19 +132,22 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, f
         store.finish()
 
 
-def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> tuple[str, list]:
+def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> tuple[str, list, str]:
     """All section templates, in the order of study.yaml, into one Markdown file.
 
-    Returns the text with each printed value's place index, and those places (write_numbers
-    stores each value's sentence in its places). ``store`` keeps compiled templates between builds.
+    Returns the text with each printed value's place index, those places (write_numbers
+    stores each value's sentence in its places), and the text with the source marks the
+    DOCX's source map is made from (papergen.write.sourcemarks). ``store`` keeps compiled
+    templates between builds.
     """
+    from papergen.write import sourcemarks
     from papergen.write.render import Renderer
     from papergen.write.sentences import strip_places
     from papergen.write.views import FigureView, TableView
 
     sections = study.settings["sections"]
-    r = Renderer(study.paths.templates, study.sections, track_places=True,
-                 compiled=store.folder("templates") if store else None, root=study.root,
+    r = Renderer(study.paths.templates, study.sections, track_places=True, source_map=True,
+                 compiled=store.folder("templates-marked") if store else None, root=study.root,
                  house=study.house_style)
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
@@ -153,10 +156,11 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
     context.update(tables=_View(**tables), figures=_View(**figures))
     with house.using(study.house_style):  # counts in words, tables' cells: the same style as the plan's
         parts = [r.render(s["template"], context) for s in sections]
-    text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
+    marked = "\n\n".join(p.strip("\n") for p in parts) + "\n"
+    text = "\n\n".join(sourcemarks.strip(p).strip("\n") for p in parts) + "\n"
     out.dir.mkdir(parents=True, exist_ok=True)
     out.markdown.write_text(strip_places(text), encoding="utf-8")
-    return text, r.printed
+    return text, r.printed, marked
 
 
 class _View:
@@ -229,7 +233,38 @@ def export_docx(study: Study, out: OutputPaths, store=None) -> Path:
     export.to_docx(out.ast, out.docx, resource_path=out.dir, bibliography=None, csl=None,
                    reference_docx=ref, source_date_epoch=study.source_date_epoch, properties=properties)
     out.reference_docx.unlink(missing_ok=True)
+    stamp_build(study, out)
     return out.docx
+
+
+def stamp_build(study: Study, out: OutputPaths) -> str:
+    """The DOCX's build identifier (papergen.publish.buildid), which ``merge`` reads from a returned copy."""
+    from papergen.publish.buildid import stamp_build_id
+
+    return stamp_build_id(out.docx, study.source_date_epoch)
+
+
+def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths) -> tuple[str, list]:
+    """The manuscript's text and each character's template file and offset, from the marked render
+    (papergen.trace.sourcemap.expected_text); pandoc reads it while the DOCX is written."""
+    from papergen.trace.sourcemap import expected_text
+
+    templates = {f.name: f.read_text(encoding="utf-8") for f in study.paths.templates.rglob("*.j2")}
+    return expected_text(rendered[2], rendered[1], templates, out.dir)
+
+
+def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths) -> Path | None:
+    """.papergen/sent/<build id>/: the DOCX's source map and the files it maps to, for ``merge`` (kept once a build)."""
+    import datetime
+
+    from papergen.ledger import read_ledger
+    from papergen.trace.sourcemap import write_record
+
+    paths = study.paths
+    files = sorted(paths.templates.rglob("*.j2")) + [f for f in (paths.plan, paths.settings) if f.is_file()]
+    built = datetime.datetime.fromtimestamp(study.source_date_epoch, tz=datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    return write_record(expected, out.docx, paths.root, files, read_ledger(out.ledger)["values"], paths.sent, built)
 
 
 def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
@@ -261,7 +296,7 @@ def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str,
     splits = store.folder("sentences") / "splits.json" if store else None
     if splits:
         sentences.reuse_splits(splits)
-    sentences.attach_contexts(*rendered)
+    sentences.attach_contexts(*rendered[:2])
     if splits:
         sentences.save_splits(splits)
     return write_ledger(out.ledger, analysis.registry, build_metadata(study))

@@ -4,8 +4,8 @@ Each changed number is shown in its sentence, the old text struck through and
 the new text highlighted, grouped by manuscript section; then the prose
 paragraphs that changed, as a word-level diff (difflib on word tokens, each
 printed value one token). Written from Markdown by pandoc: ``~~old~~`` is a
-strikeout, ``[new]{.mark}`` a highlight (``<mark>`` in HTML, Word's yellow
-highlight in DOCX).
+strikeout, ``[new]{.mark}`` a highlight (``<mark>`` in HTML); in the DOCX they
+become Word's tracked deletions and insertions (papergen.trace.tracked).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from papergen.trace.tracked import track_changes
 from papergen.write.render import MD_SPECIAL
 from papergen.write.sentences import occurrences, plain, segments, unit_text, units
 
@@ -297,7 +298,7 @@ def _yaml(text: str) -> str:
 
 def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None,
                  source_date_epoch: int | None = None, store=None) -> tuple[Path, Path]:
-    """Write changes.html (standalone) and changes.docx (the manuscript's Word styles) with pandoc."""
+    """Write changes.html (standalone) and changes.docx (the manuscript's Word styles, changes tracked) with pandoc."""
     from papergen.publish import export, pandoc
     from papergen.publish.reference_docx import build_reference_docx
 
@@ -310,4 +311,5 @@ def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None
         ref = store.reference_docx(style) if store else build_reference_docx(Path(tmp) / "reference.docx", **style)
         export.to_docx(md, docx, resource_path=Path(tmp), bibliography=None, csl=None, reference_docx=ref,
                        source_date_epoch=source_date_epoch)
+    track_changes(docx, source_date_epoch=source_date_epoch)  # Word's own tracked changes, author "papergen"
     return html, docx

@@ -62,6 +62,12 @@ _NOT_PROSE = re.compile(
     r"|\]\([^)\n]*\)"                             # link and image targets ](figures/os.png)
     r"|<?(?:https?|ftp)://[^\s>)\]]+>?|\bdoi:\S+|\bwww\.\S+")   # URLs and DOIs
 
+
+def typed_numbers(prose: str) -> list[str]:
+    """The hand-typed numbers (digits, number words) the lint would report in a stretch of prose."""
+    return [m.group(0) for m in _NUMBER.finditer(_NOT_PROSE.sub(lambda m: " " * len(m.group()), prose))]
+
+
 #: a fenced raw block (```{=openxml}), an inline raw span (`...`{=typst}), an HTML tag: what pandoc passes verbatim
 _RAW_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*\{[ \t]*=([\w-]+)[ \t]*\}", re.MULTILINE)
 _RAW_INLINE = re.compile(r"(`+)(?:(?!\1).)+?\1\{=([\w-]+)\}", re.DOTALL)

@@ -20,6 +20,7 @@ from papergen.errors import PapergenError, TemplateError
 from papergen.formatting.house import DEFAULT, HouseStyle
 from papergen.study import inside_folder
 from papergen.values import Printed, Value
+from papergen.write import sourcemarks
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+|^~$@])")
 
@@ -47,6 +48,13 @@ def _escape(text: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", text)
 
 
+class _MarkingEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with each template's literal text marked with its file and offset (sourcemarks)."""
+
+    def _parse(self, source, name, filename):
+        return sourcemarks.instrument(super()._parse(source, name, filename), source, name or "?")
+
+
 class StudyLoader(jinja2.FileSystemLoader):
     """Jinja's file loader, refusing a template (or include) that resolves outside the study folder.
 
@@ -68,19 +76,22 @@ class Renderer:
     """One Jinja environment for a study's templates, recording where each Value is printed."""
 
     def __init__(self, template_dir: Path, sections: dict[str, str], track_places: bool = False,
-                 compiled: Path | None = None, root: Path | None = None, house: HouseStyle | None = None):
+                 compiled: Path | None = None, root: Path | None = None, house: HouseStyle | None = None,
+                 source_map: bool = False):
         """``compiled``: a folder that keeps the templates compiled to Python between builds (Jinja's
         bytecode cache; an entry is used only for the same template source). ``root``: the study folder,
         which every template must resolve inside (default: the template folder). ``house``: the journal's
-        house style, whose italic P is set here (a value's text stays plain in the ledger)."""
+        house style, whose italic P is set here (a value's text stays plain in the ledger). ``source_map``:
+        the output carries papergen.write.sourcemarks marks (strip them with sourcemarks.strip)."""
         self.house = house or DEFAULT
+        self.source_map = source_map
         self.sections = sections  # template file name -> manuscript section title
         #: with track_places, span i carries data-pg-at="i" and printed[i] is its ledger place,
         #: until sentences.attach_contexts() stores each sentence in its place and drops the index
         self.printed: list[dict] | None = [] if track_places else None
         self.template_dir = template_dir
         # immutable: a template may not change a value's numbers (dict.update, list.append)
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = (_MarkingEnvironment if source_map else ImmutableSandboxedEnvironment)(
             loader=StudyLoader(template_dir, root or template_dir),
             undefined=jinja2.StrictUndefined, autoescape=False,
             keep_trailing_newline=True, finalize=self._finalize,
@@ -127,14 +138,14 @@ class Renderer:
         if isinstance(obj, Value):
             return self.mark(obj)
         if isinstance(obj, Block):
-            return obj
+            return sourcemarks.generated(obj) if self.source_map else obj
         if isinstance(obj, bool) or obj is None:
             raise TemplateError(f"{self._here()}: template prints {obj!r}; print a value or text")
         if isinstance(obj, (int, float)) or type(obj).__module__ == "numpy":
             raise TemplateError(f"{self._here()}: template prints a bare number ({obj!r}); "
                                 "print a value from the analysis plan instead, e.g. {{ os.mean }}")
         if isinstance(obj, str):
-            return obj
+            return sourcemarks.generated(obj) if self.source_map else obj
         raise TemplateError(f"{self._here()}: template prints a {type(obj).__name__}; print a value or text")
 
     def _where(self) -> tuple[str, int, str]:
