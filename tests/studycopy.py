@@ -47,7 +47,7 @@ class Running:
     output is read line by line."""
 
     def __init__(self, study: Path, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "build.py", *args], cwd=study, text=True,
+        self.proc = subprocess.Popen([sys.executable, "build.py", *args], cwd=study, text=True, encoding="utf-8",
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: list[str] = []
 
@@ -72,14 +72,16 @@ class Running:
         return self.proc.returncode
 
 
-def run_build(study: Path, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``python build.py ARGS`` in ``study``, as a subprocess, with text output captured.
+def run_build(study: Path, *args: str, timeout: float = 300, env: dict | None = None,
+              umask: int = -1) -> subprocess.CompletedProcess:
+    """``python build.py ARGS`` in ``study``, as a subprocess, with its UTF-8 output captured as text.
 
-    SOURCE_DATE_EPOCH is removed from the environment (the build derives it); ``env`` adds variables.
+    SOURCE_DATE_EPOCH is removed from the environment (the build derives it); ``env`` adds variables;
+    ``umask`` is the build's (-1: this process's).
     """
     env = {**{k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}, **(env or {})}
-    return subprocess.run([sys.executable, "build.py", *args], cwd=study, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run([sys.executable, "build.py", *args], cwd=study, capture_output=True, encoding="utf-8",
+                          timeout=timeout, env=env, umask=umask)
 
 
 # --- CSV edits (rows as the spreadsheet shows them: the header is row 1) ---------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from papergen.errors import TemplateError
 from papergen.study import Study
 from papergen.write.render import Renderer
 from papergen.values import Registry, Value
-from studycopy import ROOT, add_column, copy_study, run_build, tree_hash
+from studycopy import ROOT, add_column, copy_study, run_build, set_cell, tree_hash
 
 HINT = "(manuscript/ was left as it was; details in .papergen/build.log)"
 
@@ -38,10 +39,10 @@ def _append(path: Path, text: str) -> int:
     return old.count("\n") + 1
 
 
-def _one_error_line(proc) -> str:
+def _one_error_line(proc, hint: str = HINT) -> str:
     lines = proc.stderr.splitlines()
     assert proc.returncode == 2, proc.stderr
-    assert len(lines) == 2 and lines[1] == HINT, proc.stderr
+    assert len(lines) == 2 and lines[1] == hint, proc.stderr
     assert "Traceback" not in proc.stderr
     return lines[0]
 
@@ -346,7 +347,8 @@ def test_out_onto_a_folder_papergen_did_not_write_is_refused_and_kept(study, tmp
     other = tmp_path / "other-project"
     other.mkdir()
     (other / "notes.txt").write_text("my notes\n", encoding="utf-8")
-    err = _one_error_line(run_build(study, "--out", str(other)))
+    err = _one_error_line(run_build(study, "--out", str(other)), hint=f"({other}/ was not replaced (its files "
+                          "were not checked: papergen did not write them); details in .papergen/build.log)")
     assert "holds files papergen did not write" in err
     assert (other / "notes.txt").read_text(encoding="utf-8") == "my notes\n" and len(list(other.iterdir())) == 1
 
@@ -358,6 +360,247 @@ def test_a_file_where_the_manuscript_folder_should_be_is_refused_and_kept(tmp_pa
     assert "manuscript is a file, not a folder" in err
     assert (study / "manuscript").read_text(encoding="utf-8") == "not a folder\n"
     assert not [p for p in study.iterdir() if p.name.startswith(".manuscript")]  # no hidden staging left
+
+
+# --- file modes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o007])
+def test_every_output_follows_the_umask(tmp_path, umask):
+    """DOCX and PDF were written through mkstemp (mode 0600) while the rest followed the umask."""
+    study = copy_study(tmp_path / "study")
+    proc = run_build(study, umask=umask)
+    assert proc.returncode == 0, proc.stderr
+    out = study / "manuscript"
+    modes = {p.relative_to(study).as_posix(): p.stat().st_mode & 0o777 for p in [out, *out.rglob("*")]}
+    want = {p: (0o777 if (study / p).is_dir() else 0o666) & ~umask for p in modes}
+    assert {"manuscript/manuscript.docx", "manuscript/manuscript.pdf", "manuscript/numbers.json"} <= set(modes)
+    assert {p: oct(m) for p, m in modes.items() if m != want[p]} == {}
+
+
+# --- what a failed build says about manuscript/ ---------------------------------------------------
+
+def _insert_in_plan(study: Path, code: str) -> None:
+    """Put ``code`` (indented lines) at the start of the plan's analysis(a)."""
+    plan = study / "study" / "analysis_plan.py"
+    text = plan.read_text(encoding="utf-8")
+    anchor = "def analysis(a):\n"
+    assert text.count(anchor) == 1
+    plan.write_text(text.replace(anchor, anchor + code, 1), encoding="utf-8")
+
+
+def test_a_plan_that_deletes_an_output_is_not_reported_as_leaving_manuscript_as_it_was(study):
+    assert run_build(study).returncode == 0  # the build cache records what this build leaves in manuscript/
+    _insert_in_plan(study, '    import pathlib\n    pathlib.Path("manuscript/manuscript.pdf").unlink()\n'
+                           '    raise ValueError("after deleting the PDF")\n')
+    proc = run_build(study)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and len(lines) == 2, proc.stderr
+    assert lines[0].startswith("error: study/analysis_plan.py:") and "after deleting the PDF" in lines[0]
+    assert "left as it was" not in proc.stderr
+    assert lines[1] == ("(manuscript/ was not replaced, but its files differ from what the last build wrote "
+                        "(manuscript.pdf removed); the next good build rewrites them; details in .papergen/build.log)")
+
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "", "PYTHONCOERCECLOCALE": "0"}
+
+
+def test_a_build_in_the_c_locale_prints_utf8_and_finishes(study):
+    """Under LC_ALL=C stdout was ASCII: the change report's "±" raised after the new manuscript/ was swapped in."""
+    first = run_build(study, env=C_LOCALE)  # the study's text has ± and en dashes
+    assert first.returncode == 0, first.stderr
+    old = set_cell(study, "patients.csv", 2, "operation_minutes", "399")
+    assert old != "399"
+    proc = run_build(study, env=C_LOCALE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert re.search(r"surgery\.op_time: .*[\d.]+ .*± [\d.]+.* -> .*[\d.]+ .*± [\d.]+", proc.stdout), proc.stdout
+
+
+# --- a full disk ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 8 MB filesystem (tmpfs) to fill up. Mounting needs root: skipped without it, except under CI,
+    which runs as root, where a skip would silently drop the test, so it fails instead."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True,
+                          text=True) if shutil.which("mount") else None
+    if made is None or made.returncode != 0:
+        why = f"cannot mount a tmpfs ({made.stderr.strip() if made else 'no mount command'})"
+        if os.environ.get("CI"):
+            pytest.fail(why + "; CI runs as root and must run this test")
+        pytest.skip(why)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """A file taking all but ``leave`` bytes of the disk's free space."""
+    st = os.statvfs(disk)
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as fh:
+        try:
+            fh.write(b"\0" * max(st.f_bavail * st.f_frsize - leave, 0))
+            while leave == 0:  # take the last pages too
+                fh.write(b"\0" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.fixture(scope="module")
+def edited_reference(tmp_path_factory):
+    """The outputs of a clean build of the study with the edit made below (on a disk with room)."""
+    study = copy_study(tmp_path_factory.mktemp("reference") / "study")
+    set_cell(study, "patients.csv", 2, "operation_minutes", "399")
+    assert run_build(study).returncode == 0
+    return tree_hash(study / "manuscript")
+
+
+@pytest.mark.parametrize("leave_kb", [0, 200, 1000])
+def test_a_full_disk_is_one_line_leaves_nothing_and_the_next_build_works(small_disk, edited_reference, leave_kb):
+    study = copy_study(small_disk / "study")
+    assert run_build(study).returncode == 0
+    set_cell(study, "patients.csv", 2, "operation_minutes", "399")
+    before = tree_hash(study / "manuscript")
+    filler = _fill(small_disk, leave_kb * 1024)
+    proc = run_build(study)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and len(lines) == 2, proc.stderr
+    assert lines[0].startswith("error: no space left on device while writing "), lines
+    assert lines[1].startswith("(manuscript/ was left as it was; "), lines
+    assert "Traceback" not in proc.stderr + proc.stdout and "Logging error" not in proc.stderr
+    assert not list(study.glob(".manuscript.*")), "the staging folder was left on the full disk"
+    assert not (study / ".papergen" / "last-failed").exists()
+    assert tree_hash(study / "manuscript") == before
+
+    filler.unlink()
+    again = run_build(study)
+    assert again.returncode == 0, again.stderr
+    after = tree_hash(study / "manuscript")
+    assert {f: after[f] for f in edited_reference} == edited_reference  # as a clean build of the same inputs
+
+
+# --- stopped from outside --------------------------------------------------------------------------
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, parent PID, session id) of a process from /proc, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[4])
+
+
+def _in_session(sid: int) -> list[str]:
+    """Live processes of a session (the build was started as its leader), as "PID command"."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) and st[2] == sid and st[0] != "Z":
+            out.append(f"{entry.name} {(entry / 'comm').read_text(errors='replace').strip()}")
+    return out
+
+
+def _wait_for_descendant(proc, is_it, what: str, within: float = 120) -> None:
+    deadline = time.monotonic() + within
+    while not any(is_it(pid) for pid in _descendants(proc.pid)):
+        assert proc.poll() is None, f"the build ended before {what} ran: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"{what} never ran"
+        time.sleep(0.01)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) and st[0] != "Z":
+            children.setdefault(st[1], []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        out += children.get(todo[-1], [])
+        todo = todo[:-1] + children.get(todo[-1], [])
+    return out
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+MOMENTS = {  # what the build is doing when the signal comes, and how to see it from outside
+    "figure helper": (None, lambda pid: "build.py" in _cmdline(pid)),
+    "pandoc": (None, lambda pid: _comm(pid) == "pandoc"),
+    "plan's own subprocess": ('    import subprocess\n    subprocess.run(["sleep", "60"])\n',
+                              lambda pid: _comm(pid) == "sleep"),
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="processes are looked up in /proc")
+@pytest.mark.parametrize("sig, group", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+                                        (signal.SIGINT, True)], ids=["SIGINT", "SIGTERM", "SIGHUP", "Ctrl-C"])
+@pytest.mark.parametrize("moment", sorted(MOMENTS))
+def test_a_signal_stops_the_build_and_every_helper_process(study, moment, sig, group):
+    """The signal goes to the build alone (as `kill PID` sends it), and the helpers it started must end with
+    it; or, as Ctrl-C in a terminal, to its whole process group, and no helper may print a traceback."""
+    plan_code, is_it = MOMENTS[moment]
+    if plan_code:
+        _insert_in_plan(study, plan_code)
+    before = tree_hash(study / "manuscript")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    out = study / "stdout.txt", study / "stderr.txt"  # files, not pipes: an orphan would hold a pipe open
+    with open(out[0], "wb") as stdout, open(out[1], "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "build.py", "--force"], cwd=study, stdout=stdout, stderr=stderr,
+                                start_new_session=True, env=env)
+    try:
+        _wait_for_descendant(proc, is_it, moment)
+        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+        proc.wait(timeout=60)
+        time.sleep(0.2)
+        survivors = _in_session(proc.pid)
+    finally:
+        for left in _in_session(proc.pid):  # what the build left, by PID (its session: only what it started)
+            os.kill(int(left.split()[0]), signal.SIGKILL)
+        proc.wait()
+    name = {signal.SIGINT: "Ctrl-C"}.get(sig, sig.name)
+    err = out[1].read_text(encoding="utf-8")
+    assert (proc.returncode, err) == (128 + sig, f"stopped by {name}; manuscript/ was left as it was\n")
+    assert survivors == [], "a helper process outlived the build"
+    assert not list(study.glob(".manuscript.*")), "the staging folder was left behind"
+    assert tree_hash(study / "manuscript") == before
+
+
+LOOPS = {  # a build that would run forever, and the stage it hangs in
+    "analysis plan": lambda study: _insert_in_plan(study, "    while True:\n        pass\n"),
+    "render templates": lambda study: _append(study / "templates" / "results.md.j2",
+                                              '{% set n = literal("99999")|int %}{% for i in range(n) %}'
+                                              '{% for j in range(n) %}{% endfor %}{% endfor %}\n'),
+}
+
+
+@pytest.mark.parametrize("stage", sorted(LOOPS))
+def test_a_build_that_never_ends_says_so_and_stops_at_its_timeout(study, stage):
+    LOOPS[stage](study)
+    before = tree_hash(study / "manuscript")
+    t0 = time.monotonic()
+    proc = run_build(study, "--timeout", "14", timeout=120)
+    took = time.monotonic() - t0
+    assert proc.returncode == 124, proc.stderr
+    assert re.fullmatch(rf"stopped: the build ran past --timeout 14 s; stage '{stage}' \(\d+ s\) was still running; "
+                        r"manuscript/ was left as it was\n", proc.stderr), proc.stderr
+    assert re.search(rf"^  still running: {stage} \(5 s\); Ctrl-C stops the build$", proc.stdout, re.M), proc.stdout
+    assert took < 40
+    assert not list(study.glob(".manuscript.*")), "the staging folder was left behind"
+    assert tree_hash(study / "manuscript") == before
 
 
 # --- issue 15 item 7: every file the study reads resolves inside the study folder -------------------

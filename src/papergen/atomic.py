@@ -22,16 +22,37 @@ _RENAME_EXCHANGE = 2
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
+    """Write a file so that readers see the old or the new content, never half of it.
+
+    The file gets the mode any other new file gets (0666 less the umask), not mkstemp's 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a full disk: say which file did not fit
+            exc.filename = str(path)
         raise
+
+
+def umask() -> int:
+    """The process's umask, read without changing it (/proc on Linux), so threads writing files meanwhile
+    never see a zero umask; elsewhere it is set and put back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
 
 
 def staging_dir(final: Path) -> Path:
@@ -90,7 +111,7 @@ def keep_diagnostics(staging: Path, dest: Path) -> Path | None:
 
     The staging folder is deleted after a failure, so an error message that
     names a log in it would point nowhere. Returns ``dest``, or None if there
-    was nothing to keep.
+    was nothing to keep or it could not be copied (a full disk).
     """
     staging, dest = Path(staging), Path(dest)
     if not staging.is_dir():
@@ -99,9 +120,13 @@ def keep_diagnostics(staging: Path, dest: Path) -> Path | None:
     if not any(p.suffix == ".log" for p in keep):
         return None
     shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
-    for p in keep:
-        shutil.copy2(p, dest / p.name)
+    try:
+        dest.mkdir(parents=True)
+        for p in keep:
+            shutil.copy2(p, dest / p.name)
+    except OSError:  # a full disk: keeping the logs must not keep the staging folder too
+        shutil.rmtree(dest, ignore_errors=True)
+        return None
     return dest
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from papergen.commands.terminal import run_command
+from papergen.pipeline.stopping import stop_on_signals
 from papergen.study import StudyPaths
 
 #: command -> (module with run(paths, argv), one-line help)
@@ -30,6 +31,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None, root: Path | None = None) -> int:
+    utf8_terminal()
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "build"
     if command == "build" and argv[:1] in (["-h"], ["--help"]):
@@ -40,7 +42,16 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
     def run(paths: StudyPaths, argv: list[str]) -> int:  # the command's modules are imported only for it
         return importlib.import_module(COMMANDS[command][0]).run(paths, argv)
 
-    return run_command(command, run, paths, argv)
+    with stop_on_signals():  # Ctrl-C, SIGTERM, SIGHUP: helper processes end, the staging folder is removed
+        return run_command(command, run, paths, argv)
+
+
+def utf8_terminal() -> None:
+    """Print UTF-8 whatever the locale (``LC_ALL=C`` made stdout ASCII, so a "±" failed after the swap);
+    a character the stream cannot take is written as a backslash escape, never an error."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # not when a caller replaced the stream (pytest's capture)
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
 def _print_help() -> None:

@@ -12,6 +12,22 @@ class PapergenError(Exception):
     exit_code = 2
 
 
+class Stopped(KeyboardInterrupt):
+    """The build was stopped from outside (Ctrl-C, SIGTERM, SIGHUP) or by ``--timeout``: not a mistake in the study.
+
+    A KeyboardInterrupt, not an Exception, so no ``except Exception`` in a plan or a library swallows it.
+    The message is the one line shown ("stopped by SIGTERM"); ``exit_code`` is 128 + the signal's number.
+    """
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
+class DiskFullError(PapergenError):
+    """The disk the build writes to is full (ENOSPC, or a quota): the build stopped and removed what it wrote."""
+
+
 class StudyLayoutError(PapergenError):
     """A file or folder the study needs is missing or misplaced."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from papergen.atomic import recover_interrupted
 from papergen.commands.terminal import shown
 from papergen.pipeline.build import build_manuscript
+from papergen.pipeline.target import Target
 from papergen.study import Study, StudyPaths
 
 
@@ -19,14 +20,26 @@ def run(paths: StudyPaths, argv: list[str], on_page=None) -> int:
     parser = argparse.ArgumentParser(prog="python build.py", description="Build the manuscript from data/ and templates/.")
     parser.add_argument("--out", type=Path, help="write the manuscript here instead of manuscript/")
     parser.add_argument("--force", action="store_true", help="run every stage, even those whose inputs are unchanged")
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                        help="stop the build if it runs longer than this (for unattended builds)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     final = args.out.resolve() if args.out else paths.manuscript
     if recover_interrupted(final):
         print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
+    target = Target(paths, final)
+    try:
+        return _build(paths, args, t0)
+    except BaseException as exc:  # the terminal says what the output folder holds now, as checked
+        exc.manuscript_state = target.state()
+        raise
+
+
+def _build(paths: StudyPaths, args, t0: float) -> int:
     print(f"papergen: building {paths.root.name}")
-    result = build_manuscript(Study(paths), args.out, echo=print, force=args.force, on_page=on_page)
+    result = build_manuscript(Study(paths), args.out, echo=print, force=args.force, on_page=on_page,
+                              timeout=args.timeout)
     where, took = shown(result.outputs.dir, paths.root), time.perf_counter() - t0
     if result.up_to_date:
         print(f"{where}/ is up to date: no input changed since the last build ({len(result.registry)} generated "
@@ -45,3 +58,10 @@ def run(paths: StudyPaths, argv: list[str], on_page=None) -> int:
         for line in summary_lines(result.changes, report=shown(result.outputs.changes_html, paths.root)):
             print(line)
     return 0
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
+    return value

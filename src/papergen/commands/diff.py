@@ -52,7 +52,7 @@ def resolve(paths: StudyPaths, ref: str, rebuild: bool = False) -> Version:
 
 def _git(root: Path, *args: str) -> str:
     try:
-        r = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(["git", *args], cwd=root, capture_output=True, encoding="utf-8", timeout=60)
     except (OSError, subprocess.SubprocessError):
         return ""
     return r.stdout.strip() if r.returncode == 0 else ""
@@ -83,7 +83,7 @@ def build_revision(paths: StudyPaths, ref: str, sha: str, keep: Path) -> None:
             env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [os.environ.get("PYTHONPATH")])])
         try:
             run = subprocess.run([sys.executable, "build.py"], cwd=root, env=env, capture_output=True,
-                                 text=True, timeout=900)
+                                 encoding="utf-8", timeout=900)
         except subprocess.TimeoutExpired:
             raise RevisionError(f"{ref} ({sha[:7]}): its build took longer than 15 minutes") from None
         paths.cache.mkdir(exist_ok=True)

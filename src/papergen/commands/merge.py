@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from papergen.atomic import umask
 from papergen.errors import MergeError, NotFromPapergenError, ReturnedDocxError
 from papergen.study import StudyPaths
 from papergen.trace.merge import plan_merge
@@ -101,6 +102,7 @@ def write_all(files: dict[Path, str]) -> None:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".merge")
+            os.fchmod(fd, 0o666 & ~umask())  # the mode of any new file, not mkstemp's 0600
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
             staged.append((tmp, path))

@@ -28,6 +28,8 @@ from papergen.pipeline.keys import SKIP_DIRS, codebook_files, input_folders
 from papergen.study import StudyPaths
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
+#: a build stopped by SIGTERM or SIGHUP (not Ctrl-C, which stops only the build under way) ends the watch
+ENDS_WATCH = {128 + signal.SIGTERM, 128 + signal.SIGHUP}
 
 
 def run(paths: StudyPaths, argv: list[str]) -> int:
@@ -77,8 +79,8 @@ def rebuild_on_change(paths: StudyPaths, build_once: Callable[[], int], *, build
 
 
 def _stopped_if_interrupted(code: int) -> int:
-    """A build stopped by Ctrl-C (or a hang-up) returns 130 (papergen.commands.terminal): the loop stops too."""
-    if code == 130:
+    """A build stopped by Ctrl-C (130), SIGTERM or SIGHUP (ENDS_WATCH; papergen.commands.terminal): the loop stops too."""
+    if code == 130 or code in ENDS_WATCH:
         raise KeyboardInterrupt
     return code
 

@@ -5,12 +5,15 @@ analysis plan -> draw figures -> render templates -> read the manuscript and
 write the ledger -> journal profile, STROBE, DOCX, PDF, review edition and the
 comparison with the last build -> swap the new manuscript in. Everything is
 written to a staging folder first, so a failed build leaves the last good
-manuscript/ as it was. What each call does with the Study is in
-papergen.pipeline.stages; the runner (timing, skipping, running together) in
+manuscript/ as it was; a failure, a full disk, Ctrl-C, SIGTERM, SIGHUP or the
+timeout removes the staging folder and ends the helper processes (_clean_up).
+What each call does with the Study is in papergen.pipeline.stages; the runner
+(timing, skipping, running together, "still running", the timeout) in
 papergen.pipeline.runner.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -18,8 +21,9 @@ from pathlib import Path
 
 from papergen.analysis.consistency import check_consistency
 from papergen.atomic import keep_diagnostics, staging_dir, swap_in
-from papergen.errors import ExportError, StudyLayoutError
+from papergen.errors import DiskFullError, ExportError, StudyLayoutError
 from papergen.pipeline.cache import BuildCache
+from papergen.pipeline import stopping
 from papergen.pipeline.runner import Stages
 from papergen.pipeline.stages import (
     compare_with_last,
@@ -56,11 +60,12 @@ class BuildResult:
 
 
 def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print, force: bool = False,
-                     on_page=None) -> BuildResult:
+                     on_page=None, timeout: float | None = None) -> BuildResult:
     """Build the study at ``root`` (a folder, or a Study already read) into manuscript/ (or ``out_dir``), atomically.
 
     Stages whose inputs did not change since a cached run are skipped (papergen.pipeline.cache);
-    ``force`` runs every stage. ``on_page(outputs)`` (the preview) puts the page before the rest: the review
+    ``force`` runs every stage; after ``timeout`` seconds the build stops (papergen.errors.Stopped).
+    ``on_page(outputs)`` (the preview) puts the page before the rest: the review
     edition is written first, alone, and handed over in the staging folder (``outputs``: its OutputPaths)
     before the DOCX, PDF, checklist and change report; manuscript/ is still swapped in whole at the end.
     """
@@ -78,10 +83,10 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         journal.echo_last(study.outputs(final), echo)
         return BuildResult(outputs=study.outputs(final), registry=last[0],
                            warnings=last[1], skipped=["all stages"], up_to_date=True)
-    staging = staging_dir(final)
-    out = study.outputs(staging)
-    s = Stages(echo)
+    staging, s = None, Stages(echo, timeout=timeout)  # also says when a stage runs long
     try:
+        staging = staging_dir(final)
+        out = study.outputs(staging)
         s.run("lint templates", lint.assert_no_typed_numbers, paths.templates, final / "numbers.json",
               allow_raw=study.allow_raw, compiled=c.folder("templates-marked"))
         tables = s.run("read and validate data", load_data, study, cache=c.data)
@@ -111,16 +116,58 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)
     except BaseException as exc:
-        c.figures.abandon()  # a figure still being drawn would write into the staging folder removed below
-        kept = keep_diagnostics(staging, paths.cache / "last-failed")  # tool logs outlive the staging folder
-        shutil.rmtree(staging, ignore_errors=True)
-        if kept and isinstance(exc, ExportError) and exc.log_path:
-            shown = os.path.relpath(kept, paths.root)
-            raise ExportError(str(exc).replace(str(staging), shown), tool=exc.tool,
-                              log_path=kept / Path(exc.log_path).name) from exc
-        raise
+        with stopping.deferred():  # a second Ctrl-C, or the timeout, must not leave the staging folder behind
+            told = _clean_up(exc, study, final, staging, c)
+        if told is exc:
+            raise
+        raise told from exc
+    finally:
+        s.close()
     return BuildResult(outputs=OutputPaths(final, out.name), registry=analysis.registry, timings=s.timings,
                        changes=changes, warnings=report, skipped=s.skipped)
+
+
+def _clean_up(exc: BaseException, study: Study, final: Path, staging: Path | None, c: BuildCache) -> BaseException:
+    """After a failure: no helper process, no staging folder; the exception to report (``exc`` or a clearer one).
+
+    Tool logs are kept in .papergen/last-failed (the staging folder they were in is removed) when the
+    disk has room; a full disk is one DiskFullError naming the file that did not fit.
+    """
+    c.figures.abandon()  # a figure still being drawn would write into the staging folder removed below
+    stopped = stopping.raised()
+    if stopped is not None and exc is not stopped:  # e.g. the helper process ended by the stop: still the stop
+        exc = stopped
+    if staging is None:
+        return _disk_full(exc, study, final, staging) or exc
+    try:
+        kept = keep_diagnostics(staging, study.paths.cache / "last-failed")  # tool logs outlive the staging folder
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    full = _disk_full(exc, study, final, staging)
+    if full is not None:
+        return full
+    if kept and isinstance(exc, ExportError) and exc.log_path:
+        shown = os.path.relpath(kept, study.paths.root)
+        return ExportError(str(exc).replace(str(staging), shown), tool=exc.tool,
+                           log_path=kept / Path(exc.log_path).name)
+    return exc
+
+
+def _disk_full(exc: BaseException, study: Study, final: Path, staging: Path | None) -> DiskFullError | None:
+    """A DiskFullError if ``exc`` (or what caused it) is ENOSPC or EDQUOT; the file is named by its final place."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            written = seen.filename2 or seen.filename  # a copy's error names the source first
+            where = f"{study.paths.rel(final)}/"
+            if written:
+                where = study.paths.rel(Path(os.fsdecode(written)))
+                if staging is not None:  # its name in the staging folder, removed now, is its name to be
+                    where = where.replace(study.paths.rel(staging), study.paths.rel(final))
+            return DiskFullError(f"no space left on device while writing {where}: free some space on that disk "
+                                 "and build again (this build's unfinished files were removed)")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _check_target(final: Path, marker: str = "numbers.json") -> None:

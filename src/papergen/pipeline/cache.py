@@ -37,6 +37,45 @@ from papergen.study import Study
 KEEP = 24
 
 
+# --- what the last build left -----------------------------------------------------------
+
+def manifest_path(paths, final: Path) -> Path:
+    """The record of the last good build into ``final``: its key and the size and hash of every output.
+
+    Named by ``final`` relative to the study when it is inside it, so a copied study keeps its record.
+    """
+    name = paths.rel(final) if Path(final).is_relative_to(paths.root) else str(final)
+    return paths.cache / "cache" / "builds" / (hashlib.sha256(name.encode()).hexdigest()[:24] + ".json")
+
+
+def recorded_outputs(paths, final: Path) -> dict | None:
+    """{relative path: [size, sha256]} of every file the last good build left in ``final``; None if unrecorded."""
+    try:
+        return dict(json.loads(manifest_path(paths, final).read_text(encoding="utf-8"))["outputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def output_hashes(final: Path) -> dict[str, list]:
+    """{relative path: [size, sha256]} of every file now in ``final``."""
+    outputs = {}
+    for dirpath, dirnames, filenames in os.walk(final):
+        dirnames.sort()
+        for name in sorted(filenames):
+            f = Path(dirpath, name)
+            outputs[f.relative_to(final).as_posix()] = [f.stat().st_size, file_hash(f)]
+    return outputs
+
+
+def same_outputs(final: Path, recorded: dict) -> bool:
+    """``final`` holds the files ``recorded`` (extra files are allowed: the cache checks only its own)."""
+    for rel, (size, sha) in recorded.items():
+        f = Path(final) / rel
+        if not f.is_file() or f.stat().st_size != size or file_hash(f) != sha:
+            return False
+    return True
+
+
 # --- stages ----------------------------------------------------------------------------
 
 class Step:
@@ -124,7 +163,7 @@ class BuildCache:
 
     # -- no-op builds ----------------------------------------------------------------
     def _manifest_path(self) -> Path:
-        return self._entry("builds", hashlib.sha256(str(self.final).encode()).hexdigest()[:24] + ".json")
+        return manifest_path(self.paths, self.final)
 
     def up_to_date(self):
         """(registry, report) of the last build if nothing changed since and its outputs are intact; else None."""
@@ -134,10 +173,8 @@ class BuildCache:
             m = json.loads(self._manifest_path().read_text(encoding="utf-8"))
             if m["key"] != self.build_key():
                 return None
-            for rel, (size, sha) in m["outputs"].items():
-                f = self.final / rel
-                if f.stat().st_size != size or file_hash(f) != sha:
-                    return None
+            if not same_outputs(self.final, m["outputs"]):
+                return None
             with open(self._entry("registry", m["key"]), "rb") as fh:
                 return pickle.load(fh), list(m.get("report", []))
         except Exception:  # missing, damaged or from another version: build
@@ -152,12 +189,7 @@ class BuildCache:
 
     def _remember(self, final: Path, registry, report) -> None:
         self._commit_analysis(None)
-        outputs = {}
-        for dirpath, dirnames, filenames in os.walk(final):
-            dirnames.sort()
-            for name in sorted(filenames):
-                f = Path(dirpath, name)
-                outputs[f.relative_to(final).as_posix()] = [f.stat().st_size, file_hash(f)]
+        outputs = output_hashes(final)
         key = self.build_key()
         try:
             write_bytes(self._entry("registry", key), plain_pickle(registry))

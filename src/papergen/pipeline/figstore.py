@@ -12,6 +12,7 @@ import weakref
 from pathlib import Path
 
 from papergen.pipeline.keys import digest
+from papergen.pipeline.stopping import signals_held
 from papergen.pipeline.store import mkdir, store_dir, touch
 
 
@@ -41,13 +42,16 @@ class FigureStore:
 
         if self._pool is not None or "fork" not in multiprocessing.get_all_start_methods():
             return
-        if threading.active_count() > 1:  # a fork copies locks another thread may hold: draw here instead
+        others = [t for t in threading.enumerate()
+                  if t is not threading.current_thread() and not getattr(t, "fork_safe", False)]
+        if others:  # a fork copies locks another thread may hold: draw here instead
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=_import_matplotlib)
-        self._pool.submit(int)  # starts the process
+        with signals_held():  # a stop signal during the fork is handled after it
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_import_matplotlib)
+            self._pool.submit(int)  # starts the process
         weakref.finalize(self, self._pool.shutdown, wait=False)
 
     def save(self, out):

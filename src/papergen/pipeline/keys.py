@@ -74,7 +74,8 @@ def engine_fingerprint() -> str:
 def git_commit(root: Path) -> str | None:
     """HEAD of the study's repository (the ledger records it), or None outside git."""
     try:
-        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, encoding="utf-8",
+                           timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     return r.stdout.strip() or None if r.returncode == 0 else None

@@ -106,7 +106,7 @@ def _pandoc_version() -> str:
     """The version the bundled pandoc prints ("pandoc 3.9" -> "3.9"), asked of the binary the exports run."""
     from papergen.publish.pandoc import pandoc_path
 
-    first = subprocess.run([str(pandoc_path()), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    first = subprocess.run([str(pandoc_path()), "--version"], capture_output=True, encoding="utf-8").stdout.split("\n")[0]
     return first.split()[-1] if first.startswith("pandoc") else "unknown"
 
 

@@ -9,6 +9,7 @@ successful run keeps a log only if the tool printed warnings.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
@@ -32,6 +33,9 @@ _FATAL_WARNINGS = (
 
 
 PathLike = str | os.PathLike
+
+#: what pandoc (the Haskell runtime) prints when the disk is full
+_NO_SPACE = "No space left on device"
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,6 +117,9 @@ def run_pandoc(args: list[str], *, out: Path, log_path: Path, cwd: Path,
     stderr = proc.stderr.decode("utf-8", errors="replace")
     log_text = f"$ {' '.join(cmd)}\n(exit code {proc.returncode})\n{stderr}"
     if proc.returncode != 0:
+        if _NO_SPACE in stderr:  # "hPutBuf: resource exhausted (No space left on device)": the disk, not pandoc
+            out.unlink(missing_ok=True)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))
         write_log(log_path, log_text)
         raise fail("pandoc", first_pandoc_error(stderr), log_path, out)
     if strict:

@@ -123,7 +123,7 @@ def reference_list(bibliography: Path, template_dir: Path) -> ReferenceList:
             m = re.search(r"^#\s+(.+?)\s*$", src, re.M)
             heading = m.group(1) if m else heading
     proc = subprocess.run([str(pandoc_path()), str(bibliography), "--from=bibtex", "--to=csljson"],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, encoding="utf-8", check=False)
     if proc.returncode != 0:
         raise ExportError(f"{bibliography}: pandoc cannot read the bibliography: {proc.stderr.strip()[:200]}",
                           tool="pandoc")
