@@ -30,13 +30,13 @@ def run(paths: StudyPaths, argv: list[str], on_page=None) -> int:
         print(f"restored the last good manuscript in {final} (a previous build was interrupted)")
     target = Target(paths, final)
     try:
-        return _build(paths, args, t0)
+        return _build(paths, args, t0, on_page)
     except BaseException as exc:  # the terminal says what the output folder holds now, as checked
         exc.manuscript_state = target.state()
         raise
 
 
-def _build(paths: StudyPaths, args, t0: float) -> int:
+def _build(paths: StudyPaths, args, t0: float, on_page=None) -> int:
     print(f"papergen: building {paths.root.name}")
     result = build_manuscript(Study(paths), args.out, echo=print, force=args.force, on_page=on_page,
                               timeout=args.timeout)
