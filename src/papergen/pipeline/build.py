@@ -74,7 +74,8 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
     final = Path(out_dir).resolve() if out_dir else paths.manuscript
     _check_target(final)
     # read up front, so that a mistake in any of them fails the build before a stage runs
-    env_source_date_epoch(), study.journal_profile
+    env_source_date_epoch()
+    study.journal_profile  # noqa: B018 (read, so that a mistake in journal.yaml fails here)
     check_bibliography(paths.bibliography, paths.rel(paths.bibliography))
     c = BuildCache(study, final, force=force)
     last = c.up_to_date()
@@ -88,7 +89,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         staging = staging_dir(final)
         out = study.outputs(staging)
         s.run("lint templates", lint.assert_no_typed_numbers, paths.templates, final / "numbers.json",
-              allow_raw=study.allow_raw, compiled=c.folder("templates-marked"))
+              allow_raw=study.allow_raw, compiled=c.compiled_templates())
         tables = s.run("read and validate data", load_data, study, cache=c.data)
         analysis = s.run("analysis plan", run_analysis, study, tables, cache=c.analysis)
         s.run("consistency checks", check_consistency, analysis, cache=c.checked)

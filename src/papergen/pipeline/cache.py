@@ -296,6 +296,10 @@ class BuildCache:
         """A stage's own folder for this engine (compiled templates, sentence splits); a new engine starts empty."""
         return mkdir(self._entry(kind, self._key(kind)))
 
+    def compiled_templates(self) -> Path:
+        """The templates compiled with source marks: by the lint, then reused by the render."""
+        return self.folder("templates-marked")
+
     # -- housekeeping ---------------------------------------------------------------------
     def prune(self) -> None:
         """Keep the KEEP most recently used entries of each kind."""

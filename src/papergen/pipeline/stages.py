@@ -159,7 +159,7 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
 
     sections = study.settings["sections"]
     r = Renderer(study.paths.templates, study.sections, track_places=True, source_map=True,
-                 compiled=store.folder("templates-marked") if store else None, root=study.root,
+                 compiled=store.compiled_templates() if store else None, root=study.root,
                  house=study.house_style)
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}

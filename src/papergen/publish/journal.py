@@ -8,8 +8,6 @@ footnotes are not counted). Each rule gives one row: rule, limit, actual, ok.
 """
 from __future__ import annotations
 
-import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,14 +43,9 @@ class Part:
 
 def read_ast(markdown: Path) -> dict:
     """The pandoc AST of the rendered manuscript."""
-    from papergen.publish.pandoc import pandoc_path
+    from papergen.publish.pandoc import read_json
 
-    proc = subprocess.run([str(pandoc_path()), str(markdown), "--from=markdown", "--to=json"],
-                          capture_output=True, check=False)
-    if proc.returncode != 0:
-        first = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
-        raise JournalProfileError(f"{markdown}: pandoc cannot read the manuscript: {first}")
-    return json.loads(proc.stdout)
+    return read_json(markdown, "markdown", "json", "manuscript", JournalProfileError)
 
 
 def text(node) -> str:

@@ -38,6 +38,22 @@ PathLike = str | os.PathLike
 _NO_SPACE = "No space left on device"
 
 
+def read_json(source: Path | None, from_format: str, to_format: str, what: str, error=ExportError,
+              data: bytes | None = None):
+    """pandoc's JSON output (an AST, CSL JSON) of ``source`` (or of ``data`` on stdin), parsed.
+
+    A failure raises ``error`` naming ``what`` and pandoc's first message line.
+    """
+    import json
+
+    cmd = [str(pandoc_path()), *([str(source)] if data is None else []), f"--from={from_format}", f"--to={to_format}"]
+    proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
+    if proc.returncode != 0:
+        first = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
+        raise error(f"{source}: pandoc cannot read the {what}: {first}")
+    return json.loads(proc.stdout)
+
+
 @functools.lru_cache(maxsize=1)
 def pandoc_path() -> Path:
     """The pandoc binary bundled with pypandoc-binary.

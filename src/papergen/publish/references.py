@@ -9,9 +9,9 @@ fields, which pandoc drops, are read from the text of the entry.
 """
 from __future__ import annotations
 
-import json
+import copy
+import functools
 import re
-import subprocess
 from pathlib import Path
 
 from papergen.errors import JournalProfileError
@@ -29,15 +29,15 @@ ENTRY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)(?=\n@|\Z)", re.S)
 
 
 def entries(bib: Path) -> list[dict]:
-    """The .bib as CSL JSON (pandoc, the reader the citations use)."""
-    from papergen.publish.pandoc import pandoc_path
+    """The .bib as CSL JSON (pandoc, the reader the citations use); read once per content in a running process."""
+    return copy.deepcopy(_csl_json(bib, bib.read_bytes()))
 
-    proc = subprocess.run([str(pandoc_path()), str(bib), "--from=bibtex", "--to=csljson"],
-                          capture_output=True, check=False)
-    if proc.returncode != 0:
-        first = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0]
-        raise JournalProfileError(f"{bib}: pandoc cannot read the bibliography: {first}")
-    return json.loads(proc.stdout)
+
+@functools.lru_cache(maxsize=4)
+def _csl_json(bib: Path, data: bytes) -> list[dict]:  # watch and preview rebuild with the same .bib
+    from papergen.publish.pandoc import read_json
+
+    return read_json(bib, "bibtex", "csljson", "bibliography", JournalProfileError, data=data)
 
 
 def reasons(bib: Path) -> dict[str, dict[str, str]]:
