@@ -86,7 +86,7 @@ def test_reference_list_prints_pmid_and_doi_in_the_publishers_form(built):
 
     text = docx_text(built.outputs.docx)
     assert "[PMID: 26313798 DOI: 10.1097/MD.0000000000001429]" in text
-    assert "[PMID: 23374359]" in text  # no DOI: the study's corrected CSL still prints the PMID
+    assert "[PMID: 23374359 DOI: 10.1111/j.1477-2574.2012.00528.x]" in text  # DOI verified on branch refcheck
     assert "HPB (Oxford)" in text and "J Clin Oncol 2008; 26: 3063-3072." in text  # NLM abbreviation, hyphen
 
 

@@ -30,4 +30,4 @@ def test_the_study_bibliography_is_complete_or_explained():
     bib = ROOT / "study" / "references.bib"
     assert references.gaps(bib, list(references.CHECKS)) == {}
     stated = references.reasons(bib)
-    assert set(stated["dasari2017"]) == {"pmid", "doi"} and set(stated["taner2013"]) == {"doi", "all_authors"}
+    assert set(stated["dasari2017"]) == {"pmid", "doi"} and set(stated["taner2013"]) == {"all_authors"}
