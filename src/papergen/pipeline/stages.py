@@ -280,13 +280,17 @@ def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths)
 
 
 def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
-    """PDF through Typst; with ``study``, its title and authors in the PDF's metadata."""
+    """PDF through Typst; with ``study``, its title, authors and key words in the PDF's metadata."""
+    import json
+
     from papergen.publish import export
+    from papergen.publish.front_matter import key_words
 
     metadata = None
     if study is not None:
         title, authors = _title_and_authors(study)
-        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()]}
+        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()],
+                    "keywords": key_words(json.loads(out.ast.read_text(encoding="utf-8")))}
     return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata)
 
 
