@@ -55,6 +55,19 @@ def test_documented_command_builds_docx_pdf_figure_and_ledger(example):
     assert "python examples/gbsg2/build.py" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+def test_the_one_column_figure_is_drawn_and_placed_at_one_column(example):
+    """The plan asks columns=1 for the Kaplan-Meier figure: 8.4 cm (papergen's style), 300 dpi, placed so."""
+    from PIL import Image
+
+    with Image.open(example["out"] / "figures" / "rfs.png") as im:
+        assert im.size[0] == round(8.4 / 2.54 * 300)
+    with Image.open(example["out"] / "figures" / "forest.png") as im:
+        assert im.size[0] == round(17.4 / 2.54 * 300)
+    typ = (example["out"] / "gbsg2-example.typ").read_text(encoding="utf-8")
+    assert 'image("figures/rfs.pdf", width: 8.4cm)' in typ and 'image("figures/forest.pdf", width: 15.9cm)' in typ
+    assert "figure widths" in example["run"].stdout
+
+
 def test_csv_is_the_lifelines_data_set_and_the_export_is_deterministic(example, data):
     from lifelines.datasets import load_gbsg2
 

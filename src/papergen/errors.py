@@ -74,6 +74,10 @@ class PlanError(AnalysisError):
     """The analysis plan failed; the message names the plan file:line where it happened."""
 
 
+class FigureError(PlanError):
+    """A figure the plan asks for cannot be drawn as asked (too narrow for its labels, counts that touch)."""
+
+
 class TemplateError(PapergenError):
     """A manuscript template failed to render (undefined name, syntax, unsafe access)."""
 

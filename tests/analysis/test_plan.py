@@ -151,3 +151,12 @@ def test_a_transform_declared_after_the_curves_fails(tmp_path):
             'a.km_ci_transform("plain")\n')
     with pytest.raises(PlanError, match=r"^study/analysis_plan.py:5: km_ci_transform\('plain'\) comes after"):
         run_plan(plan(tmp_path, body), flag_tables(), tmp_path, {})
+
+
+def test_a_figure_takes_one_column_or_two(tmp_path):
+    from papergen.analysis.plan import FigureSpec
+
+    assert FigureSpec("os", 1, [], {}, None).columns == 2  # the page's width unless the plan says
+    assert FigureSpec("os", 1, [], {}, None, columns=1).columns == 1
+    with pytest.raises(AnalysisError, match="figure 'os': columns=3; a figure takes 1 column or 2"):
+        FigureSpec("os", 1, [], {}, None, columns=3)

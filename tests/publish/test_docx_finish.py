@@ -90,10 +90,13 @@ def test_reference_list_prints_pmid_and_doi_in_the_publishers_form(built):
     assert "HPB (Oxford)" in text and "J Clin Oncol 2008; 26: 3063-3072." in text  # NLM abbreviation, hyphen
 
 
-def test_pdf_embeds_vector_figures_and_carries_title_and_authors(built):
+def test_pdf_embeds_vector_figures_and_carries_title_authors_and_key_words(built, document):
     reader = PdfReader(str(built.outputs.pdf))
     assert reader.metadata.title == STUDY["facts"]["title"]["text"]
     assert reader.metadata.author == STUDY["facts"]["authors"]["text"]
+    keywords = reader.metadata.get("/Keywords", "").split(", ")
+    assert keywords[:2] == ["Neuroendocrine tumor", "Liver metastases"]
+    assert keywords == document.core_properties.keywords.split("; ")  # the PDF and the DOCX list the same
     images = [name for page in reader.pages
               for name, obj in (page.get("/Resources", {}).get("/XObject") or {}).items()
               if obj.get_object().get("/Subtype") == "/Image"]

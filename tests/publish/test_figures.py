@@ -196,3 +196,37 @@ def test_the_body_font_is_used_where_installed_and_dejavu_serif_otherwise(tmp_pa
     assert _fonts(sans["pdf"]) == {"DejaVuSans"}
     missing = km_figure([HAND], tmp_path / "missing", font="No Such Font Antiqua")
     assert missing["pdf"].read_bytes() == plain["pdf"].read_bytes()  # the fallback draws what it drew before
+
+
+# --- one journal column (publish/figure_size.py) ------------------------------------------------
+
+def test_one_column_figure_stacks_the_at_risk_labels_and_puts_the_note_above(tmp_path):
+    """At 8.4 cm the labels beside the counts would squeeze the plot: each stands above its counts."""
+    curves = figures._check_curves([dict(c, label=c["label"] + " hepatectomy") for c in _two_groups()])
+    ticks = [0, 24, 48]
+    at_risk = {label: [(k, int(np.sum(t >= k))) for k in ticks] for label, t, _ in curves}
+    note = "Log-rank P = 0.003; Laparoscopic: HR 0.52 (0.31\u20130.88)"
+    with matplotlib.rc_context(figures._RC):
+        fig = figures._draw(curves, ticks, at_risk, xmax=48, xlabel="Months", ylabel="Overall survival probability",
+                            title=None, dpi=100, width_in=8.4 / 2.54, height_in=3.8, note=note)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = lambda t: t.get_window_extent(renderer)  # noqa: E731
+        labels = [t for t in fig.texts if t.get_gid() == "at-risk-label"]
+        counts = [t for t in fig.texts if t.get_gid() == "at-risk-count"]
+        for i, label in enumerate(labels):
+            row = counts[i * len(ticks):(i + 1) * len(ticks)]
+            assert all(box(label).y0 > box(c).y1 for c in row)  # the label's line is above its counts
+        [above] = [t for t in fig.texts if t.get_gid() == "note"]
+        assert above.get_text().split("\n") == note.split("; ")  # one value a line: one line is too wide
+        assert box(above).y0 > fig.axes[0].get_window_extent(renderer).y1
+        assert box(above).x1 <= fig.bbox.x1 and fig.axes[0].yaxis.label.get_text().count("\n") == 1
+        everything = [box(t) for t in fig.texts] + [fig.axes[0].get_tightbbox(renderer)]
+        assert all(b.x0 >= 0 and b.x1 <= fig.bbox.x1 + 0.5 and b.y0 >= 0 for b in everything)
+
+
+def test_counts_that_would_touch_name_the_xstep_to_use(tmp_path):
+    curves = [{"label": "All", "time": list(range(1, 1001)), "event": [1] * 1000}]
+    with pytest.raises(ValueError, match=r"numbers at risk touch at width_in=3\.3.*use xstep=\d+ or a figure of 2"):
+        km_figure(curves, tmp_path / "narrow", xstep=100, width_in=3.3, height_in=3.8)
+    km_figure(curves, tmp_path / "wide", xstep=100, width_in=6.85, height_in=4.74)  # the page's width fits them

@@ -87,4 +87,4 @@ def analysis(a):
     hr = a.registry["cox.uni.horth.yes"]
     a.figure("rfs", curves, xlabel="Months", ylabel="Recurrence-free survival probability",
              annotate=[("Log-rank ", a.registry["rfs.logrank"]), ("Hormonal therapy: HR ", hr.part("table"))],
-             ci_bands=True)
+             ci_bands=True, columns=1)  # one journal column (the house style's width)

@@ -25,8 +25,11 @@ from papergen.values import Registry, Source, Value, key_part
 class FigureSpec:
     """A figure the plan asks for; drawn by the build from the same data."""
 
-    def __init__(self, key: str, number: int, curves: list, options: dict, ref: Value):
+    def __init__(self, key: str, number: int, curves: list, options: dict, ref: Value, columns: int = 2):
+        if columns not in (1, 2):
+            raise AnalysisError(f"figure {key!r}: columns={columns!r}; a figure takes 1 column or 2 (the page)")
         self.key, self.number, self.curves, self.options, self.ref = key, number, curves, options, ref
+        self.columns = columns  # the journal column it is drawn and placed at (publish/figure_size.py)
         self.path = f"figures/{key}.png"
         self.notes: list = []  # (Value, text) printed on the plot
 
@@ -221,8 +224,10 @@ class Analysis:
         return t
 
     def figure(self, key: str, curves: list[tuple[str, st.Survival]], annotate=(), ci_bands: bool = False,
-               **options) -> FigureSpec:
+               columns: int = 2, **options) -> FigureSpec:
         """A Kaplan-Meier figure of ``curves``; ``annotate`` values (a log-rank P, an HR) are printed on the plot.
+
+        ``columns``: 1 for one journal column, 2 for the page's width (the house style's widths).
 
         ``ci_bands`` shades each curve's pointwise 95% band on the analysis' declared
         scale (a.km_ci_transform), the same limits the text prints.
@@ -245,13 +250,16 @@ class Analysis:
         if ci_bands:
             options = {**options, "ci": self.km_conf_type}
         options = {**options, **_decimal_option()}
-        f = FigureSpec(key, number, curves, options, ref)
+        f = FigureSpec(key, number, curves, options, ref, columns)
         f.notes = notes
         self.figures[key] = f
         return f
 
-    def forest(self, key: str, fit, labels: dict | None = None, xlabel: str = "Hazard ratio (log scale)") -> FigureSpec:
+    def forest(self, key: str, fit, labels: dict | None = None, xlabel: str = "Hazard ratio (log scale)",
+               columns: int = 2) -> FigureSpec:
         """A forest plot of a fitted model (``a.cox(...)``): each term's ratio and CI, reference levels at 1.
+
+        ``columns``: 1 for one journal column, 2 for the page's width (the house style's widths).
 
         The estimates printed beside the plot are the terms' values, traced as text on the plot.
         """
@@ -260,7 +268,8 @@ class Analysis:
         number = len(self.figures) + 1
         ref = self._ref(f"ref.figure_{key}", f"Figure {number}", number, "figure")
         rows, notes = forest_rows(fit, labels or {})
-        f = FigureSpec(key, number, [], {"kind": "forest", "rows": rows, "xlabel": xlabel, **_decimal_option()}, ref)
+        f = FigureSpec(key, number, [], {"kind": "forest", "rows": rows, "xlabel": xlabel, **_decimal_option()}, ref,
+                       columns)
         f.notes = notes
         self.figures[key] = f
         return f

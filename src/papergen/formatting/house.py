@@ -65,6 +65,9 @@ class HouseStyle:
     percent: str = "{value}%"
     #: unit as the analysis plan names it -> as the journal prints it ("months" -> "mo")
     units: dict = field(default_factory=dict)
+    #: the widths the journal prints a figure at, in cm: one column ("single") or the page ("double");
+    #: figures are drawn at their column's width, so their text is its drawn size in print (publish/figure_size.py)
+    figure_columns_cm: dict = field(default_factory=lambda: {"single": 8.4, "double": 17.4})
     #: rule -> where it comes from (journal page, manual), for the profile table
     sources: dict = field(default_factory=dict)
     #: rules that no page of the journal confirms (the project's choice)
@@ -72,6 +75,14 @@ class HouseStyle:
 
     def __hash__(self) -> int:  # units and sources are dicts
         return hash((self.name, tuple(sorted(self.units.items()))))
+
+    def __post_init__(self) -> None:
+        columns = self.figure_columns_cm
+        if (not isinstance(columns, dict) or set(columns) != {"single", "double"}
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 2 <= v <= 30
+                           for v in columns.values()) or columns["single"] > columns["double"]):
+            raise ValueError(f"figure_columns_cm must be {{single: CM, double: CM}} with 2 <= single <= double <= 30; "
+                             f"got {columns!r}")
 
     @property
     def uses_plus_minus(self) -> bool:

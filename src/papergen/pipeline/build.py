@@ -93,7 +93,8 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         tables = s.run("read and validate data", load_data, study, cache=c.data)
         analysis = s.run("analysis plan", run_analysis, study, tables, cache=c.analysis)
         s.run("consistency checks", check_consistency, analysis, cache=c.checked)
-        s.run("figures", draw_figures, analysis, out, c.figures, study.docx_style.get("font"), cache=c.figures)
+        s.run("figures", draw_figures, analysis, out, c.figures, study.docx_style.get("font"), study.house_style,
+              cache=c.figures)
         rendered = s.run("render templates", render_manuscript, study, analysis, out, c)
         ast, _ = s.together(s.call("read manuscript", read_manuscript, study, out, c),
                             s.call("ledger", write_numbers, study, analysis, out, rendered, c))

@@ -11,6 +11,7 @@ import threading
 import weakref
 from pathlib import Path
 
+from papergen.errors import FigureError
 from papergen.pipeline.keys import digest
 from papergen.pipeline.stopping import signals_held
 from papergen.pipeline.store import mkdir, store_dir, touch
@@ -69,11 +70,12 @@ class FigureStore:
         waiting = " in a helper process" if self._pool is not None and self.drawn else ""
         return f"({self.drawn} drawing{waiting}, {self.reused} unchanged)" if self.drawn else ""
 
-    def km_figure(self, curves: list[dict], stem: Path, **options) -> dict:
+    def km_figure(self, curves: list[dict], stem: Path, where: str = "", **options) -> dict:
         """The numbers at risk of papergen.publish.figures.km_figure now; the figure from the cache or drawn.
 
         The result also has ``method``: the code and library that counted the numbers at risk.
-        Drawing may still be under way when this returns: finish() waits for it.
+        Drawing may still be under way when this returns: finish() waits for it. ``where``: the plan
+        line that asked for the figure, named when it cannot be drawn.
         """
         stem = Path(stem)
         png, pdf = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
@@ -94,15 +96,18 @@ class FigureStore:
         from papergen.publish.figures import at_risk
         from papergen.analysis.statistics import method_of, version
 
-        ticks, counts = at_risk(curves, xmax=options.get("xmax"), xstep=options.get("xstep", 12))
+        try:
+            ticks, counts = at_risk(curves, xmax=options.get("xmax"), xstep=options.get("xstep", 12))
+        except ValueError as e:  # the plan's options (xmax, xstep) or its curves
+            raise _figure_error(e, where, stem.name) from e
         result = {"png": png, "pdf": pdf, "at_risk": counts, "ticks": ticks,
                   "method": method_of(at_risk, f"numpy {version('numpy')}")}
         drawing = self._start(_draw, curves, stem, options)
-        self._pending.append((drawing, result, entry))
+        self._pending.append((drawing, result, entry, where))
         self.drawn += 1
         return result
 
-    def forest_figure(self, rows: list[dict], stem: Path, **options) -> dict:
+    def forest_figure(self, rows: list[dict], stem: Path, where: str = "", **options) -> dict:
         """papergen.publish.forest.forest_figure from the cache or drawn (in the helper process when there is one)."""
         stem = Path(stem)
         png, pdf = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
@@ -117,7 +122,7 @@ class FigureStore:
             return {"png": png, "pdf": pdf}
         result = {"png": png, "pdf": pdf, "at_risk": {}, "ticks": [], "method": {}}
         drawing = self._start(_draw_forest, rows, stem, options)
-        self._pending.append((drawing, result, entry))
+        self._pending.append((drawing, result, entry, where))
         self.drawn += 1
         return result
 
@@ -128,14 +133,17 @@ class FigureStore:
         from concurrent.futures import Future
 
         drawing = Future()
-        drawing.set_result(draw(*args))
+        try:
+            drawing.set_result(draw(*args))
+        except ValueError as e:  # raised by finish(), as from the helper process, naming the plan line
+            drawing.set_exception(e)
         return drawing
 
     def finish(self) -> None:
         """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered."""
         try:
-            for drawing, result, entry in self._pending:
-                drawn, png, pdf = drawing.result(), result["png"], result["pdf"]
+            for drawing, result, entry, where in self._pending:
+                drawn, png, pdf = _drawn(drawing, where, result["png"]), result["png"], result["pdf"]
                 if drawn["at_risk"] != result["at_risk"]:  # one counting for the image and the ledger, or a bug
                     raise RuntimeError(f"{png.name}: at-risk table drawn {drawn['at_risk']} != counted "
                                        f"{result['at_risk']}")
@@ -160,6 +168,22 @@ class FigureStore:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _drawn(drawing, where: str, png: Path) -> dict:
+    """A drawing's result; a figure the plan's options make impossible is a FigureError at the plan line."""
+    try:
+        return drawing.result()
+    except ValueError as e:
+        raise _figure_error(e, where, png.stem) from e
+
+
+def _figure_error(e: ValueError, where: str, key: str) -> Exception:
+    """The drawing functions' ValueError ("km_figure: ...") as a FigureError naming the plan line; others as they are."""
+    if not str(e).startswith(("km_figure: ", "forest_figure: ")):
+        return e
+    reason = str(e).split(": ", 1)[1]
+    return FigureError(f"{where + ': ' if where else ''}figure {key!r} cannot be drawn: {reason}")
 
 
 def _import_matplotlib() -> None:

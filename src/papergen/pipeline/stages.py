@@ -19,6 +19,7 @@ from papergen.errors import CodebookError
 from papergen.formatting import house
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
+from papergen.publish import figure_size
 from papergen.pipeline.keys import git_commit
 from papergen.errors import OutsideStudyError, RawMarkupError
 from papergen.study import RAW_FORMATS, OutputPaths, Study, inside_folder
@@ -110,10 +111,13 @@ def _pandoc_version() -> str:
     return first.split()[-1] if first.startswith("pandoc") else "unknown"
 
 
-def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, font: str | None = None) -> None:
+def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, font: str | None = None,
+                 style=None) -> None:
     """Kaplan-Meier figures (PNG 300 dpi + vector PDF); their at-risk counts become values.
 
     ``font``: the manuscript's body font (study.yaml docx_style), which the figures use where installed.
+    ``style``: the house style, whose column widths each figure is drawn at (publish/figure_size.py;
+    a plan's own ``width_in``/``height_in`` win).
 
     ``store`` (papergen.pipeline.figstore.FigureStore) redraws a figure only when its curves or options
     changed, and may still be drawing when this returns (its finish() waits); without one, figures are
@@ -123,14 +127,18 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, f
     store = store or FigureStore(None)
     out.figures.mkdir(parents=True, exist_ok=True)
     for key, spec in analysis.figures.items():
+        width_in, height_in = figure_size.drawn_size_in(style or house.DEFAULT, spec.columns)
         if spec.options.get("kind") == "forest":  # a model's ratios; its text is the values' own (spec.notes)
-            store.forest_figure(spec.options["rows"], out.figures / key, xlabel=spec.options["xlabel"],
+            store.forest_figure(spec.options["rows"], out.figures / key, spec.ref.declared_at,
+                                xlabel=spec.options["xlabel"], width_in=width_in,
                                 **({"decimal": spec.options["decimal"]} if "decimal" in spec.options else {}),
                                 **({"font": font} if font else {}))
             spec.at_risk = []
             continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
-        result = store.km_figure(curves, out.figures / key, **spec.options, **({"font": font} if font else {}))
+        result = store.km_figure(curves, out.figures / key, spec.ref.declared_at,
+                                 **{"width_in": width_in, "height_in": height_in,
+                                                               **spec.options}, **({"font": font} if font else {}))
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:
@@ -164,7 +172,9 @@ def render_manuscript(study: Study, analysis, out: OutputPaths, store=None) -> t
     tree = analysis.registry.tree()
     context = {name: getattr(tree, name) for name in dir(tree)}
     tables = {key: TableView(t, r) for key, t in analysis.tables.items()}
-    figures = {key: FigureView(f, r, analysis.registry) for key, f in analysis.figures.items()}
+    figures = {key: FigureView(f, r, analysis.registry,
+                               figure_size.placed_width_cm(study.house_style, study.journal_profile, f.columns))
+               for key, f in analysis.figures.items()}
     context.update(tables=_View(**tables), figures=_View(**figures))
     with house.using(study.house_style):  # counts in words, tables' cells: the same style as the plan's
         parts = [r.render(s["template"], context) for s in sections]
@@ -280,13 +290,17 @@ def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths)
 
 
 def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
-    """PDF through Typst; with ``study``, its title and authors in the PDF's metadata."""
+    """PDF through Typst; with ``study``, its title, authors and key words in the PDF's metadata."""
+    import json
+
     from papergen.publish import export
+    from papergen.publish.front_matter import key_words
 
     metadata = None
     if study is not None:
         title, authors = _title_and_authors(study)
-        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()]}
+        metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()],
+                    "keywords": key_words(json.loads(out.ast.read_text(encoding="utf-8")))}
     return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from lxml import etree
 
 from papergen.atomic import write_bytes
+from papergen.publish.front_matter import split_key_words
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W,
@@ -26,7 +27,6 @@ NS = {"w": W,
       "dc": "http://purl.org/dc/elements/1.1/",
       "ep": "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"}
 #: the paragraph that lists the key words ("Key Words: a; b; c")
-KEY_WORDS = re.compile(r"^\s*key\s*words?\s*:\s*(.+)$", re.I)
 
 
 def _w(tag: str) -> str:
@@ -105,9 +105,9 @@ def keep_tables_whole(body) -> int:
 def key_words(body) -> list[str]:
     """The key words as the manuscript lists them ("Key Words: a; b; c")."""
     for p in body.iter(_w("p")):
-        m = KEY_WORDS.match(_text(p))
-        if m:
-            return [k.strip().rstrip(".") for k in m.group(1).split(";") if k.strip()]
+        found = split_key_words(_text(p))
+        if found:
+            return found
     return []
 
 

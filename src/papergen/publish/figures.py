@@ -70,6 +70,43 @@ _PAD = 0.10          # outer margin of the figure
 _ROW_H = 0.19        # height of one row of the at-risk table
 _GAP = 0.12          # gap between the x-axis label and the at-risk table
 _LABEL_GAP = 0.12    # gap between a row label and the first count
+_X_AXIS_H = 0.45     # about the height of the x-axis' tick labels and label, for the y label's wrap
+
+
+def _text_width(fig, renderer, text: str) -> float:
+    """Width in inches of ``text`` at the figures' 9 pt (measured by matplotlib's renderer)."""
+    t = fig.text(0, 0, text, fontsize=9)
+    width = t.get_window_extent(renderer).width / fig.dpi
+    t.remove()
+    return width
+
+
+def _stacked(width_in: float, label_w: float) -> bool:
+    """True when the at-risk labels beside their counts would leave the plot less than 60% of the figure."""
+    return width_in - 2 * _PAD - label_w - _LABEL_GAP < 0.6 * width_in
+
+
+def _wrap_to_axes_height(ax, renderer, plot_h: float) -> None:
+    """The y-axis label on two lines where one would be taller than the plot (``plot_h`` inches, about)."""
+    label = ax.yaxis.label
+    text = label.get_text()
+    if " " not in text or label.get_window_extent(renderer).height / ax.figure.dpi <= plot_h:
+        return
+    words = text.split(" ")
+    half = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+    label.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+
+
+def _check_counts_apart(ticks, xmax, axes_w: float, count_w: float, width_in: float) -> None:
+    """Fail when neighbouring at-risk counts (and tick labels) would touch: the plan's ``xstep`` is too fine."""
+    if len(ticks) < 2:
+        return
+    step_in = axes_w * (ticks[1] - ticks[0]) / xmax
+    if step_in < count_w + 0.04:
+        wider = int(math.ceil((count_w + 0.04) / step_in))
+        _fail(f"the numbers at risk touch at width_in={width_in:g}: ticks {step_in:.2f} in apart for counts "
+              f"{count_w:.2f} in wide; use xstep={_tick_text(_tick_value((ticks[1] - ticks[0]) * wider))}"
+              + (" or a figure of 2 columns" if width_in < 5 else ""))
 
 
 def _fail(message):
@@ -207,11 +244,8 @@ def km_figure(curves, out_stem, *, xlabel="Months", ylabel="Survival probability
     png = stem.with_name(stem.name + ".png")
     pdf = stem.with_name(stem.name + ".pdf")
     with matplotlib.rc_context(rc(font)):
-        fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel,
-                    title=title, dpi=dpi, width_in=width_in, height_in=height_in, ci=ci, decimal=decimal)
-        if note:
-            fig.axes[0].text(0.02, 0.04, str(note), transform=fig.axes[0].transAxes, ha="left", va="bottom",
-                             fontsize=9, gid="note")
+        fig = _draw(data, ticks, counts, xmax=xmax, xlabel=xlabel, ylabel=ylabel, title=title, dpi=dpi,
+                    width_in=width_in, height_in=height_in, ci=ci, decimal=decimal, note=note)
         png.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(png, format="png", dpi=dpi, metadata=_PNG_METADATA)
         fig.savefig(pdf, format="pdf", dpi=dpi, metadata=_PDF_METADATA)
@@ -242,7 +276,8 @@ def _layout(curves, xmax, xstep):
     return data, xmax, ticks, counts
 
 
-def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None, decimal="."):
+def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, height_in, ci=None, decimal=".",
+          note=None):
     """Build the Figure (call inside ``rc_context(_RC)``). Returns the Figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -295,35 +330,53 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
         ax.legend(loc="best", frameon=False, handlelength=3.0, borderaxespad=0.4)
 
     # No. at risk table: x in data coordinates (so each count sits under its
-    # tick), y in figure fraction (fixed rows under the x-axis label).
+    # tick), y in figure fraction (fixed rows under the x-axis label). In a
+    # narrow figure (one journal column) each row's label stands above its counts.
+    renderer = canvas.get_renderer()
+    px = fig.dpi
+    widths = [_text_width(fig, renderer, label) for label, _, _ in data]
+    stacked = _stacked(width_in, max(widths))
+    rows_h = (n_rows * (2 if stacked else 1) + 1) * _ROW_H
     under_ticks = blended_transform_factory(ax.transData, fig.transFigure)
     x_label = _PAD / width_in
-    fig.text(x_label, (_PAD + (n_rows + 0.5) * _ROW_H) / height_in, "No. at risk",
+    fig.text(x_label, (_PAD + rows_h - 0.5 * _ROW_H) / height_in, "No. at risk",
              ha="left", va="center", fontsize=9, gid="at-risk-header")
     row_labels, counts = [], []
     for i, (label, _, _) in enumerate(data):
-        y = (_PAD + (n_rows - 1 - i + 0.5) * _ROW_H) / height_in
-        row_labels.append(fig.text(x_label, y, label, ha="left", va="center", fontsize=9,
+        k = n_rows - 1 - i
+        y = (_PAD + (2 * k if stacked else k) * _ROW_H + 0.5 * _ROW_H) / height_in
+        y_label = y + (_ROW_H / height_in if stacked else 0)
+        row_labels.append(fig.text(x_label, y_label, label, ha="left", va="center", fontsize=9,
                                    gid="at-risk-label"))
         for tick, n in at_risk[label]:
             counts.append(fig.text(tick, y, str(n), transform=under_ticks, ha="center",
                                    va="center", fontsize=9, gid="at-risk-count"))
+    note_h = 0.0
+    inside = note and not stacked and _text_width(fig, renderer, str(note)) < 0.6 * width_in
+    if note and not inside:  # a narrow figure: above the plot, a line per value where one line is too wide
+        text = str(note) if _text_width(fig, renderer, str(note)) < width_in - 2 * _PAD else "\n".join(str(note).split("; "))
+        above = fig.text(x_label, 1 - _PAD / height_in, text, ha="left", va="top", fontsize=9, gid="note")
+        note_h = above.get_window_extent(renderer).height / px + _GAP
+        if above.get_window_extent(renderer).width / px > width_in - 2 * _PAD:
+            _fail(f"the text on the plot ({text!r}) is wider than the figure (width_in={width_in:g})")
+    _wrap_to_axes_height(ax, renderer, height_in - 2 * _PAD - rows_h - _GAP - note_h - _X_AXIS_H)
 
     # Layout: measure the text once, then place the axes so nothing overlaps.
-    renderer = canvas.get_renderer()
-    px = fig.dpi
     tight = ax.get_tightbbox(renderer, for_layout_only=False)
     box = ax.get_window_extent(renderer)
     half_count = max(c.get_window_extent(renderer).width for c in counts) / px / 2
     label_w = max(r.get_window_extent(renderer).width for r in row_labels) / px
-    left = _PAD + max((box.x0 - tight.x0) / px, label_w + _LABEL_GAP + half_count)
+    left = _PAD + max((box.x0 - tight.x0) / px, half_count if stacked else label_w + _LABEL_GAP + half_count)
     right = _PAD + max((tight.x1 - box.x1) / px, half_count, 0.05)
-    bottom = _PAD + (n_rows + 1) * _ROW_H + _GAP + (box.y0 - tight.y0) / px
-    top = _PAD + max((tight.y1 - box.y1) / px, 0.05)
+    bottom = _PAD + rows_h + _GAP + (box.y0 - tight.y0) / px
+    top = _PAD + note_h + max((tight.y1 - box.y1) / px, 0.05)
     if width_in - left - right < 1.0:
         _fail(f"width_in={width_in:g} is too small for the row labels "
               f"(longest label needs {label_w:.2f} in)")
     ax.set_position((left / width_in, bottom / height_in,
                      (width_in - left - right) / width_in,
                      (height_in - bottom - top) / height_in))
+    _check_counts_apart(ticks, xmax, (width_in - left - right), 2 * half_count, width_in)
+    if inside:  # the plot's lower left corner, placed after the layout (it is inside the axes)
+        ax.text(0.02, 0.04, str(note), transform=ax.transAxes, ha="left", va="bottom", fontsize=9, gid="note")
     return fig

@@ -9,7 +9,30 @@ placeholders are listed as advisory (the build warns, ``check`` passes).
 """
 from __future__ import annotations
 
+import re
+
 from papergen.study import Study
+
+#: the key words' paragraph as the manuscript prints it ("Key Words: a; b; c"), in the DOCX and the AST
+KEY_WORDS = re.compile(r"^\s*key\s*words?\s*:\s*(.+)$", re.I)
+
+
+def key_words(ast: dict) -> list[str]:
+    """The key words of the manuscript's pandoc AST, for the PDF's metadata (the DOCX reads its own body)."""
+    from papergen.publish.notation import plain
+
+    for block in ast.get("blocks", []):
+        if block.get("t") == "Para":
+            found = split_key_words(plain(block["c"]))
+            if found:
+                return found
+    return []
+
+
+def split_key_words(paragraph: str) -> list[str]:
+    """["a", "b", "c"] of "Key Words: a; b; c." ([] for any other paragraph)."""
+    m = KEY_WORDS.match(paragraph)
+    return [k.strip().rstrip(".") for k in m.group(1).split(";") if k.strip()] if m else []
 
 
 def statements(study: Study) -> dict[str, dict]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from papergen.errors import JournalProfileError
+from papergen.formatting.house import HouseStyle
+from papergen.publish import figure_size
 from papergen.publish.notation import plain
 from papergen.study import Study
 
@@ -156,9 +158,6 @@ def evaluate(profile: dict, ast: dict, figures: list[Path], csl_name: str) -> li
                           f"{low:g} dpi (lowest of {len(dpis)})" if dpis else "no figures",
                           low is None or low >= spec["min"], spec.get("level", "error")))
 
-    spec = profile.get("figures")
-    if spec and figures:
-        rules.append(_figure_text_rule(spec, figures))
 
     style = profile.get("reference_style")
     if style:
@@ -181,23 +180,62 @@ def _label_of(specs, name):
 FIGURE_TEXT_PT = 9
 
 
-def _figure_text_rule(spec: dict, figures: list[Path]) -> Rule:
-    """The figures' smallest text at the width the journal prints them (``figures: {width_cm, min_font_pt}``).
+def figure_rules(style: HouseStyle, profile: dict, ast: dict, figures: list[Path]) -> list[Rule]:
+    """Each figure drawn at a journal column's width and placed at it; its smallest text in print.
 
-    A figure drawn W inches wide and printed ``width_cm`` wide scales its text by the ratio;
-    the drawn width is the PNG's pixels over its dpi.
+    ``figures: {width_cm, min_font_pt}`` in journal.yaml (the manuscript's text width and the least
+    text size); the columns are the house style's. A figure's drawn width is its PNG's pixels over its
+    dpi; it is printed at the column whose width it was drawn at (else at the text width), which
+    scales its text by the ratio.
     """
     from PIL import Image
 
-    width_cm, least = float(spec["width_cm"]), float(spec.get("min_font_pt", 6))
-    sizes = []
+    spec = profile.get("figures")
+    if not spec or not figures:
+        return []
+    level, least = spec.get("level", "error"), float(spec.get("min_font_pt", 6))
+    text_cm = figure_size.text_width_cm(profile)
+    placed = _placed_widths(ast)
+    shown, wrong, sizes = [], [], []
     for f in figures:
         with Image.open(f) as im:
-            drawn_in = im.size[0] / (_dpi(f) or 72.0)
-        sizes.append(FIGURE_TEXT_PT * (width_cm / 2.54) / drawn_in)
+            drawn_cm = im.size[0] / (_dpi(f) or 72.0) * 2.54
+        column = figure_size.column_of(style, drawn_cm)
+        printed_cm = figure_size.column_width_cm(style, 1 if column == "single" else 2) if column else text_cm
+        sizes.append(FIGURE_TEXT_PT * printed_cm / drawn_cm)
+        want = f"{round(min(printed_cm, text_cm), 2):g}cm"
+        at = placed.get(f"figures/{f.name}", "not placed")
+        shown.append(f"{f.stem} {column or 'no column'} ({drawn_cm:.1f} cm), placed at {at}")
+        if column is None or at != want:
+            hint = "{width={{ figures." + f.stem + ".width }}}"
+            wrong.append(f"{f.stem}: drawn {drawn_cm:.1f} cm, placed at {at} (want {want}; template: {hint})")
+    columns = style.figure_columns_cm
+    rules = [Rule("figure widths", f"one column {columns['single']:g} cm or two {columns['double']:g} cm, "
+                  f"placed at most {text_cm:g} cm" + (" (unconfirmed)" if "figure_columns_cm" in style.unconfirmed
+                                                       else ""),
+                  "; ".join(wrong or shown), not wrong, level)]
     smallest = min(sizes)
-    return Rule("figure text", f">= {least:g} pt at {width_cm:g} cm wide", f"{smallest:.1f} pt (smallest, at {width_cm:g} cm)",
-                smallest >= least, spec.get("level", "error"))
+    rules.append(Rule("figure text", f">= {least:g} pt in print", f"{smallest:.1f} pt (smallest, at its column's width)",
+                      smallest >= least, level))
+    return rules
+
+
+def _placed_widths(ast: dict) -> dict[str, str]:
+    """image path -> the width attribute the manuscript gives it ("15.9cm", "100%", "none")."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("t") == "Image":
+                attrs = dict(node["c"][0][2])
+                found[node["c"][2][0]] = attrs.get("width", "none")
+            walk(node.get("c"))
+        elif isinstance(node, list):
+            for n in node:
+                walk(n)
+
+    walk(ast.get("blocks", []))
+    return found
 
 
 def _figure_font_rule(font: str, pdfs: list[Path]) -> Rule:
@@ -239,6 +277,7 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     figures = sorted(Path(out.figures).glob("*.png")) if Path(out.figures).exists() else []
     ast = ast or read_ast(out.markdown)
     rules = evaluate(profile, ast, figures, study.csl_name) + rules
+    rules += figure_rules(study.house_style, profile, ast, figures)
     parts = outline(ast, {s["label"] for s in profile.get("sections") or [] if "label" in s})
     rules += [Rule(*row) for row in notation.rows(study.house_style, ast, parts, Path(out.ledger))]
     labels = {label for b in _flat(ast["blocks"]) if (label := _label(b))}

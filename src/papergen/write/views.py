@@ -55,11 +55,22 @@ def _text(c) -> str:
 
 
 class FigureView:
-    """``figures.KEY`` in a template: ``.ref`` ("Figure 1") and ``.path`` (the image to include)."""
+    """``figures.KEY`` in a template: ``.ref`` ("Figure 1"), ``.path`` (the image to include) and ``.width``.
 
-    def __init__(self, spec, renderer: Renderer, registry) -> None:
+    ``.width`` ("8.4cm") is the width the figure was drawn for (its journal column, no wider than the
+    text): ``![legend]({{ figures.os.path }}){width={{ figures.os.width }}}`` prints its text at its drawn size.
+    """
+
+    def __init__(self, spec, renderer: Renderer, registry, width_cm: float | None = None) -> None:
         self._spec, self._r, self._registry = spec, renderer, registry
         self.ref = spec.ref
+        self._width_cm = width_cm
+
+    @property
+    def width(self) -> str:
+        if self._width_cm is None:
+            return "100%"
+        return f"{self._width_cm:g}cm"
 
     @property
     def path(self) -> str:
