@@ -19,8 +19,8 @@ from papergen.errors import CodebookError
 from papergen.formatting import house
 from papergen.ingest.load import read_raw
 from papergen.pipeline.figstore import FigureStore
-from papergen.publish import figure_size
 from papergen.pipeline.keys import git_commit
+from papergen.publish import figure_size
 from papergen.errors import OutsideStudyError, RawMarkupError
 from papergen.study import RAW_FORMATS, OutputPaths, Study, inside_folder
 from papergen.values import Source, Value, key_part
@@ -136,9 +136,8 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, f
             spec.at_risk = []
             continue
         curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
-        result = store.km_figure(curves, out.figures / key, spec.ref.declared_at,
-                                 **{"width_in": width_in, "height_in": height_in,
-                                                               **spec.options}, **({"font": font} if font else {}))
+        options = {"width_in": width_in, "height_in": height_in, **spec.options, **({"font": font} if font else {})}
+        result = store.km_figure(curves, out.figures / key, spec.ref.declared_at, **options)
         spec.at_risk = []
         for (label, surv), (_, counts) in zip(spec.curves, result["at_risk"].items()):
             for tick, n in counts:

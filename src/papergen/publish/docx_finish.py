@@ -12,7 +12,6 @@ row (Word then moves a table that fits on a page to the next page whole).
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import Path
 
@@ -26,7 +25,6 @@ NS = {"w": W,
       "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
       "dc": "http://purl.org/dc/elements/1.1/",
       "ep": "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"}
-#: the paragraph that lists the key words ("Key Words: a; b; c")
 
 
 def _w(tag: str) -> str:

@@ -1,6 +1,6 @@
 """How wide each figure is drawn and placed: its journal column, no wider than the manuscript's text.
 
-The analysis plan says whether a figure takes one column or the page (``a.km(..., columns=1)``); the
+The analysis plan says whether a figure takes one column or the page (``a.figure(..., columns=1)``); the
 house style gives the widths the journal prints those at (``figure_columns_cm``). A figure is drawn at
 that width, so its text is printed at the size it was drawn (9 pt), and placed in the DOCX and PDF at
 the same width or, where the page column is wider than the manuscript's text, at the text width

@@ -352,9 +352,10 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
             counts.append(fig.text(tick, y, str(n), transform=under_ticks, ha="center",
                                    va="center", fontsize=9, gid="at-risk-count"))
     note_h = 0.0
-    inside = note and not stacked and _text_width(fig, renderer, str(note)) < 0.6 * width_in
+    note_w = _text_width(fig, renderer, str(note)) if note else 0.0
+    inside = note and not stacked and note_w < 0.6 * width_in
     if note and not inside:  # a narrow figure: above the plot, a line per value where one line is too wide
-        text = str(note) if _text_width(fig, renderer, str(note)) < width_in - 2 * _PAD else "\n".join(str(note).split("; "))
+        text = str(note) if note_w < width_in - 2 * _PAD else "\n".join(str(note).split("; "))
         above = fig.text(x_label, 1 - _PAD / height_in, text, ha="left", va="top", fontsize=9, gid="note")
         note_h = above.get_window_extent(renderer).height / px + _GAP
         if above.get_window_extent(renderer).width / px > width_in - 2 * _PAD:

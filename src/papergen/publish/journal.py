@@ -158,7 +158,6 @@ def evaluate(profile: dict, ast: dict, figures: list[Path], csl_name: str) -> li
                           f"{low:g} dpi (lowest of {len(dpis)})" if dpis else "no figures",
                           low is None or low >= spec["min"], spec.get("level", "error")))
 
-
     style = profile.get("reference_style")
     if style:
         want = style["name"] if isinstance(style, dict) else str(style)
@@ -222,20 +221,9 @@ def figure_rules(style: HouseStyle, profile: dict, ast: dict, figures: list[Path
 
 def _placed_widths(ast: dict) -> dict[str, str]:
     """image path -> the width attribute the manuscript gives it ("15.9cm", "100%", "none")."""
-    found = {}
+    from papergen.publish.document import nodes
 
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("t") == "Image":
-                attrs = dict(node["c"][0][2])
-                found[node["c"][2][0]] = attrs.get("width", "none")
-            walk(node.get("c"))
-        elif isinstance(node, list):
-            for n in node:
-                walk(n)
-
-    walk(ast.get("blocks", []))
-    return found
+    return {n["c"][2][0]: dict(n["c"][0][2]).get("width", "none") for n in nodes(ast, "Image")}
 
 
 def _figure_font_rule(font: str, pdfs: list[Path]) -> Rule:

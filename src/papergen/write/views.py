@@ -61,15 +61,13 @@ class FigureView:
     text): ``![legend]({{ figures.os.path }}){width={{ figures.os.width }}}`` prints its text at its drawn size.
     """
 
-    def __init__(self, spec, renderer: Renderer, registry, width_cm: float | None = None) -> None:
+    def __init__(self, spec, renderer: Renderer, registry, width_cm: float) -> None:
         self._spec, self._r, self._registry = spec, renderer, registry
         self.ref = spec.ref
         self._width_cm = width_cm
 
     @property
     def width(self) -> str:
-        if self._width_cm is None:
-            return "100%"
         return f"{self._width_cm:g}cm"
 
     @property
