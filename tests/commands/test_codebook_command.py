@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from studycopy import ROOT, copy_study, csv_to_parquet, csv_to_sav, run_build
+from studycopy import ROOT, copy_study, csv_frame, csv_to_parquet, csv_to_sav, run_build
 
 EXAMPLE = ROOT / "examples" / "redcap"
 
@@ -63,6 +63,41 @@ def test_redcap_draft_reviewed_builds_the_example(tmp_path, example_numbers):
     assert "24 rows: P01 / 1, P01 / 2, P02 / 1," in trace.stdout
 
 
+# The author's review of a draft made from the study's own data (the same whatever the format): 'unknown' is a
+# primary site, not a missing value; complications are keyed by patient and name; the study's cut-off, not the
+# last date seen; the grades no patient had.
+REVIEW = [("draft: true\n", ""),
+          ("    missing: [unknown]   # seen in the data: cells holding these mean 'no value'\n", ""),
+          ("values: [pancreas, rectum, small intestine, stomach], required: false}",
+           "values: [pancreas, small intestine, rectum, stomach, unknown], required: true}"),
+          ("    primary_key: complication\n", "    primary_key: [patient_id, complication]\n"),
+          ("cutoff_date: '2020-10-20'", "cutoff_date: '2020-10-31'"),
+          ("values: [I, II, IVa]", "values: [I, II, IIIa, IIIb, IVa, IVb, V]")]
+
+
+def test_sas_and_stata_draft_reviewed_gives_the_csv_numbers(tmp_path, built):
+    import pyreadstat
+
+    study = copy_study(tmp_path / "study")
+    frames = {name: csv_frame(study, name) for name in ("patients", "lesions", "labs", "complications")}
+    pyreadstat.write_sas7bdat(frames["patients"], str(study / "data" / "patients.sas7bdat"), compress=True)
+    pyreadstat.write_sas7bdat(frames["lesions"], str(study / "data" / "lesions.sas7bdat"), row_compress=True)
+    pyreadstat.write_xport(frames["labs"], str(study / "data" / "labs.xpt"))
+    pyreadstat.write_dta(frames["complications"], str(study / "data" / "complications.dta"))
+    files = ["data/patients.sas7bdat", "data/lesions.sas7bdat", "data/labs.xpt", "data/complications.dta"]
+    proc = run_build(study, "codebook", "draft", *files, "--force")
+    assert proc.returncode == 0, proc.stderr
+    book = study / "data" / "codebook.yaml"
+    drafted = book.read_text(encoding="utf-8")
+    assert "operation_date: {type: date, min: '2015-06-16', max: '2018-01-09', required: true}\n" in drafted
+    assert "    path: complications.dta\n" in drafted and "    path: labs.xpt\n" in drafted
+    _review(book, REVIEW)
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    theirs = json.loads(built.outputs.ledger.read_text(encoding="utf-8"))["values"]
+    assert _texts(study) == {k: v["text"] for k, v in theirs.items() if "text" in v}
+
+
 def test_spss_and_parquet_draft_reviewed_gives_the_csv_numbers(tmp_path, built):
     study = copy_study(tmp_path / "study")
     for name in ("lesions", "labs", "complications"):
@@ -74,13 +109,7 @@ def test_spss_and_parquet_draft_reviewed_gives_the_csv_numbers(tmp_path, built):
     book = study / "data" / "codebook.yaml"
     assert "primary_site: {type: category, values: [pancreas, rectum, small intestine, stomach], required: false}" \
            "   # missing-value marker(s) 'unknown' seen" in book.read_text(encoding="utf-8")
-    _review(book, [("draft: true\n", ""),  # 'unknown' is a primary site here, not a missing value:
-                   ("    missing: [unknown]   # seen in the data: cells holding these mean 'no value'\n", ""),
-                   ("values: [pancreas, rectum, small intestine, stomach], required: false}",
-                    "values: [pancreas, small intestine, rectum, stomach, unknown], required: true}"),
-                   ("    primary_key: complication\n", "    primary_key: [patient_id, complication]\n"),
-                   ("cutoff_date: '2020-10-20'", "cutoff_date: '2020-10-31'"),  # the study's cut-off, not the last date
-                   ("values: [I, II, IVa]", "values: [I, II, IIIa, IIIb, IVa, IVb, V]")])  # grades no patient had
+    _review(book, REVIEW)
     proc = run_build(study)
     assert proc.returncode == 0, proc.stderr
     theirs = json.loads(built.outputs.ledger.read_text(encoding="utf-8"))["values"]

@@ -1,5 +1,5 @@
-"""SPSS and Stata files written by pyreadstat (value labels, user-missing values, date formats) read with their
-metadata; the study built from them gives the numbers it gives from CSV."""
+"""SPSS, Stata and SAS files written by pyreadstat (value labels, user-missing values, date formats, SAS's two row
+compressions) read with their metadata; the study built from them gives the numbers it gives from CSV."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from papergen.codebook import read_codebook
 from papergen.errors import DataErrors
 from papergen.ingest.load import read_raw
 from papergen.ingest.validate import validate
-from studycopy import copy_study, csv_to_sav, run_build
+from studycopy import copy_study, csv_frame, csv_to_sav, run_build, set_codebook_path
 
 
 @pytest.fixture
@@ -50,6 +50,47 @@ def test_study_from_spss_and_stata_gives_the_csv_numbers(study, built):
     assert {k: v["text"] for k, v in ours.items() if "text" in v} == \
         {k: v["text"] for k, v in theirs.items() if "text" in v}
     assert ours["baseline.age"]["inputs"][0]["file"] == "data/patients.sav"
+
+
+def _texts(ledger):
+    values = json.loads(ledger.read_text(encoding="utf-8"))["values"]
+    return {k: v["text"] for k, v in values.items() if "text" in v}
+
+
+def csv_to_sas(study, name: str, suffix: str = ".sas7bdat", **options):
+    """Write data/<name>.csv with pyreadstat's SAS writers (options: compress=True for RDC, row_compress=True for
+    RLE) and point the codebook at it."""
+    dest = study / "data" / f"{name}{suffix}"
+    writer = pyreadstat.write_xport if suffix == ".xpt" else pyreadstat.write_sas7bdat
+    writer(csv_frame(study, name), str(dest), **options)
+    set_codebook_path(study, name, dest.name)
+    return dest
+
+
+def test_study_from_sas_gives_the_csv_numbers(study, built):
+    csv_to_sas(study, "patients", compress=True)  # COMPRESS=BINARY (RDC)
+    csv_to_sas(study, "lesions", row_compress=True)  # COMPRESS=CHAR (RLE)
+    csv_to_sas(study, "labs", ".xpt")  # SAS transport, version 8
+    proc = run_build(study)
+    assert proc.returncode == 0, proc.stderr
+    assert _texts(study / "manuscript" / "numbers.json") == _texts(built.outputs.ledger)
+    raw = read_raw("patients", study / "data" / "patients.sas7bdat", "data/patients.sas7bdat")
+    assert raw.variables["operation_date"]["date"] and raw.variables["operation_date"]["format"] == "DATE."
+    assert not any("label_set_missing" in v for v in raw.variables.values())  # DATE. is SAS's format, not a label set
+
+
+def test_sas_rows_that_do_not_decompress_are_one_line(tmp_path):
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "n": [1.0, 2.0, 3.0]})
+    path = tmp_path / "t.sas7bdat"
+    pyreadstat.write_sas7bdat(frame, str(path), compress=True)
+    data = path.read_bytes()
+    assert data.count(b"SASYZCR2") == 1  # RDC: ReadStat reads it
+    assert read_raw("t", path, "t.sas7bdat").usable
+    path.write_bytes(data.replace(b"SASYZCR2", b"SASYZCRL"))  # the file now says RLE, its rows are RDC
+    raw = read_raw("t", path, "t.sas7bdat")
+    assert [str(p) for p in raw.problems] == [
+        "t.sas7bdat: a SAS file with RLE (COMPRESS=CHAR) compression whose rows pyreadstat cannot decompress (A row "
+        "in the file was not the expected length); write it again uncompressed (SAS: options compress=no) or as .xpt"]
 
 
 def test_missing_value_label_set_is_one_line(study):

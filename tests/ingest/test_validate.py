@@ -166,6 +166,15 @@ def _damaged_sas(study):
     set_codebook_path(study, "complications", "complications.sas7bdat")
 
 
+def _undecompressable_sas(study):
+    import pyreadstat
+
+    dest = study / "data" / "complications.sas7bdat"
+    pyreadstat.write_sas7bdat(csv_frame(study, "complications"), str(dest), compress=True)  # RDC rows
+    dest.write_bytes(dest.read_bytes().replace(b"SASYZCR2", b"SASYZCRL"))  # ... in a file that says RLE
+    set_codebook_path(study, "complications", "complications.sas7bdat")
+
+
 def _xls(study):
     (study / "data" / "patients.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))  # OLE2 header
     (study / "data" / "patients.csv").unlink()
@@ -370,6 +379,9 @@ CASES = {
         [Line("data/labs.parquet", None, None, None, "not a readable Parquet file")]),
     "damaged SAS file": (
         _damaged_sas, [Line("data/complications.sas7bdat", None, None, None, "cannot be read as a SAS file")]),
+    "SAS file whose compression cannot be decoded": (
+        _undecompressable_sas, [Line("data/complications.sas7bdat", None, None, None,
+                                     "a SAS file with RLE (COMPRESS=CHAR) compression whose rows pyreadstat cannot")]),
     # === issue 15, items 7, 10, 11 (guard): files outside the study; identifiers in rule messages ===
     # (kept as one block, apart from the other items of issue 15, so the two branches merge cleanly)
     "data file is a symbolic link to /etc/passwd": (

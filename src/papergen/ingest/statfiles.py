@@ -19,6 +19,13 @@ from papergen.ingest.coded import from_values, text_of
 READERS = {".sav": "read_sav", ".zsav": "read_sav", ".por": "read_por", ".dta": "read_dta",
            ".sas7bdat": "read_sas7bdat", ".xpt": "read_xport"}
 KIND = {"spss": "an SPSS", "stata": "a Stata", "sas": "a SAS"}
+#: SAS's own display formats (no width): a SAS file names its variables' formats where SPSS and Stata name value
+#: label sets, so these are not label sets the file fails to define (dates and times are recognised by their values)
+SAS_BUILTIN_FORMATS = frozenset({"", "F", "BEST", "COMMA", "COMMAX", "DOLLAR", "DOLLARX", "PERCENT", "PERCENTN", "E",
+                                 "Z", "NUMX", "NLNUM", "NLPCT", "HEX", "BINARY", "OCTAL", "$", "$CHAR", "$ASCII",
+                                 "$HEX", "$UPCASE", "$QUOTE"})
+#: the compression signatures a SAS file writes into its first pages (ReadStat reads both)
+SAS_COMPRESSION = {b"SASYZCRL": "RLE (COMPRESS=CHAR)", b"SASYZCR2": "RDC (COMPRESS=BINARY)"}
 
 
 def read_statfile(path: Path, shown: str, fmt: str):
@@ -33,17 +40,36 @@ def read_statfile(path: Path, shown: str, fmt: str):
         frame, meta = getattr(pyreadstat, reader)(str(path))
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "compress" in message.lower():
-            raise DataError(shown, None, None, None, f"{KIND[fmt]} file with a compression pyreadstat cannot read "
-                            f"({message}); write it again uncompressed (SAS: options compress=no) or as .xpt") from None
+        compression = _sas_compression(path) if fmt == "sas" else None
+        if compression or "compress" in message.lower():
+            how = f"{compression} compression" if compression else "a compression"
+            raise DataError(shown, None, None, None, f"{KIND[fmt]} file with {how} whose rows pyreadstat cannot "
+                            f"decompress ({message}); write it again uncompressed (SAS: options compress=no) or as .xpt") from None
         raise DataError(shown, None, None, None, f"cannot be read as {KIND[fmt]} file ({message}); "
                         "the file may be truncated or of another format") from None
     header = [str(c) for c in frame.columns]
     columns = [from_values(frame[c]) for c in frame.columns]
-    return header, list(range(1, len(frame) + 1)), columns, variables_of(meta, frame), meta
+    return header, list(range(1, len(frame) + 1)), columns, variables_of(meta, frame, fmt), meta
 
 
-def variables_of(meta, frame) -> dict[str, dict]:
+def _sas_compression(path: Path) -> str | None:
+    """The compression a SAS file declares in its first pages (where its column text lives), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4 << 20)
+    except OSError:
+        return None
+    return next((name for sig, name in SAS_COMPRESSION.items() if sig in head), None)
+
+
+def _is_label_set(name: str, fmt: str) -> bool:
+    """Whether a format name the file gives a variable is a value label set (SAS: not one of SAS's own formats)."""
+    import re
+
+    return fmt != "sas" or re.sub(r"[0-9.]+$", "", name.upper()) not in SAS_BUILTIN_FORMATS
+
+
+def variables_of(meta, frame, fmt: str = "spss") -> dict[str, dict]:
     """What the file says of each variable: label, value labels, missing-value codes, format, storage."""
     import pandas as pd
 
@@ -55,8 +81,6 @@ def variables_of(meta, frame) -> dict[str, dict]:
                "storage": (meta.readstat_variable_types or {}).get(c, "")}
         if c in labels:
             var["labels"] = {text_of(k): str(v) for k, v in labels[c].items()}
-        if c in (meta.variable_to_label or {}) and c not in labels:
-            var["label_set_missing"] = meta.variable_to_label[c]
         ranges = (getattr(meta, "missing_ranges", None) or {}).get(c)
         if ranges:
             var["missing"] = [text_of(r["lo"]) if r["lo"] == r["hi"] else f"{text_of(r['lo'])} to {text_of(r['hi'])}"
@@ -64,6 +88,9 @@ def variables_of(meta, frame) -> dict[str, dict]:
         s = frame[c]
         var["date"] = bool(len(s.dropna())) and all(hasattr(v, "isoformat") for v in s.dropna().head(50))
         var["integer"] = pd.api.types.is_numeric_dtype(s) and bool(((s.dropna() % 1) == 0).all())
+        named = (meta.variable_to_label or {}).get(c)
+        if named and c not in labels and not var["date"] and _is_label_set(named, fmt):
+            var["label_set_missing"] = named
         out[c] = var
     return out
 
