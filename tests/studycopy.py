@@ -230,7 +230,7 @@ def csv_to_parquet(study: Path, name: str) -> Path:
 
 def csv_to_sav(study: Path, name: str, coded: dict[str, list[str]], labels: bool = True,
                missing: dict | None = None, suffix: str = ".sav") -> Path:
-    """Write data/<name>.csv as an SPSS (.sav) or Stata (.dta) file with pyreadstat: each column of ``coded`` stored
+    """Write data/<name>.csv as an SPSS (.sav, .zsav) or Stata (.dta) file with pyreadstat: each column of ``coded`` stored
     as numeric codes 1, 2, ... with value labels (unless ``labels`` is False); the codebook is given the codes
     and labels. ``missing``: SPSS user-missing values per column (pyreadstat's missing_ranges)."""
     import pyreadstat
@@ -242,8 +242,10 @@ def csv_to_sav(study: Path, name: str, coded: dict[str, list[str]], labels: bool
         frame[column] = [float(codes[v]) if v else None for v in frame[column]]
         value_labels[column] = {float(i): text for text, i in codes.items()}
     dest = study / "data" / f"{name}{suffix}"
-    writer = pyreadstat.write_sav if suffix == ".sav" else pyreadstat.write_dta
-    extra = {"missing_ranges": missing} if missing and suffix == ".sav" else {}
+    writer = pyreadstat.write_dta if suffix == ".dta" else pyreadstat.write_sav
+    extra = {"missing_ranges": missing} if missing and suffix != ".dta" else {}
+    if suffix == ".zsav":
+        extra["compress"] = True  # SPSS's zlib-compressed .zsav
     writer(frame, str(dest), variable_value_labels=value_labels if labels else None, **extra)
     set_codebook_path(study, name, f"{name}{suffix}")
     book = study / "data" / "codebook.yaml"

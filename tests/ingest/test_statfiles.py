@@ -43,6 +43,8 @@ def test_sav_keeps_labels_dates_and_user_missing_values(tmp_path):
 def test_study_from_spss_and_stata_gives_the_csv_numbers(study, built):
     csv_to_sav(study, "patients", {"sex": ["female", "male"], "who_grade": ["G1", "G2", "G3"]})
     csv_to_sav(study, "lesions", {"treatment": ["resected", "ablated"]}, suffix=".dta")
+    csv_to_sav(study, "labs", {"unit": ["umol/L"]}, suffix=".zsav")
+    assert (study / "data" / "labs.zsav").read_bytes()[:4] == b"$FL3"  # the compressed SPSS format
     proc = run_build(study)
     assert proc.returncode == 0, proc.stderr
     ours = json.loads((study / "manuscript" / "numbers.json").read_text(encoding="utf-8"))["values"]
