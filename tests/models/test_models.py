@@ -537,6 +537,45 @@ def test_logistic_separation_raises():
     raises(m.SeparationError, m.logistic, d.y, quasi, names=("marker",))
 
 
+def test_the_fit_proves_no_separation_exactly_when_the_linear_program_finds_none():
+    """Stiemke's certificate (mle_exists) against the linear program, on small random data sets of which many
+    are separated: a proof never stands beside a separating direction, and an unseparated fit is proved."""
+    import importlib
+
+    import statsmodels.api as sm
+
+    lg = importlib.import_module("papergen.models.logistic")
+    rng = np.random.default_rng(20261202)
+    proved = separated = 0
+    for k in range(120):
+        n = int(rng.integers(8, 40))
+        x = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 2, n)])
+        y = (rng.random(n) < 1 / (1 + np.exp(-(k % 7) * x[:, 1]))).astype(float)
+        if y.min() == y.max() or np.linalg.matrix_rank(x) < 3:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=25, tol=1e-8)
+        proof = fit.converged and lg.mle_exists(x, y, np.asarray(fit.fittedvalues))
+        direction = lg.separating_direction(x, y)
+        assert not (proof and direction is not None), k
+        proved += proof
+        separated += direction is not None
+        if direction is None and np.abs(fit.params).max() < 10:
+            assert proof, k
+    assert proved > 20 and separated > 20  # both kinds were drawn
+
+
+def test_a_proved_fit_does_not_run_the_linear_program(monkeypatch):
+    import importlib
+
+    lg = importlib.import_module("papergen.models.logistic")
+    d = DATA["ties"]
+    expected = m.logistic(d.y, d[["x1", "x2"]]).coef
+    monkeypatch.setattr(lg, "separating_direction", lambda *_: pytest.fail("the linear program ran"))
+    assert m.logistic(d.y, d[["x1", "x2"]]).coef == expected
+
+
 def test_empty_group_raises():
     time, event = survival_of("ties")
     raises(m.EmptyGroupError, m.logrank, time, event, DATA["ties"].grp, groups=["A", "B", "C", "D"], names=("D",))

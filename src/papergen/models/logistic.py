@@ -3,13 +3,17 @@
 statsmodels' GLM runs the same IRLS as R's glm.fit: the same start,
 mu = (y + 0.5) / 2, at most 25 iterations, and here the same stopping rule,
 |deviance change| <= 1e-8 * |deviance| + 1e-9.  Hand-written is only what
-neither library checks the way a paper needs: separation is detected exactly,
-before fitting, with a linear program (a direction b with (2y - 1) * x'b >= 0 for
-every row, as the detectseparation package does), instead of R's warning
-"fitted probabilities numerically 0 or 1 occurred" after a huge coefficient.
+neither library checks the way a paper needs: separation is decided exactly
+instead of R's warning "fitted probabilities numerically 0 or 1 occurred" after
+a huge coefficient. A fit whose score equations hold with every fitted
+probability inside (0, 1) is itself the proof that no separating direction
+exists (``mle_exists``, Stiemke's lemma), so the linear program that finds
+one (a direction b with (2y - 1) * x'b >= 0 for every row, as the
+detectseparation package does) runs only when that proof fails.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,13 +72,30 @@ class LogisticResult:
 
 
 def _collinear_column(x: np.ndarray) -> int | None:
-    """The first column that is (numerically) a linear combination of the columns before it."""
-    for j in range(1, x.shape[1]):
-        basis = x[:, :j]
-        resid = x[:, j] - basis @ np.linalg.lstsq(basis, x[:, j], rcond=None)[0]
-        if np.linalg.norm(resid) <= 1e-7 * np.linalg.norm(x[:, j]):
-            return j
-    return None
+    """The first column that is (numerically) a linear combination of the columns before it.
+
+    One QR decomposition: |R[j, j]| is the norm of column j's residual on the columns before it, and a
+    residual within 1e-7 of the column's norm is R's (dqrdc2's) tolerance for a dependent column.
+    """
+    resid = np.abs(np.diag(np.linalg.qr(x, mode="r")))
+    dependent = np.nonzero(resid[1:] <= 1e-7 * np.linalg.norm(x[:, 1:], axis=0))[0]
+    return int(dependent[0]) + 1 if dependent.size else None
+
+
+def mle_exists(x: np.ndarray, y: np.ndarray, mu: np.ndarray) -> bool:
+    """Whether fitted probabilities ``mu`` prove that no direction separates y on x's (full-rank) columns.
+
+    With z_i = (2y_i - 1) x_i and w_i = |y_i - mu_i|, the score equations say z'w = 0. Stiemke's lemma: a
+    w > 0 with z'w = 0 exists exactly when no b has z b >= 0 with z b != 0 (no complete or quasi-complete
+    separation). The fit's w is corrected to solve z'w = 0 exactly (the least-squares correction z (z'z)^-1 z'w);
+    when the correction is smaller than half the smallest w_i, the corrected w is still positive: proof.
+    """
+    w = np.abs(y - mu)
+    if not np.isfinite(w).all() or w.min() <= 0:
+        return False
+    z = x * (2 * y - 1)[:, None]
+    correction = z @ np.linalg.solve(x.T @ x, z.T @ w)
+    return bool(np.abs(correction).max() < 0.5 * w.min())
 
 
 def separating_direction(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
@@ -123,16 +144,19 @@ def logistic(outcome, covariates) -> LogisticResult:
     if j is not None:
         raise CollinearCovariatesError(model, terms[j], f"covariate {terms[j]!r} is a linear combination of "
                                                         "the covariates before it (R gives NA); drop it")
-    direction = separating_direction(x, y)
-    if direction is not None:
-        size = np.abs(direction[1:]) * np.abs(x[:, 1:]).max(axis=0)
-        culprits = [names[i] for i in np.argsort(-size) if size[i] > 1e-6] or list(names)
-        raise SeparationError(model, culprits[0],
-                              f"covariate {', '.join(map(repr, culprits))} separates the outcome (perfect or "
-                              "quasi-perfect separation: the odds ratio is infinite); merge sparse levels "
-                              "or use a penalised (Firth) model")
-    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=MAXIT, tol=EPSILON, atol=EPSILON / 10,
-                                                          rtol=EPSILON)
+    with warnings.catch_warnings():  # a separated fit overflows and warns; separation is decided below
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=MAXIT, tol=EPSILON, atol=EPSILON / 10,
+                                                              rtol=EPSILON)
+    if not (fit.converged and mle_exists(x, y, np.asarray(fit.fittedvalues))):
+        direction = separating_direction(x, y)
+        if direction is not None:
+            size = np.abs(direction[1:]) * np.abs(x[:, 1:]).max(axis=0)
+            culprits = [names[i] for i in np.argsort(-size) if size[i] > 1e-6] or list(names)
+            raise SeparationError(model, culprits[0],
+                                  f"covariate {', '.join(map(repr, culprits))} separates the outcome (perfect or "
+                                  "quasi-perfect separation: the odds ratio is infinite); merge sparse levels "
+                                  "or use a penalised (Firth) model")
     if not fit.converged:
         raise NotConvergedError(model, names[0], f"IRLS did not converge in {MAXIT} iterations "
                                                  f"(covariates {', '.join(map(repr, names))})")
