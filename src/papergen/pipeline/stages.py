@@ -197,12 +197,14 @@ class _View:
 def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
     """pandoc reads the Markdown and resolves the citations once; every writer starts from this AST.
 
-    ``store`` keeps resolved citations: citeproc runs only when they change.
+    ``store`` keeps resolved citations (citeproc runs only when they change) and the AST of each part of
+    the Markdown (pandoc reads only the parts an edit changed; not in a ``--force`` build).
     """
     from papergen.publish.document import image_targets, read_manuscript as read_document
 
     doc = read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
-                        citations=store.folder("citations") if store else None)
+                        citations=store.folder("citations") if store else None,
+                        parts=store.folder("markdown-parts") if store and not store.force else None)
     for target in image_targets(doc):
         check_image(study, out, target)
     check_raw(study, doc)
@@ -212,7 +214,7 @@ def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
 def check_raw(study: Study, doc: dict) -> None:
     """No raw markup the study does not allow reached the manuscript by another way than template prose (which
     the lint reads): a template expression printing ``"<script>"``. pandoc's own raw TeX (``\\newpage``) is harmless."""
-    from papergen.publish.document import nodes
+    from papergen.publish.astnodes import nodes
 
     for n in nodes(doc):
         if n["t"] in ("RawBlock", "RawInline") and n["c"][0] != "tex" and not _comment(n["c"][1]):

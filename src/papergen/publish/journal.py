@@ -221,7 +221,7 @@ def figure_rules(style: HouseStyle, profile: dict, ast: dict, figures: list[Path
 
 def _placed_widths(ast: dict) -> dict[str, str]:
     """image path -> the width attribute the manuscript gives it ("15.9cm", "100%", "none")."""
-    from papergen.publish.document import nodes
+    from papergen.publish.astnodes import nodes
 
     return {n["c"][2][0]: dict(n["c"][0][2]).get("width", "none") for n in nodes(ast, "Image")}
 
