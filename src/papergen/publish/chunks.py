@@ -106,7 +106,7 @@ def read_markdown(markdown: Path, read, kept: Path | None) -> dict:
     ids: list[str] = []  # the identifiers of the headings read so far
     for i, part in enumerate(parts):
         key = _key(part, ids)
-        have = fresh.get(key) or _load(kept / f"{key}.json")
+        have = json.loads(json.dumps(fresh[key])) if key in fresh else _load(kept / f"{key}.json")  # join() shifts it
         if have is None:
             if len(fresh) >= MAX_RUNS:  # many parts changed (a first build): all the rest at once
                 return _whole(read, text, parts, kept)
@@ -116,12 +116,12 @@ def read_markdown(markdown: Path, read, kept: Path | None) -> dict:
             fresh[key] = have
         got.append(have)
         ids += have["ids"]
+    for key, part in fresh.items():  # each is what pandoc reads of its text after those headings
+        write_bytes(kept / f"{key}.json", json.dumps(part, ensure_ascii=False).encode("utf-8"))
+    _prune(kept)
     doc = join(got)
     if doc is None or implicit_reference(text, doc):
         return read(text)
-    for key, part in fresh.items():
-        write_bytes(kept / f"{key}.json", json.dumps(part, ensure_ascii=False).encode("utf-8"))
-    _prune(kept)
     return doc
 
 
@@ -134,8 +134,7 @@ def _whole(read, text: str, parts: list[str], kept: Path) -> dict:
     """The whole text read at once, each part followed by the sentinel; every part kept for the next read."""
     doc = read("".join(_with_sentinel(p) for p in parts))
     got = _cut(doc, len(parts)) if not doc.get("meta") else None
-    joined = join(got) if got is not None else None
-    if joined is None or implicit_reference(text, joined):
+    if got is None:
         return read(text)
     ids: list[str] = []
     for part, have in zip(parts, got):
@@ -143,6 +142,9 @@ def _whole(read, text: str, parts: list[str], kept: Path) -> dict:
         write_bytes(kept / f"{key}.json", json.dumps(have, ensure_ascii=False).encode("utf-8"))
         ids += have["ids"]
     _prune(kept)
+    joined = join(got)
+    if joined is None or implicit_reference(text, joined):
+        return read(text)
     return joined
 
 
@@ -198,18 +200,19 @@ def _sentinel(block: dict) -> int | None:
 
 
 def join(parts: list[dict]) -> dict | None:
-    """The parts' blocks as one document, each citation counter carried on from the parts before;
-    None if the parts come from different pandoc versions or two headings share an identifier."""
+    """The parts' blocks as one document (the parts are used, not copied), each citation counter carried on
+    from the parts before; None if the parts come from different pandoc versions or two headings share an
+    identifier."""
     api = parts[0]["api"] if parts else None
-    blocks, offset = [], 0
+    blocks, offset, ids = [], 0, []
     for part in parts:
         if part.get("api") != api:
             return None
-        got = json.loads(json.dumps(part["blocks"]))  # the kept part stays as it was read
-        _shift(got, offset)
-        blocks += got
+        if part["counted"]:
+            _shift(part["blocks"], offset)
+        blocks += part["blocks"]
         offset += part["counted"]
-    ids = [b["c"][1][0] for b in _headers(blocks)]
+        ids += part["ids"]
     if not parts or len(ids) != len(set(ids)):
         return None
     return {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
