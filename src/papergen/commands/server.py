@@ -72,6 +72,7 @@ class PreviewState:
         self.snapshot = Snapshot(session=self.session)
         self.page: bytes | None = None
         self._parts: dict[str, str] | None = None  # the page's parts (page_parts), the frame's as its hash
+        self._hashes: dict[str, str] | None = None
         self._lock = threading.Lock()
         self._listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
 
@@ -86,9 +87,9 @@ class PreviewState:
         """A new review edition: the error (if any) is cleared; DOCX and PDF are still being written."""
         parts = page_parts(page)
         with self._lock:
-            self.page, self._parts = page, parts
+            self.page, self._parts, self._hashes = page, parts, part_hashes(parts)
             self.snapshot = replace(self.snapshot, version=self.snapshot.version + 1, status="updating", error=None,
-                                    changed=changed, parts=part_hashes(parts))
+                                    changed=changed, parts=self._hashes)
             self._publish()
 
     def finished(self, error: str | None) -> None:
@@ -118,21 +119,20 @@ class PreviewState:
     def served_page(self) -> bytes | None:
         """The page with the preview's script; the last good one, or manuscript/'s from an earlier build."""
         with self._lock:
-            page, version, parts = self.page, self.snapshot.version, self._parts
+            page, version, hashes = self.page, self.snapshot.version, self._hashes
         if page is None:
             kept = self.manuscript / self.page_name
             if not kept.is_file():
                 return None
             page = kept.read_bytes()
-            parts = page_parts(page)
-        return with_client(page, version, self.session, part_hashes(parts))
+            hashes = part_hashes(page_parts(page))
+        return with_client(page, version, self.session, hashes)
 
     def changed_parts(self, have: dict[str, str]) -> dict:
         """What a page showing the parts hashed ``have`` needs to show the current page: the parts whose hash
         differs, or ``reload`` when the rest of the page (its frame) differs or the page cannot be cut."""
         with self._lock:
-            parts, version = self._parts, self.snapshot.version
-        hashes = part_hashes(parts)
+            parts, hashes, version = self._parts, self._hashes, self.snapshot.version
         if parts is None or hashes is None or have.get("frame") != hashes["frame"]:
             return {"reload": True, "version": version}
         return {"reload": False, "version": version, "hashes": hashes,
