@@ -34,9 +34,7 @@ class Reader:
 
 
 def read(tmp_path: Path, text: str, kept: Path, reader: Reader | None = None) -> dict:
-    md = tmp_path / "m.md"
-    md.write_text(text, encoding="utf-8")
-    return chunks.read_markdown(md, reader or Reader(), kept)
+    return chunks.read_markdown(text, reader or Reader(), kept)
 
 
 def same_as_whole(tmp_path: Path, versions: list[str]) -> list[Reader]:

@@ -267,13 +267,15 @@ def stamp_build(study: Study, out: OutputPaths) -> str:
     return stamp_build_id(out.docx, study.source_date_epoch)
 
 
-def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths) -> tuple[str, list]:
+def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths, store=None) -> tuple[str, list]:
     """The manuscript's text and each character's template file and offset, from the marked render
-    (papergen.trace.sourcemap.expected_text); pandoc reads it while the DOCX is written."""
+    (papergen.trace.sourcemap.expected_text); pandoc reads it while the DOCX is written, only the parts an
+    edit changed when ``store`` keeps the others (not in a ``--force`` build)."""
     from papergen.trace.sourcemap import expected_text
 
     templates = {f.name: f.read_text(encoding="utf-8") for f in study.paths.templates.rglob("*.j2")}
-    return expected_text(rendered[2], rendered[1], templates, out.dir)
+    kept = store.folder("marked-parts") if store is not None and not store.force else None
+    return expected_text(rendered[2], rendered[1], templates, out.dir, kept)
 
 
 def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths) -> Path | None:

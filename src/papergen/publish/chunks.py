@@ -86,8 +86,8 @@ def shared(text: str) -> bool:
     return _SHARED.search(text) is not None
 
 
-def read_markdown(markdown: Path, read, kept: Path | None) -> dict:
-    """The AST pandoc's Markdown reader gives for the file ``markdown``, reading only parts not in ``kept``.
+def read_markdown(text: str, read, kept: Path | None) -> dict:
+    """The AST pandoc's Markdown reader gives for the Markdown ``text``, reading only parts not in ``kept``.
 
     ``read(text)`` runs pandoc (``--from=markdown --to=json``) on ``text`` and returns the parsed AST;
     ``kept``: a folder of parts' ASTs (None: the whole text is read, as plain pandoc would).
@@ -95,7 +95,6 @@ def read_markdown(markdown: Path, read, kept: Path | None) -> dict:
     whose name an earlier one took: ``patients``, then ``patients-1``); one that is not kept is read after
     headings holding those identifiers, so pandoc numbers its headings as in the whole document.
     """
-    text = Path(markdown).read_text(encoding="utf-8")
     if kept is None or shared(text):
         return read(text)
     parts = split(text)

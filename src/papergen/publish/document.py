@@ -42,7 +42,8 @@ def read_manuscript(markdown: Path, ast: Path, *, bibliography: Path | None, csl
     """
     markdown, ast = Path(markdown).resolve(), Path(ast).resolve()
     log = pandoc.log_path_for(markdown, "pandoc")
-    raw = chunks.read_markdown(markdown, functools.partial(_read_text, ast=ast, log=log), parts)
+    raw = chunks.read_markdown(markdown.read_text(encoding="utf-8"), functools.partial(_read_text, ast=ast, log=log),
+                               parts)
     entry = Path(citations) / f"{citation_key(raw, bibliography, csl)}.json" if citations else None
     try:
         doc = splice(raw, json.loads(entry.read_text(encoding="utf-8")))
