@@ -53,12 +53,12 @@ def test_pieces_are_the_segments_with_plain_characters_joined(built):
     text = built.outputs.markdown.read_text(encoding="utf-8")
     text += '\nA *b* [c](d) [e]{.x} \\* [@f] [g\\]]{.pg-value data-key="k" data-pg-at="3"} end'
     for paragraph in text.split("\n\n"):
-        joined = [("".join(s.text for s in group), key)
-                  for key, group in groupby(segments(paragraph), key=lambda s: s.key if s.key else None)]
+        joined = [("".join(s.text for s in group), key, place) for (key, place), group
+                  in groupby(segments(paragraph), key=lambda s: (s.key, s.place) if s.key else (None, None))]
         merged = []
         for piece in pieces(paragraph):
             if merged and piece[1] is None and merged[-1][1] is None:
-                merged[-1] = (merged[-1][0] + piece[0], None)
+                merged[-1] = (merged[-1][0] + piece[0], None, None)
             else:
                 merged.append(piece)
-        assert [p for p in merged if p != ("", None)] == [j for j in joined if j != ("", None)]
+        assert [p for p in merged if p != ("", None, None)] == [j for j in joined if j != ("", None, None)]

@@ -215,8 +215,9 @@ def check_raw(study: Study, doc: dict) -> None:
     """No raw markup the study does not allow reached the manuscript by another way than template prose (which
     the lint reads): a template expression printing ``"<script>"``. pandoc's own raw TeX (``\\newpage``) is harmless."""
     from papergen.publish.astnodes import nodes
+    from papergen.publish.document import blocks_with
 
-    for n in nodes(doc):
+    for n in nodes(blocks_with(doc, "Raw")):
         if n["t"] in ("RawBlock", "RawInline") and n["c"][0] != "tex" and not _comment(n["c"][1]):
             name = RAW_FORMATS.get(n["c"][0].lower(), n["c"][0].lower())
             if name not in study.allow_raw:

@@ -82,7 +82,14 @@ def _pandoc_json(args: list[str], ast: Path, log: Path) -> dict:
 
 def image_targets(doc: dict) -> list[str]:
     """The path (or URL) of every image the manuscript shows."""
-    return [n["c"][2][0] for n in nodes(doc, "Image")]
+    return [n["c"][2][0] for n in nodes(blocks_with(doc, "Image"), "Image")]
+
+
+def blocks_with(doc: dict, kind: str) -> list[dict]:
+    """The top-level blocks that may hold an element of type ``kind`` (by their JSON, written in C: quicker than
+    walking every block in Python; a text holding the words is a JSON string, whose quotes are escaped)."""
+    word = f'"t": "{kind}'
+    return [b for b in doc["blocks"] if word in json.dumps(b)]
 
 
 # --- resolved citations, kept between builds ----------------------------------------

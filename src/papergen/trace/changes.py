@@ -54,7 +54,7 @@ def tokens(md: str) -> list[Token]:
                 out.append(Token(m.group(0)))
         words = ""
 
-    for text, key in pieces(md):
+    for text, key, _ in pieces(md):
         if key:
             flush()
             out.append(Token(text, key))

@@ -52,17 +52,17 @@ def segments(md: str) -> list[Segment]:
     return out
 
 
-def pieces(md: str) -> list[tuple[str, str | None]]:
-    """What segments() gives as (text, key), each stretch of plain characters as one piece: for callers that need
-    no positions (the change report's words), without an object per character."""
+def pieces(md: str) -> list[tuple[str, str | None, int | None]]:
+    """What segments() gives as (text, key, place), each stretch of plain characters as one piece: for callers
+    that need no positions (the ledger's sentences, the change report's words), without an object per character."""
     out, pos = [], 0
-    for start, end, text, key, _ in _markup(md):
+    for start, end, text, key, place in _markup(md):
         if start > pos:
-            out.append((md[pos:start], None))
-        out.append((text, key))
+            out.append((md[pos:start], None, None))
+        out.append((text, key, place))
         pos = end
     if pos < len(md):
-        out.append((md[pos:], None))
+        out.append((md[pos:], None, None))
     return out
 
 
@@ -84,7 +84,7 @@ def _markup(md: str):
 
 def plain(md: str) -> str:
     """What a reader sees of inline Markdown: values as printed, no markup, single spaces."""
-    return " ".join("".join(text for text, _ in pieces(md)).split())
+    return " ".join("".join(piece[0] for piece in pieces(md)).split())
 
 
 def _unescape(text: str) -> str:
@@ -214,9 +214,9 @@ def occurrences(document: str) -> list[Occurrence]:
         body = unit_text(md)
         for sentence in sentences(body):
             clean = strip_places(sentence)
-            for s in segments(sentence):
-                if s.key:
-                    out.append(Occurrence(s.key, s.text, clean, s.place))
+            for text, key, place in pieces(sentence):
+                if key:
+                    out.append(Occurrence(key, text, clean, place))
     return out
 
 
