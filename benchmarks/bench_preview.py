@@ -7,8 +7,9 @@
 (bench_build's copy of src/, so edits to the checkout change nothing); headless
 Chromium (Debian's, driven by Playwright) has the page open. Each edit is timed
 from just before the file is written to the moment the new text is in the
-page's DOM (read with page.evaluate every few milliseconds, through the
-reload); the next edit waits until the page says "DOCX and PDF up to date".
+page's DOM (noted by a MutationObserver the benchmark adds to every document of
+the page, read every 20 ms; ``--poll``: the page's text read every 2 ms, the
+earlier method); the next edit waits until the page says "DOCX and PDF up to date".
 Prose edit: a sentence never written before appended to a template. Data edit:
 the first patient's operation time set to a value never used before (the mean
 operation time changes). Then the one-shot ``python build.py`` after a prose
