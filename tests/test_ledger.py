@@ -192,3 +192,25 @@ def test_a_large_row_set_is_summarised_and_a_small_one_listed():
     assert src["rows"]["sha256"] in text
     card = review.card_html(led["values"]["big.mean"])
     assert "5000 rows (first P00000" in card and src["rows"]["sha256"] in card
+
+
+def test_the_ledger_text_is_the_indenting_encoder_s_byte_for_byte(built):
+    """numbers.json as ledger_text() writes it (entries remembered by their compact JSON) is what
+    json.dumps(indent=1) writes, for the study's ledger, again with one entry changed, and for odd entries."""
+    from papergen.ledger import ledger_text
+
+    def plain(obj):
+        return json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
+
+    text = built.outputs.ledger.read_text(encoding="utf-8")
+    ledger = json.loads(text)
+    assert ledger_text(ledger) == plain(ledger) == text
+    first = next(iter(ledger["values"]))
+    ledger["values"][first] = {**ledger["values"][first], "text": "changed\nline", "extra": {"a": [], "b": {}}}
+    assert ledger_text(ledger) == plain(ledger) != text
+    odd = {"format": 1, "build": {}, "values": {"é\"k": {"t": "µ ± 1", "n": [1, [2, {}]], "z": None, "f": 1.5}}}
+    assert ledger_text(odd) == plain(odd)
+    for other in ({"format": 1, "build": {"x": 1}, "values": {}}, {"values": {"k": {}}, "format": 1, "build": {}}):
+        assert ledger_text(other) == plain(other)
+    with pytest.raises(ValueError):
+        ledger_text({"format": 1, "build": {}, "values": {"k": {"x": float("nan")}}})

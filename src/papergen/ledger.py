@@ -27,9 +27,39 @@ def ledger_dict(registry: Registry, meta: dict) -> dict:
 
 
 def write_ledger(path: Path, registry: Registry, meta: dict) -> Path:
-    path.write_text(json.dumps(ledger_dict(registry, meta), indent=1, ensure_ascii=False, sort_keys=False,
-                               allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(ledger_text(ledger_dict(registry, meta)), encoding="utf-8")
     return path
+
+
+#: value entry (compact JSON) -> its text in numbers.json; Python's indenting encoder is pure Python (the C one
+#: does not indent), and a running preview writes the same entries build after build
+_ENTRIES: dict[str, str] = {}
+
+
+def ledger_text(ledger: dict) -> str:
+    """``json.dumps(ledger, indent=1, ensure_ascii=False, allow_nan=False) + "\\n"``, byte for byte, with each value
+    entry's text remembered by its compact JSON (written in C), so that a build writes only the entries that changed
+    with the indenting encoder. An entry at depth 2 is its own indented text with two more spaces after each line
+    break (JSON text holds no other line breaks: a newline in a string is written as \\n)."""
+    if set(ledger) != {"format", "build", "values"} or not ledger["values"]:
+        return _indented(ledger) + "\n"
+    out = []
+    for key, entry in ledger["values"].items():
+        compact = json.dumps(entry, ensure_ascii=False, allow_nan=False)
+        text = _ENTRIES.get(compact)
+        if text is None:
+            text = _indented(entry).replace("\n", "\n  ")
+            if len(_ENTRIES) > 20_000:
+                _ENTRIES.clear()
+            _ENTRIES[compact] = text
+        out.append(f"\n  {json.dumps(key, ensure_ascii=False)}: {text}")
+    head = {k: ledger[k] for k in ("format", "build")}
+    return (_indented(head)[:-2] + ',\n "values": {' + ",".join(out) + "\n }\n}\n") if list(ledger)[:2] == [
+        "format", "build"] else _indented(ledger) + "\n"
+
+
+def _indented(obj) -> str:
+    return json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=False, allow_nan=False)
 
 
 def read_ledger(path: Path) -> dict:

@@ -75,12 +75,25 @@ def test_edit_break_fix_and_a_data_edit_in_the_browser(browser, tmp_path):
         assert page.locator("#pg-card").is_visible()
         page.evaluate("window.scrollTo(0, 1500)")
         y = page.evaluate("window.scrollY")
+        page.evaluate("window.pgSamePage = true")  # gone if the page reloads instead of patching itself in place
         with open(template, "a", encoding="utf-8") as fh:
             fh.write("\nA sentence the preview must show.\n")
         page.locator("#pg-paper").filter(has_text="A sentence the preview must show.").wait_for(timeout=60_000)
         page.locator("#pg-card").wait_for(state="visible", timeout=10_000)  # the client runs once the page is read
         assert page.locator("#pg-card").get_attribute("data-key") == "os.mean"
         assert abs(page.evaluate("window.scrollY") - y) <= 2
+        assert page.evaluate("window.pgSamePage") is True
+        # the review script runs again on the patched page: once, with the new cards and index
+        page.keyboard.press("Escape")
+        assert page.locator("#pg-card").is_hidden()
+        page.locator('#pg-paper .pg-value[data-key="n_patients"]').first.click()
+        assert page.locator("#pg-card").get_attribute("data-key") == "n_patients"
+        assert page.locator("#pg-card-body").inner_text().count("Exact") == 1
+        page.fill("#pg-search", "os.mean")
+        assert page.locator("#pg-list li:not([hidden])").count() < page.locator("#pg-list li").count()
+        page.fill("#pg-search", "")
+        page.keyboard.press("Escape")
+        page.locator('#pg-paper .pg-value[data-key="os.mean"]').first.click()
         bar.filter(has_text=UP_TO_DATE).wait_for(timeout=60_000)
         assert "A sentence the preview must show." in (study / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
 

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import http.client
 import json
+import re
 import socket
 
 import pytest
 
-from papergen.commands.server import PreviewState, Server, listen_socket, located, widened_csp, with_client
+from papergen.commands.server import (
+    PreviewState,
+    Server,
+    listen_socket,
+    located,
+    page_parts,
+    part_hashes,
+    widened_csp,
+    with_client,
+)
 from papergen.errors import PortInUseError
 
 PAGE = ('<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="{csp}"></head>'
@@ -65,6 +76,41 @@ def test_the_page_loads_the_client_from_this_origin():
     assert page.count('<script src="/__papergen/preview.js" data-version="7" data-session="abc"></script>') == 1
     assert page.index("preview.js") > page.index("Hello")
     assert "connect-src 'self'" in page and "'sha256-BBB=' 'self'" in page
+
+
+def test_the_review_edition_is_cut_into_its_parts_and_its_frame(built):
+    page = built.outputs.review.read_bytes()
+    parts = page_parts(page)
+    assert set(parts) == {"banner", "paper", "index", "ledger", "cards", "frame"}
+    assert json.loads(parts["ledger"]) == json.loads(built.outputs.ledger.read_text(encoding="utf-8"))
+    assert len(json.loads(parts["cards"])) == len(json.loads(parts["ledger"])["values"])
+    assert parts["paper"].startswith("<div") and "</main>" not in parts["paper"]
+    assert parts["index"].startswith("<h2>Numbers</h2>") and "<script" not in parts["frame"].split("<body>")[0]
+    edited = page.replace(b"Review edition.</strong>", b"Review edition!</strong>", 1)
+    before, after = part_hashes(parts), part_hashes(page_parts(edited))
+    assert [name for name in before if before[name] != after[name]] == ["banner"]
+    assert page_parts(b"<html><body>no parts</body></html>") is None
+
+
+def test_an_open_page_gets_only_the_parts_that_changed(served, built):
+    state, port = served
+    page = built.outputs.review.read_bytes()
+    state.new_page(page, {})
+    have = part_hashes(page_parts(page))
+    query = ",".join(f"{k}:{v}" for k, v in have.items())
+    got = json.loads(get(port, f"/__papergen/parts?have={query}")[1])
+    assert got == {"reload": False, "version": 1, "hashes": have, "parts": {}}
+    edited = page.replace(b"<main id=\"pg-paper\">\n", b"<main id=\"pg-paper\">\n<p>New.</p>\n", 1)
+    state.new_page(edited, {})
+    got = json.loads(get(port, f"/__papergen/parts?have={query}")[1])
+    assert got["version"] == 2 and list(got["parts"]) == ["paper"] and got["parts"]["paper"].startswith("<p>New.</p>")
+    assert state.snapshot.parts == got["hashes"] != have
+    state.new_page(edited.replace(b"<title>", b"<title>Other ", 1), {})  # the frame changed: reload whole
+    assert json.loads(get(port, f"/__papergen/parts?have={query}")[1]) == {"reload": True, "version": 3}
+    served_page = get(port, "/paper.review.html")[1]
+    assert b'<script src="/__papergen/preview-first.js"></script>\n</head>' in served_page
+    assert html.unescape(re.search(rb'data-parts="([^"]+)"', served_page).group(1).decode()) == \
+        json.dumps(state.snapshot.parts)
 
 
 def test_an_error_line_names_file_line_and_column():

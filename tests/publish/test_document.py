@@ -151,3 +151,14 @@ def test_docx_and_typst_from_the_ast_equal_pandoc_on_the_markdown(manuscript, bu
     assert (tmp_path / "direct.docx").read_bytes() == (tmp_path / "via-ast.docx").read_bytes()
     assert (tmp_path / "direct.typ").read_text() == (tmp_path / "via-ast.typ").read_text()
     assert "#cite(" not in (tmp_path / "via-ast.typ").read_text()
+
+
+def test_blocks_with_a_kind_are_those_a_walk_finds_it_in(manuscript):
+    from papergen.publish.astnodes import nodes
+
+    doc = read(manuscript)
+    doc["blocks"].append({"t": "Para", "c": [{"t": "Str", "c": '"t": "Image'}, {"t": "RawInline", "c": ["html", "<b>"]}]})
+    for kind in ("Image", "Cite", "RawInline", "Table"):
+        walked = [b for b in doc["blocks"] if any(True for _ in nodes(b, kind))]
+        assert document.blocks_with(doc, kind) == walked and walked, kind
+    assert document.image_targets(doc) == [n["c"][2][0] for n in nodes(doc, "Image")] != []

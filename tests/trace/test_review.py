@@ -152,3 +152,21 @@ def test_raw_html_handlers_and_script_links_are_made_harmless():
     assert "onclick" not in safe.replace('<b onclick=\\"x()\\">', "") and "onmouseover" not in safe
     assert "onerror" not in safe and '["data-key", "k"]' in safe and '["width", "50%"]' in safe
     assert "javascript" not in safe.lower() and "https://example.org" in safe and '"#refs"' in safe
+
+
+def test_blocks_left_unwalked_are_those_the_walk_leaves_as_they_are(built):
+    """safe_ast() skips the walk for a block whose JSON shows nothing it could change; with or without that
+    shortcut, the study's manuscript and a block of each kind it must change come out the same."""
+    from papergen.publish.pandoc import pandoc_path
+    from papergen.trace.review import _safe, safe_ast
+    import subprocess
+
+    source = ('Plain [x]{.pg-value data-key="a"} text.\n\n<!-- a comment block -->\n\n'
+              'A [link](https://e.org).\n\n[s]{ONLOAD="x()"}\n\n![f](f.png){src="y"}\n\n'
+              '::: {.c onclick="x()"}\ninside\n:::\n\nThe words "t": "Link" and on in text.\n')
+    read = lambda text: json.loads(subprocess.run([str(pandoc_path()), "--from=markdown", "--to=json"],  # noqa: E731
+                                                  input=text.encode(), capture_output=True, check=True).stdout)
+    ast = read(source)
+    for doc in (ast, read(built.outputs.markdown.read_text(encoding="utf-8"))):
+        assert safe_ast(doc) == {**doc, "blocks": _safe(doc["blocks"])}
+    assert len(safe_ast(ast)["blocks"]) == len(ast["blocks"]) - 1  # the comment block dropped

@@ -42,3 +42,23 @@ def test_each_place_keeps_its_sentences_and_the_indexes_are_removed():
     assert places[0]["context_md"] == f"{span('Eleven patients', 'n')} were treated. Of {span('11', 'n')}, all lived."
     assert places[1]["context"] == "Characteristic: n = 11"
     assert [(o.key, o.printed) for o in occurrences(out)] == [("n", "Eleven patients"), ("n", "11"), ("n", "n = 11")]
+
+
+def test_pieces_are_the_segments_with_plain_characters_joined(built):
+    """pieces() (the change report's words) shows what segments() shows, value by value, for every paragraph."""
+    from itertools import groupby
+
+    from papergen.write.sentences import pieces, segments
+
+    text = built.outputs.markdown.read_text(encoding="utf-8")
+    text += '\nA *b* [c](d) [e]{.x} \\* [@f] [g\\]]{.pg-value data-key="k" data-pg-at="3"} end'
+    for paragraph in text.split("\n\n"):
+        joined = [("".join(s.text for s in group), key, place) for (key, place), group
+                  in groupby(segments(paragraph), key=lambda s: (s.key, s.place) if s.key else (None, None))]
+        merged = []
+        for piece in pieces(paragraph):
+            if merged and piece[1] is None and merged[-1][1] is None:
+                merged[-1] = (merged[-1][0] + piece[0], None, None)
+            else:
+                merged.append(piece)
+        assert [p for p in merged if p != ("", None, None)] == [j for j in joined if j != ("", None, None)]

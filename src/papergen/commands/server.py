@@ -13,6 +13,7 @@ refused (a web page elsewhere cannot reach the server through DNS rebinding).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import json
 import re
@@ -35,6 +36,8 @@ from papergen.errors import PortInUseError
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 HOSTS = ["localhost", "127.0.0.1"]
 CLIENT = "/__papergen/preview.js"
+#: loaded before the review edition's own script: notes its listeners, so a page patched in place can run it again
+FIRST = "/__papergen/preview-first.js"
 STYLE = "/__papergen/preview.css"
 NO_STORE = {"Cache-Control": "no-store"}
 #: "templates/discussion.md.j2:13:28: ..." -> file, line, column (papergen's one-line errors start so)
@@ -53,10 +56,11 @@ class Snapshot:
     status: str = "updating"   # updating (a build runs; DOCX and PDF follow) | ready | failed
     error: dict | None = None  # {"message", "file", "line", "column"}
     changed: dict = field(default_factory=dict)  # key -> {"old": text, "new": text}
+    parts: dict | None = None  # the page's parts' hashes (page_parts): the open page fetches the changed ones
 
     def as_json(self) -> dict:
         return {"version": self.version, "session": self.session, "status": self.status, "error": self.error,
-                "changed": self.changed}
+                "changed": self.changed, "parts": self.parts}
 
 
 class PreviewState:
@@ -67,6 +71,8 @@ class PreviewState:
         self.session = secrets.token_hex(8)
         self.snapshot = Snapshot(session=self.session)
         self.page: bytes | None = None
+        self._parts: dict[str, str] | None = None  # the page's parts (page_parts), the frame's as its hash
+        self._hashes: dict[str, str] | None = None
         self._lock = threading.Lock()
         self._listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
 
@@ -79,10 +85,11 @@ class PreviewState:
 
     def new_page(self, page: bytes, changed: dict) -> None:
         """A new review edition: the error (if any) is cleared; DOCX and PDF are still being written."""
+        parts = page_parts(page)
         with self._lock:
-            self.page = page
+            self.page, self._parts, self._hashes = page, parts, part_hashes(parts)
             self.snapshot = replace(self.snapshot, version=self.snapshot.version + 1, status="updating", error=None,
-                                    changed=changed)
+                                    changed=changed, parts=self._hashes)
             self._publish()
 
     def finished(self, error: str | None) -> None:
@@ -112,13 +119,25 @@ class PreviewState:
     def served_page(self) -> bytes | None:
         """The page with the preview's script; the last good one, or manuscript/'s from an earlier build."""
         with self._lock:
-            page, version = self.page, self.snapshot.version
+            page, version, hashes = self.page, self.snapshot.version, self._hashes
         if page is None:
             kept = self.manuscript / self.page_name
             if not kept.is_file():
                 return None
             page = kept.read_bytes()
-        return with_client(page, version, self.session)
+            hashes = part_hashes(page_parts(page))
+        return with_client(page, version, self.session, hashes)
+
+    def changed_parts(self, have: dict[str, str]) -> dict:
+        """What a page showing the parts hashed ``have`` needs to show the current page: the parts whose hash
+        differs, or ``reload`` when the rest of the page (its frame) differs or the page cannot be cut."""
+        with self._lock:
+            parts, hashes, version = self._parts, self._hashes, self.snapshot.version
+        if parts is None or hashes is None or have.get("frame") != hashes["frame"]:
+            return {"reload": True, "version": version}
+        return {"reload": False, "version": version, "hashes": hashes,
+                "parts": {name: text for name, text in parts.items()
+                          if name != "frame" and have.get(name) != hashes[name]}}
 
     def listen(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
@@ -143,12 +162,59 @@ def located(message: str) -> dict:
     return out
 
 
-def with_client(page: bytes, version: int, session: str = "") -> bytes:
-    """The review edition with the preview's script, and its Content-Security-Policy widened to load it from
-    this server and to follow /__papergen/events (``'self'`` added to script-src, style-src and connect-src)."""
+#: the parts of the review edition (as papergen.trace.review.page writes it) an open page replaces in place:
+#: name -> (text before the part, text after it); the part is the text between
+PARTS = {
+    "banner": ('<header class="pg-banner" role="banner">\n', "\n</header>\n"),
+    "paper": ('<main id="pg-paper">\n', '\n</main>\n<aside id="pg-index"'),
+    "index": ('<aside id="pg-index" aria-label="Index of generated numbers">\n', "\n</aside>\n</div>\n"),
+    "ledger": ('<script type="application/json" id="pg-ledger">', "</script>\n"),
+    "cards": ('<script type="application/json" id="pg-cards">', "</script>\n"),
+}
+
+
+def page_parts(page: bytes) -> dict[str, str] | None:
+    """The review edition cut into PARTS (their text) and the rest, its ``frame`` (with the parts left out);
+    None if a part is not where the page's writer puts it (the open page then reloads whole)."""
+    text = page.decode("utf-8")
+    out: dict[str, str] = {}
+    frame: list[str] = []
+    at = 0
+    for name, (before, after) in PARTS.items():
+        start = text.find(before, at)
+        end = text.find(after, start + len(before)) if start >= 0 else -1
+        if end < 0:
+            return None
+        start += len(before)
+        frame.append(text[at:start])
+        out[name] = text[start:end]
+        at = end
+    frame.append(text[at:])
+    out["frame"] = "\x00".join(frame)
+    return out
+
+
+def part_hashes(parts: dict[str, str] | None) -> dict[str, str] | None:
+    """Each part's sha256 (16 hex digits): what the page compares to know which parts changed."""
+    if parts is None:
+        return None
+    return {name: hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] for name, text in parts.items()}
+
+
+def with_client(page: bytes, version: int, session: str = "", parts: dict | None = None) -> bytes:
+    """The review edition with the preview's scripts, and its Content-Security-Policy widened to load them from
+    this server and to follow /__papergen/events (``'self'`` added to script-src, style-src and connect-src).
+
+    ``parts``: the page's parts' hashes (part_hashes), from which the client asks for the parts a build changed.
+    """
     text = page.decode("utf-8")
     text = _CSP_META.sub(lambda m: m.group(1) + widened_csp(html.unescape(m.group(2))) + m.group(3), text, count=1)
-    tag = f'<script src="{CLIENT}" data-version="{version}" data-session="{session}"></script>\n'
+    first = f'<script src="{FIRST}"></script>\n'
+    head = text.find("</head>")
+    text = text[:head] + first + text[head:] if head >= 0 else first + text
+    hashes = html.escape(json.dumps(parts), quote=True) if parts else ""
+    tag = (f'<script src="{CLIENT}" data-version="{version}" data-session="{session}"'
+           f'{f" data-parts={chr(34)}{hashes}{chr(34)}" if hashes else ""}></script>\n')
     at = text.rfind("</body>")
     text = text[:at] + tag + text[at:] if at >= 0 else text + tag
     return text.encode("utf-8")
@@ -199,6 +265,14 @@ def make_app(state: PreviewState) -> Starlette:
     async def client(request: Request) -> Response:
         return FileResponse(RESOURCES / "preview.js", media_type="text/javascript", headers=NO_STORE)
 
+    async def first(request: Request) -> Response:
+        return FileResponse(RESOURCES / "preview-first.js", media_type="text/javascript", headers=NO_STORE)
+
+    async def parts(request: Request) -> Response:
+        """?have=name:hash,name:hash -> the parts of the current page whose hash differs (changed_parts)."""
+        have = dict(item.split(":", 1) for item in request.query_params.get("have", "").split(",") if ":" in item)
+        return JSONResponse(state.changed_parts(have), headers=NO_STORE)
+
     async def style(request: Request) -> Response:
         return FileResponse(RESOURCES / "preview.css", media_type="text/css", headers=NO_STORE)
 
@@ -227,7 +301,8 @@ def make_app(state: PreviewState) -> Starlette:
     async def source(request: Request) -> Response:
         return HTMLResponse(error_source(state), headers=NO_STORE)
 
-    routes = [Route("/", home), Route(CLIENT, client), Route(STYLE, style), Route("/__papergen/state", snapshot),
+    routes = [Route("/", home), Route(CLIENT, client), Route(FIRST, first), Route("/__papergen/parts", parts),
+              Route(STYLE, style), Route("/__papergen/state", snapshot),
               Route("/__papergen/events", events), Route("/__papergen/source", source),
               Mount("/", app=ManuscriptFiles(state))]
     return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=HOSTS)])

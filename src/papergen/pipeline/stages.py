@@ -197,12 +197,14 @@ class _View:
 def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
     """pandoc reads the Markdown and resolves the citations once; every writer starts from this AST.
 
-    ``store`` keeps resolved citations: citeproc runs only when they change.
+    ``store`` keeps resolved citations (citeproc runs only when they change) and the AST of each part of
+    the Markdown (pandoc reads only the parts an edit changed; not in a ``--force`` build).
     """
     from papergen.publish.document import image_targets, read_manuscript as read_document
 
     doc = read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
-                        citations=store.folder("citations") if store else None)
+                        citations=store.folder("citations") if store else None,
+                        parts=store.folder("markdown-parts") if store and not store.force else None)
     for target in image_targets(doc):
         check_image(study, out, target)
     check_raw(study, doc)
@@ -212,9 +214,10 @@ def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
 def check_raw(study: Study, doc: dict) -> None:
     """No raw markup the study does not allow reached the manuscript by another way than template prose (which
     the lint reads): a template expression printing ``"<script>"``. pandoc's own raw TeX (``\\newpage``) is harmless."""
-    from papergen.publish.document import nodes
+    from papergen.publish.astnodes import nodes
+    from papergen.publish.document import blocks_with
 
-    for n in nodes(doc):
+    for n in nodes(blocks_with(doc, "Raw")):
         if n["t"] in ("RawBlock", "RawInline") and n["c"][0] != "tex" and not _comment(n["c"][1]):
             name = RAW_FORMATS.get(n["c"][0].lower(), n["c"][0].lower())
             if name not in study.allow_raw:
@@ -265,13 +268,15 @@ def stamp_build(study: Study, out: OutputPaths) -> str:
     return stamp_build_id(out.docx, study.source_date_epoch)
 
 
-def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths) -> tuple[str, list]:
+def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths, store=None) -> tuple[str, list]:
     """The manuscript's text and each character's template file and offset, from the marked render
-    (papergen.trace.sourcemap.expected_text); pandoc reads it while the DOCX is written."""
+    (papergen.trace.sourcemap.expected_text); pandoc reads it while the DOCX is written, only the parts an
+    edit changed when ``store`` keeps the others (not in a ``--force`` build)."""
     from papergen.trace.sourcemap import expected_text
 
     templates = {f.name: f.read_text(encoding="utf-8") for f in study.paths.templates.rglob("*.j2")}
-    return expected_text(rendered[2], rendered[1], templates, out.dir)
+    kept = store.folder("marked-parts") if store is not None and not store.force else None
+    return expected_text(rendered[2], rendered[1], templates, out.dir, kept)
 
 
 def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths) -> Path | None:

@@ -17,11 +17,13 @@ and pandoc only reads the Markdown.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 
-from papergen.publish import pandoc
+from papergen.publish import chunks, pandoc
+from papergen.publish.astnodes import nodes
 from papergen.atomic import write_bytes
 
 #: metadata pandoc adds for the options of the read (a DOCX would list them as custom properties)
@@ -31,19 +33,22 @@ CITATION_FIELDS = ("citationId", "citationPrefix", "citationSuffix", "citationMo
 
 
 def read_manuscript(markdown: Path, ast: Path, *, bibliography: Path | None, csl: Path | None,
-                    citations: Path | None = None) -> dict:
+                    citations: Path | None = None, parts: Path | None = None) -> dict:
     """Write the AST of ``markdown`` (citations resolved) to ``ast`` and return it.
 
-    ``citations``: a folder keeping resolved citations between builds (None: citeproc runs every time).
-    A citation key missing from the bibliography is an ExportError naming it.
+    ``citations``: a folder keeping resolved citations between builds (None: citeproc runs every time);
+    ``parts``: a folder keeping the ASTs of the Markdown's parts (papergen.publish.chunks; None: pandoc
+    reads the whole Markdown). A citation key missing from the bibliography is an ExportError naming it.
     """
     markdown, ast = Path(markdown).resolve(), Path(ast).resolve()
     log = pandoc.log_path_for(markdown, "pandoc")
-    raw = _pandoc_json([str(markdown), "--from=markdown"], ast, log)
+    raw = chunks.read_markdown(markdown.read_text(encoding="utf-8"), functools.partial(_read_text, ast=ast, log=log),
+                               parts)
     entry = Path(citations) / f"{citation_key(raw, bibliography, csl)}.json" if citations else None
     try:
         doc = splice(raw, json.loads(entry.read_text(encoding="utf-8")))
     except (AttributeError, OSError, ValueError, KeyError, IndexError, TypeError):  # none kept, or damaged
+        ast.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")  # citeproc reads the whole as read
         args = [str(ast), "--from=json", "--citeproc", "--metadata=link-citations:true"]
         if bibliography is not None:
             args.append(f"--bibliography={Path(bibliography).resolve()}")
@@ -59,34 +64,32 @@ def read_manuscript(markdown: Path, ast: Path, *, bibliography: Path | None, csl
     return doc
 
 
+def _read_text(text: str, *, ast: Path, log: Path) -> dict:
+    """pandoc's Markdown reader on ``text`` (written beside ``ast`` for the run)."""
+    source = ast.with_name(f".{ast.stem}.read.md")
+    source.write_text(text, encoding="utf-8")
+    try:
+        return _pandoc_json([str(source), "--from=markdown"], ast, log)
+    finally:
+        source.unlink(missing_ok=True)
+
+
 def _pandoc_json(args: list[str], ast: Path, log: Path) -> dict:
     pandoc.run_pandoc([*args, "--to=json", f"--output={ast}"], out=ast, log_path=log, cwd=ast.parent,
                        epoch=None, strict=True)
     return json.loads(ast.read_text(encoding="utf-8"))
 
 
-def nodes(node, kind: str | None = None, prune: tuple[str, ...] = ()):
-    """Every element of a pandoc AST (or part of one) in document order, or those of type ``kind``;
-    the insides of elements of a type in ``prune`` are not visited."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, list):
-            stack.extend(reversed(n))
-        elif isinstance(n, dict):
-            if "t" in n and (kind is None or n["t"] == kind):
-                yield n
-            if n.get("t") in prune:
-                continue
-            if "c" in n:
-                stack.append(n["c"])
-            elif "blocks" in n:
-                stack.append(n["blocks"])
-
-
 def image_targets(doc: dict) -> list[str]:
     """The path (or URL) of every image the manuscript shows."""
-    return [n["c"][2][0] for n in nodes(doc, "Image")]
+    return [n["c"][2][0] for n in nodes(blocks_with(doc, "Image"), "Image")]
+
+
+def blocks_with(doc: dict, kind: str) -> list[dict]:
+    """The top-level blocks that may hold an element of type ``kind`` (by their JSON, written in C: quicker than
+    walking every block in Python; a text holding the words is a JSON string, whose quotes are escaped)."""
+    word = f'"t": "{kind}'
+    return [b for b in doc["blocks"] if word in json.dumps(b)]
 
 
 # --- resolved citations, kept between builds ----------------------------------------

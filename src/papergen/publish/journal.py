@@ -221,9 +221,10 @@ def figure_rules(style: HouseStyle, profile: dict, ast: dict, figures: list[Path
 
 def _placed_widths(ast: dict) -> dict[str, str]:
     """image path -> the width attribute the manuscript gives it ("15.9cm", "100%", "none")."""
-    from papergen.publish.document import nodes
+    from papergen.publish.astnodes import nodes
+    from papergen.publish.document import blocks_with
 
-    return {n["c"][2][0]: dict(n["c"][0][2]).get("width", "none") for n in nodes(ast, "Image")}
+    return {n["c"][2][0]: dict(n["c"][0][2]).get("width", "none") for n in nodes(blocks_with(ast, "Image"), "Image")}
 
 
 def _figure_font_rule(font: str, pdfs: list[Path]) -> Rule:

@@ -1,12 +1,20 @@
-// papergen preview (python build.py preview): follows the server's state and reloads the review edition after
-// each build, keeping the scroll position and the open number card; shows the exports' state in a top bar, a
+// papergen preview (python build.py preview): follows the server's state and, after each build, patches the
+// review edition in place (fetching only the parts of the page that changed: the manuscript, the index, the
+// ledger, the cards; the review script then runs again on them) or, when more than those changed, reloads it;
+// either way the scroll position and the open number card are kept. Shows the exports' state in a top bar, a
 // failed build's error as a banner, and marks the numbers changed since the preview started (old -> new).
 // Served as a same-origin file, so the page's policy needs only script-src 'self' and connect-src 'self'.
 (() => {
   "use strict";
   const me = document.currentScript;
-  const version = Number(me.dataset.version || 0);
   const session = me.dataset.session || "";
+  const review = window.papergenReview;  // preview-first.js, loaded before the review script
+  if (review) review.stop();
+  let shown = Number(me.dataset.version || 0);  // the version of the page as it is now
+  let parts = me.dataset.parts ? JSON.parse(me.dataset.parts) : null;  // its parts' hashes
+  let pristine = null;  // the manuscript's top-level nodes as last fetched (the live ones carry the review script's marks)
+  let patching = false;
+  let again = false;
   const KEEP = "papergen-preview-view";
   const STATUS = {
     updating: "updating DOCX and PDF …",
@@ -118,14 +126,107 @@
   restoreView();
   showStatus("connecting …");
 
+  function reload() {
+    events.close();
+    keepView();
+    window.location.reload();
+  }
+
+  // The manuscript's top-level nodes that changed since the last fetch replaced, the others left as they are
+  // (figures are not decoded again); the first patch replaces them all.
+  function patchPaper(html) {
+    const paper = document.getElementById("pg-paper");
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const next = Array.from(template.content.childNodes);
+    const live = Array.from(paper.childNodes);
+    if (!pristine || pristine.length !== live.length) {
+      paper.replaceChildren(...next.map((n) => document.importNode(n, true)));
+    } else {
+      let a = 0;
+      while (a < next.length && a < pristine.length && next[a].isEqualNode(pristine[a])) a += 1;
+      let b = 0;
+      while (b < next.length - a && b < pristine.length - a
+             && next[next.length - 1 - b].isEqualNode(pristine[pristine.length - 1 - b])) b += 1;
+      const fresh = next.slice(a, next.length - b).map((n) => document.importNode(n, true));
+      const old = live.slice(a, live.length - b);
+      if (old.length) old[0].before(...fresh);
+      else if (b) live[live.length - b].before(...fresh);
+      else paper.append(...fresh);
+      old.forEach((n) => n.remove());
+    }
+    pristine = next;
+  }
+
+  function apply(got) {
+    const card = document.getElementById("pg-card");
+    const view = { x: window.scrollX, y: window.scrollY, card: card && !card.hidden ? card.dataset.key : null };
+    const search = document.getElementById("pg-search");
+    const query = search ? search.value : "";
+    const p = got.parts;
+    if ("banner" in p) document.querySelector("header.pg-banner").innerHTML = p.banner;
+    if ("paper" in p) patchPaper(p.paper);
+    if ("index" in p) document.getElementById("pg-index").innerHTML = p.index;
+    if ("ledger" in p) document.getElementById("pg-ledger").textContent = p.ledger;
+    if ("cards" in p) document.getElementById("pg-cards").textContent = p.cards;
+    const scripts = document.querySelectorAll("body script:not([src]):not([type])");
+    review.rerun(scripts[scripts.length - 1]);  // its numbers, cards, index and listeners anew
+    const box = document.getElementById("pg-search");
+    if (box && query) {
+      box.value = query;
+      box.dispatchEvent(new Event("input"));
+    }
+    if (view.card) {
+      if (card) card.hidden = true;
+      const number = Array.from(document.querySelectorAll("#pg-paper .pg-value"))
+        .find((el) => el.dataset.key === view.card);
+      if (number) number.click();
+    }
+    window.scrollTo(view.x, view.y);
+    parts = got.hashes;
+    shown = got.version;
+    markChanged();
+  }
+
+  // The parts that changed since this page's version, fetched and put in; once more if a build ended meanwhile.
+  async function patch() {
+    if (patching) {
+      again = true;
+      return;
+    }
+    patching = true;
+    try {
+      do {
+        again = false;
+        const have = Object.entries(parts).map(([name, hash]) => `${name}:${hash}`).join(",");
+        const response = await fetch(`/__papergen/parts?have=${encodeURIComponent(have)}`, { cache: "no-store" });
+        const got = await response.json();
+        if (got.reload) {
+          reload();
+          return;
+        }
+        apply(got);
+      } while (again);
+    } catch (err) {
+      reload();
+    } finally {
+      patching = false;
+    }
+  }
+
   const events = new EventSource("/__papergen/events");
   events.addEventListener("state", (ev) => {
     const state = JSON.parse(ev.data);
-    if (state.version > version || (state.session !== session && state.version > 0)) {  // new page, or restarted
-      events.close();
-      keepView();
-      window.location.reload();
+    if (state.session !== session && state.version > 0) {  // the preview restarted: its page, whole
+      reload();
       return;
+    }
+    if (state.version > shown) {  // a new page: in place if only its parts changed
+      if (!review || !parts || !state.parts || state.parts.frame !== parts.frame) {
+        reload();
+        return;
+      }
+      patch();
     }
     changed = state.changed || {};
     markChanged();

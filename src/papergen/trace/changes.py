@@ -17,7 +17,7 @@ from pathlib import Path
 
 from papergen.trace.tracked import track_changes
 from papergen.write.render import MD_SPECIAL
-from papergen.write.sentences import occurrences, plain, segments, unit_text, units
+from papergen.write.sentences import occurrences, pieces, plain, unit_text, units
 
 NOT_PRINTED = "Not printed in the text"
 #: change reports kept in the build cache, most recent first
@@ -54,12 +54,12 @@ def tokens(md: str) -> list[Token]:
                 out.append(Token(m.group(0)))
         words = ""
 
-    for s in segments(md):
-        if s.key:
+    for text, key, _ in pieces(md):
+        if key:
             flush()
-            out.append(Token(s.text, s.key))
+            out.append(Token(text, key))
         else:
-            words += s.text
+            words += text
     flush()
     return out
 

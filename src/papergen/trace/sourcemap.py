@@ -24,7 +24,7 @@ from pathlib import Path
 
 from papergen.atomic import write_bytes
 from papergen.errors import UnknownBuildError
-from papergen.publish import pandoc
+from papergen.publish import chunks, pandoc
 from papergen.trace.textdiff import opcodes
 from papergen.trace.wordtext import read_word
 from papergen.write import sourcemarks
@@ -63,18 +63,23 @@ def write_record(expected: tuple[str, list], docx: Path, root: Path, files: list
     return dest / RECORD
 
 
-def expected_text(marked_md: str, printed: list[dict] | None, templates: dict[str, str], cwd: Path) -> tuple[str, list]:
+def expected_text(marked_md: str, printed: list[dict] | None, templates: dict[str, str], cwd: Path,
+                  kept: Path | None = None) -> tuple[str, list]:
     """The manuscript's text as the DOCX shows it, from the marked Markdown, and each character's origin.
 
     An origin is ``("t", template, offset)`` (offset -1: no source character matched), ``("v", key, place)``
-    or ``("g",)``.
+    or ``("g",)``. ``kept``: a folder keeping the ASTs of the Markdown's parts (papergen.publish.chunks), so
+    that pandoc reads only the parts an edit changed.
     """
-    with tempfile.TemporaryDirectory(dir=cwd) as tmp:
-        md, ast = Path(tmp) / "marked.md", Path(tmp) / "marked.json"
-        md.write_text(marked_md, encoding="utf-8")
-        pandoc.run_pandoc([str(md), "--from=markdown", "--to=json", f"--output={ast}"], out=ast,
-                          log_path=Path(tmp) / "pandoc.log", cwd=Path(tmp), epoch=None, strict=False)
-        doc = json.loads(ast.read_text(encoding="utf-8"))
+    def read(text: str) -> dict:
+        with tempfile.TemporaryDirectory(dir=cwd) as tmp:
+            md, ast = Path(tmp) / "marked.md", Path(tmp) / "marked.json"
+            md.write_text(text, encoding="utf-8")
+            pandoc.run_pandoc([str(md), "--from=markdown", "--to=json", f"--output={ast}"], out=ast,
+                              log_path=Path(tmp) / "pandoc.log", cwd=Path(tmp), epoch=None, strict=False)
+            return json.loads(ast.read_text(encoding="utf-8"))
+
+    doc = chunks.read_markdown(marked_md, read, kept)
     w = _AstText(printed or [])
     w.blocks(doc["blocks"])
     text = "".join(w.chars)

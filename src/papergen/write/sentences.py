@@ -44,27 +44,47 @@ class Segment:
 def segments(md: str) -> list[Segment]:
     """Split inline Markdown into printed values and plain characters (markup removed)."""
     out, pos = [], 0
-    for m in _INLINE_RE.finditer(md):
-        out += [Segment(i, i + 1, md[i]) for i in range(pos, m.start())]
-        if m.group("value"):
-            at = m.group(4)
-            out.append(Segment(m.start(), m.end(), _unescape(m.group(2)), m.group(3), int(at) if at else None))
-        elif m.group("cite") or m.group("emph"):
-            out.append(Segment(m.start(), m.end(), ""))
-        elif m.group("span"):
-            out.append(Segment(m.start(), m.end(), _unescape(m.group(7))))
-        elif m.group("link"):
-            out.append(Segment(m.start(), m.end(), _unescape(m.group(9))))
-        else:
-            out.append(Segment(m.start(), m.end(), m.group(11)))
-        pos = m.end()
+    for start, end, text, key, place in _markup(md):
+        out += [Segment(i, i + 1, md[i]) for i in range(pos, start)]
+        out.append(Segment(start, end, text, key, place))
+        pos = end
     out += [Segment(i, i + 1, md[i]) for i in range(pos, len(md))]
     return out
 
 
+def pieces(md: str) -> list[tuple[str, str | None, int | None]]:
+    """What segments() gives as (text, key, place), each stretch of plain characters as one piece: for callers
+    that need no positions (the ledger's sentences, the change report's words), without an object per character."""
+    out, pos = [], 0
+    for start, end, text, key, place in _markup(md):
+        if start > pos:
+            out.append((md[pos:start], None, None))
+        out.append((text, key, place))
+        pos = end
+    if pos < len(md):
+        out.append((md[pos:], None, None))
+    return out
+
+
+def _markup(md: str):
+    """(start, end, text shown, value key, place) of each value, citation, span, link, escape or emphasis."""
+    for m in _INLINE_RE.finditer(md):
+        if m.group("value"):
+            at = m.group(4)
+            yield m.start(), m.end(), _unescape(m.group(2)), m.group(3), int(at) if at else None
+        elif m.group("cite") or m.group("emph"):
+            yield m.start(), m.end(), "", None, None
+        elif m.group("span"):
+            yield m.start(), m.end(), _unescape(m.group(7)), None, None
+        elif m.group("link"):
+            yield m.start(), m.end(), _unescape(m.group(9)), None, None
+        else:
+            yield m.start(), m.end(), m.group(11), None, None
+
+
 def plain(md: str) -> str:
     """What a reader sees of inline Markdown: values as printed, no markup, single spaces."""
-    return " ".join("".join(s.text for s in segments(md)).split())
+    return " ".join("".join(piece[0] for piece in pieces(md)).split())
 
 
 def _unescape(text: str) -> str:
@@ -194,9 +214,9 @@ def occurrences(document: str) -> list[Occurrence]:
         body = unit_text(md)
         for sentence in sentences(body):
             clean = strip_places(sentence)
-            for s in segments(sentence):
-                if s.key:
-                    out.append(Occurrence(s.key, s.text, clean, s.place))
+            for text, key, place in pieces(sentence):
+                if key:
+                    out.append(Occurrence(key, text, clean, place))
     return out
 
 
