@@ -19,7 +19,7 @@ from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
 from papergen.analysis.tables import TableBuilder
 from papergen.errors import AnalysisError, DataError, DataErrors, PapergenError, PlanError, StudyLayoutError
-from papergen.values import Registry, Source, Value, key_part
+from papergen.values import Registry, RowIds, Source, Value, key_part, row_ids
 
 
 class FigureSpec:
@@ -78,9 +78,8 @@ class Analysis:
         Without ``rows`` the source is every row of the table, so a reviewer
         still sees which records the value came from.
         """
-        if rows is None:
-            rows = _index_rows(self.data[table].index)[0]
-        return Source(file=self.file_of(table), columns=tuple(columns), rows=tuple(map(str, rows)), filter=filter)
+        rows = _index_rows(self.data[table].index, hashed=False)[0] if rows is None else row_ids(rows)
+        return Source(file=self.file_of(table), columns=tuple(columns), rows=rows, filter=filter)
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The codebook's primary key of a table (the frame's index)."""
@@ -305,19 +304,25 @@ def _digest(series, label: str) -> str:
     return hashlib.sha256(label.encode("utf-8") + b"\0" + data + b"\0" + index).hexdigest()[:16]
 
 
-_INDEXES: list[tuple] = []  # (index, row ids, hash) of the last few indexes seen
+_INDEXES: list[list] = []  # [index, row ids, hash or None] of the last few indexes seen
 
 
-def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
-    """Row ids and hash of an index, made once: most measures of a plan share one index object."""
-    for known, rows, hashed in _INDEXES:
-        if known is index:
-            return rows, hashed
-    for known, rows, hashed in _INDEXES:  # an equal index made anew (ids.to_series()): same ids, same hash
-        if _same_ids(known, index):
-            _INDEXES.insert(0, (index, rows, hashed))
-            del _INDEXES[8:]
-            return rows, hashed
+def _index_rows(index, hashed: bool = True) -> tuple[tuple[str, ...] | RowIds, bytes | None]:
+    """Row ids (values.row_ids) and, with ``hashed``, the hash of an index, made once: most measures of a
+    plan share one index object. Without ``hashed`` (a source naming a whole table) no hash is made."""
+    entry = next((e for e in _INDEXES if e[0] is index), None)
+    if entry is None:  # an equal index made anew (ids.to_series()): same ids, same hash
+        entry = next((e for e in _INDEXES if _same_ids(e[0], index)), None)
+        entry = [index, row_ids(index), None] if entry is None else [index, entry[1], entry[2]]
+        _INDEXES.insert(0, entry)
+        del _INDEXES[8:]
+    if hashed and entry[2] is None:
+        entry[2] = _index_hash(index)
+    return entry[1], entry[2]
+
+
+def _index_hash(index) -> bytes:
+    """The bytes _digest hashes for an index: its texts at once (_text_hash), else pandas' hash of each id."""
     import pandas as pd
 
     hashed = _text_hash(index)
@@ -325,12 +330,7 @@ def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
         # without missing ids, hashing each id (no factorising first) gives the same hashes, faster on unique ids
         plain = index.dtype == object and index.nlevels == 1 and not index.hasnans
         hashed = pd.util.hash_pandas_object(index, categorize=not plain).to_numpy().tobytes()
-        rows = tuple(map(str, index))
-    else:
-        rows = tuple(index.tolist())  # all texts already: str() would give each back
-    _INDEXES.insert(0, (index, rows, hashed))
-    del _INDEXES[8:]
-    return rows, hashed
+    return hashed
 
 
 def _text_hash(data) -> bytes | None:

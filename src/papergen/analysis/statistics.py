@@ -18,7 +18,7 @@ import numpy as np
 from papergen import formatting as fmt
 from papergen.analysis import survival as sv
 from papergen.errors import AnalysisError
-from papergen.values import Source, Value
+from papergen.values import Source, Value, row_ids
 from papergen.versions import package_version
 
 ENGINE_ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ class Measure:
         sub = self.series[keep.to_numpy()]
         both = "; ".join(f for f in (self.source.filter, filter) if f)
         src = Source(file=self.source.file, columns=self.source.columns,
-                     rows=tuple(str(i) for i in sub.index), filter=both,
+                     rows=row_ids(sub.index), filter=both,
                      values=self.source.values, derived=self.source.derived)  # as_dict keeps the subgroup's rows
         return Measure(series=sub, source=src, label=self.label, kind=self.kind, levels=self.levels)
 

@@ -135,7 +135,7 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, f
                                 **({"font": font} if font else {}))
             spec.at_risk = []
             continue
-        curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
+        curves = [dict(zip(("label", "time", "event"), (label, *s.arrays()))) for label, s in spec.curves]
         options = {"width_in": width_in, "height_in": height_in, **spec.options, **({"font": font} if font else {})}
         result = store.km_figure(curves, out.figures / key, spec.ref.declared_at, **options)
         spec.at_risk = []
