@@ -262,3 +262,25 @@ def test_listing_of_no_items_prints_its_empty_text_or_fails():
     assert empty.text == "none" and empty.exact == {"items": []}
     with pytest.raises(AnalysisError, match=r"listing\(\) got no items .* pass empty="):
         st.listing([], src)
+
+
+def test_counts_and_categories_take_their_short_paths_with_the_same_numbers():
+    """count() of a numpy boolean and category_count() of texts skip copies (no dropna, no astype(str)):
+    the same n, total and missing as the general path gives for the same data as objects."""
+    import numpy as np
+
+    flags = [True, False, True, True, False]
+    fast = st.count(measure(np.array(flags)))
+    coded = measure([int(f) for f in flags])
+    coded.kind = "flag"  # the same as a codebook flag (0/1): the general path
+    with_gap = measure([int(f) for f in flags] + [None])
+    with_gap.kind = "flag"
+    assert (fast.exact, fast.count, fast.parts) == (st.count(coded).exact, 3, st.count(coded).parts)
+    assert fast.exact == {"n": 3, "of": 5}
+    assert st.count(with_gap).exact == {"n": 3, "of": 5, "missing": 1}
+    texts = ["male", "female", "male", None, "male"]
+    assert st.category_count(measure(texts), "male").exact == {"n": 3, "of": 4, "category": "male", "missing": 1}
+    mixed = pd.Series(["1", 1, "2", 2.5], dtype=object)  # not all texts: compared as str() prints each, as before
+    assert st.equals(mixed, "1").tolist() == [True, True, False, False]
+    assert not st._all_texts(mixed) and st._all_texts(pd.Series(["a", "b"], dtype=object))
+    assert st.equals(pd.Series(["a", "b", "a"], dtype=object), "a").tolist() == [True, False, True]

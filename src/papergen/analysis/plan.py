@@ -293,15 +293,27 @@ class Analysis:
 
 
 def _digest(series, label: str) -> str:
-    """Fingerprint of a measure (its label, subjects and values): equal only for the same data."""
+    """Fingerprint of a measure (its label, subjects and values): equal only for the same data.
+
+    Numbers, booleans and dates of numpy's own types are hashed as their bytes with their dtype (one
+    sha256 over the buffer, no copy); texts joined (_text_hash); other data by pandas' hash of each value.
+    """
+    import numpy as np
     import pandas as pd
 
-    data = _text_hash(series)
-    if data is None:
-        plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
-        data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
-    index = _index_rows(series.index)[1]
-    return hashlib.sha256(label.encode("utf-8") + b"\0" + data + b"\0" + index).hexdigest()[:16]
+    h = hashlib.sha256(label.encode("utf-8") + b"\0")
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufcmM":
+        values = np.ascontiguousarray(series.to_numpy())
+        h.update(b"numpy\0" + values.dtype.str.encode("ascii") + b"\0")
+        h.update(values.view(np.uint8))  # bytes of any dtype (dates too, which have no buffer format)
+    else:
+        data = _text_hash(series)
+        if data is None:
+            plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
+            data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
+        h.update(data)
+    h.update(b"\0" + _index_rows(series.index)[1])
+    return h.hexdigest()[:16]
 
 
 _INDEXES: list[list] = []  # [index, row ids, hash or None] of the last few indexes seen

@@ -220,7 +220,9 @@ def count(m: Measure) -> Value:
     if m.kind == "category":
         raise AnalysisError(f"count() of {m.name}: a category column counts every subject with a value; call "
                             "st.category_count(measure, value) for one category, or st.count(measure == value)")
-    if m.is_flag:
+    if m.is_flag and s.dtype == bool:  # numpy booleans: none missing, the Trues counted (as below, without copies)
+        n, total = int(np.count_nonzero(s.to_numpy())), len(s)
+    elif m.is_flag:
         known = s.dropna()
         if m.kind == "flag":
             bad = known[~known.isin([0, 1])]
@@ -281,7 +283,16 @@ def equals(s, category):
             return s == float(category)
         except (TypeError, ValueError):
             raise AnalysisError(f"category_count(): {category!r} is not a number, but the column holds numbers") from None
+    if _all_texts(s):  # str() of a text is the text: the same comparison without a copy of each
+        return s == str(category)
     return s.astype(str) == str(category)
+
+
+def _all_texts(s) -> bool:
+    """True when every value of an object Series is a str (pandas' C loop looks at each once)."""
+    import pandas as pd
+
+    return s.dtype == object and len(s) > 0 and pd.api.types.infer_dtype(s.to_numpy(), skipna=False) == "string"
 
 
 def most_common(m: Measure) -> Value:
