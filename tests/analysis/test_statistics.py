@@ -284,3 +284,33 @@ def test_counts_and_categories_take_their_short_paths_with_the_same_numbers():
     assert st.equals(mixed, "1").tolist() == [True, True, False, False]
     assert not st._all_texts(mixed) and st._all_texts(pd.Series(["a", "b"], dtype=object))
     assert st.equals(pd.Series(["a", "b", "a"], dtype=object), "a").tolist() == [True, False, True]
+
+
+def test_table_one_counts_from_arrays_give_what_series_give():
+    """category_count and compare's contingency table count the values present as numpy arrays
+    (statistics._present): the same numbers as Series.dropna() and equals() on Series, for texts, numbers
+    coded as categories (with gaps), booleans and a nullable integer column (kept a Series)."""
+    import numpy as np
+
+    ids = [f"P{i:03d}" for i in range(12)]
+    group = pd.Series([i % 2 == 0 for i in range(12)], index=ids)
+    arms = [st.Group("a", "A", group), st.Group("b", "B", ~group)]
+    columns = {
+        "texts": (["x", "y", None, "x", "z", "y", "x", None, "y", "x", "z", "x"], ("x", "y", "z")),
+        "coded": ([1.0, 2.0, np.nan, 1.0, 2.0, 2.0, 1.0, 1.0, np.nan, 2.0, 1.0, 2.0], ("1", "2")),
+        "nullable": (pd.array([1, 2, None, 1, 2, 2, 1, 1, None, 2, 1, 2], dtype="Int64"), ("1", "2")),
+    }
+    for name, (values, levels) in columns.items():
+        m = st.Measure(series=pd.Series(values, index=ids), source=Source("data/t.csv", (name,), tuple(ids)),
+                       label=name, kind="category", levels=levels)
+        for level in levels:
+            v = st.category_count(m, level)
+            known = m.series.dropna()
+            n = int(st.equals(known, level).sum())
+            assert v.exact == {"n": n, "of": len(known), "category": level,
+                               **({"missing": 12 - len(known)} if len(known) < 12 else {})}, (name, level)
+        table, kept = st._contingency(m, [m.where(g.mask) for g in arms])
+        by_hand = [[int(st.equals(m.where(g.mask).series.dropna(), v).sum()) for g in arms] for v in kept]
+        assert table.tolist() == by_hand and list(kept) == list(levels), name
+    flags = np.array([True, False, True])
+    assert st.equals(flags, "True").tolist() == st.equals(pd.Series(flags), "True").tolist() == [True, False, True]
