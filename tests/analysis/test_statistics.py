@@ -314,3 +314,21 @@ def test_table_one_counts_from_arrays_give_what_series_give():
         assert table.tolist() == by_hand and list(kept) == list(levels), name
     flags = np.array([True, False, True])
     assert st.equals(flags, "True").tolist() == st.equals(pd.Series(flags), "True").tolist() == [True, False, True]
+
+
+def test_numbers_and_dates_present_are_taken_as_arrays_with_the_same_results():
+    """_numeric and date_range take the values present as numpy arrays: the same numbers as dropna() gave,
+    missing values left out, and the same one-line refusals."""
+    import numpy as np
+
+    ages = measure([61.0, np.nan, 47.0, 70.0, 58.0])
+    assert st._numeric(ages, "median_range").tolist() == ages.series.dropna().to_numpy(dtype=float).tolist()
+    assert st.median_range(ages).exact == {"median": 59.5, "min": 47.0, "max": 70.0, "n": 4, "missing": 1}
+    dates = measure(pd.to_datetime(["2016-03-02", None, "2015-06-30", "2018-01-15"]))
+    v = st.date_range(dates)
+    assert v.exact == {"first": pd.Timestamp("2015-06-30").date(), "last": pd.Timestamp("2018-01-15").date()}
+    assert v.text == "June 2015 to January 2018"
+    with pytest.raises(AnalysisError, match="every subject has a missing date"):
+        st.date_range(measure(pd.to_datetime([None, None])))
+    with pytest.raises(AnalysisError, match="values are not dates"):
+        st.date_range(measure([1.0, 2.0]))

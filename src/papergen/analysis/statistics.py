@@ -187,7 +187,10 @@ def _numeric(m: Measure, what: str) -> np.ndarray:
         raise AnalysisError(f"{what}() of {m.name}: a category (even one coded as numbers) has no "
                             f"{what.replace('_', ' ')}; call st.category_count(measure, value) for each value")
     try:
-        x = m.series.dropna().to_numpy(dtype=float)
+        if isinstance(m.series.dtype, np.dtype) and m.series.dtype.kind in "biuf":  # numpy numbers: no Series copy
+            x = _present(m.series).astype(float)
+        else:
+            x = m.series.dropna().to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise AnalysisError(f"{what}() of {m.name}: values are not numbers "
                             f"(dtype {m.series.dtype}); dates need st.date_range") from None
@@ -413,13 +416,13 @@ def date_range(m: Measure) -> Value:
     import pandas as pd
 
     _not_empty(m)
-    s = m.series.dropna()
-    if s.empty:
+    s = _present(m.series)
+    if not len(s):
         raise AnalysisError(f"date_range() of {m.name}: every subject has a missing date")
     if not pd.api.types.is_datetime64_any_dtype(s.dtype):
         raise AnalysisError(f"date_range() of {m.name}: values are not dates (dtype {s.dtype}); "
                             "declare the column `type: date` in the codebook")
-    first, last = s.min().date(), s.max().date()
+    first, last = pd.Timestamp(s.min()).date(), pd.Timestamp(s.max()).date()
     return _value(date_range, f"{fmt.fmt_month_year(first)} to {fmt.fmt_month_year(last)}",
                   {"first": first, "last": last}, [m.source], library="pandas",
                   parts={"first": fmt.fmt_month_year(first), "last": fmt.fmt_month_year(last)})
