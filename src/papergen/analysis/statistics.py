@@ -237,14 +237,15 @@ def count(m: Measure) -> Value:
     fails: counting its values present would count every subject.
     """
     _not_empty(m)
-    s, missing = m.series, _missing(m)
+    s = m.series
     if m.kind == "category":
         raise AnalysisError(f"count() of {m.name}: a category column counts every subject with a value; call "
                             "st.category_count(measure, value) for one category, or st.count(measure == value)")
     if m.is_flag and s.dtype == bool:  # numpy booleans: none missing, the Trues counted (as below, without copies)
-        n, total = int(np.count_nonzero(s.to_numpy())), len(s)
+        n, total, missing = int(np.count_nonzero(s.to_numpy())), len(s), 0
     elif m.is_flag:
         known = s.dropna()
+        missing = len(s) - len(known)
         if m.kind == "flag":
             bad = known[~known.isin([0, 1])]
             if len(bad):
