@@ -412,7 +412,17 @@ def run_plan(path: Path, tables: dict, root: Path, settings: dict, codebook=None
         raise
     except Exception as exc:  # noqa: BLE001 - every failure of the plan is reported at its plan line
         raise PlanError(_plan_message(exc, a)) from exc
+    finally:
+        _forget()
     return a
+
+
+def _forget() -> None:
+    """Let go of what the plan's caches hold (indexes, subgroups' ids, life tables: at a million patients
+    hundreds of MB) once it has run: ``watch`` and ``preview`` build again in the same process."""
+    _INDEXES.clear()
+    st._SUBSETS.clear()
+    sv._TABLES.clear()
 
 
 def _decimal_option() -> dict:
