@@ -111,3 +111,18 @@ def test_many_row_ids_are_kept_as_the_ledger_summary_they_print():
     small = row_ids(pd.Index(ids[:ROW_LIST_LIMIT]))
     assert type(small) is tuple and small == ids[:ROW_LIST_LIMIT]
     assert Source("data/x.csv", ("x",), ids[:3]).rows == ids[:3]
+
+
+def test_row_ids_print_each_id_as_iterating_it_gives():
+    """row_ids keeps str() of what a pandas Index or a numpy array yields when iterated (a DatetimeIndex
+    yields Timestamps, a numpy array of dates numpy's datetime64), as the tuple of ids did."""
+    import numpy as np
+    import pandas as pd
+
+    from papergen.values import row_ids, row_list
+
+    days = pd.date_range("2020-01-01", periods=1500, freq="D")
+    for ids in (days, days.to_numpy(), np.arange(1500) / 2):
+        expected = tuple(str(i) for i in ids)
+        assert row_ids(ids) == expected and row_list(row_ids(ids))["first"] == list(expected[:10])
+        assert row_ids(ids[:5]) == expected[:5]

@@ -118,17 +118,17 @@ class RowIds:
 def row_ids(ids) -> tuple[str, ...] | RowIds:
     """Row ids as a Source keeps them: each id as text, or past ROW_LIST_LIMIT their summary (RowIds).
 
-    ``ids``: a pandas Index, a numpy array or a sequence; each id is ``str(id)`` of the item the index
-    yields. Texts are joined by one ``str.join`` without a copy of each (the cost of a million ids is
+    ``ids``: a pandas Index, a numpy array or a sequence; each id is ``str(id)`` of the item it yields. Texts are joined by one ``str.join`` without a copy of each (the cost of a million ids is
     the join and one sha256 over its bytes).
     """
-    items = ids.tolist() if hasattr(ids, "tolist") else list(ids)
+    items = ids.tolist() if hasattr(ids, "to_numpy") else list(ids)  # a pandas Index yields what tolist gives
     if len(items) <= ROW_LIST_LIMIT:
         return tuple(map(str, items))
     return _summary(items)
 
 
 def _summary(items: list) -> RowIds:
+    """RowIds of ids: one join of the texts (str() of each only when they are not all texts) and one sha256."""
     try:
         joined = "\n".join(items)  # every item a text (the usual index of ids): no str() of each
     except TypeError:  # numbers, dates, tuples of a composite key: as str() prints each

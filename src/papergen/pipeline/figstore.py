@@ -36,6 +36,7 @@ def _sha256(items, typecode: str) -> str:
         data = array(typecode, [float(x) if typecode == "d" else int(x) for x in items]).tobytes()
     return hashlib.sha256(data).hexdigest()
 
+
 class FigureStore:
     """Figures by content: drawn (with matplotlib) only when their curves, options or engine changed.
 
