@@ -214,3 +214,19 @@ def test_the_ledger_text_is_the_indenting_encoder_s_byte_for_byte(built):
         assert ledger_text(other) == plain(other)
     with pytest.raises(ValueError):
         ledger_text({"format": 1, "build": {}, "values": {"k": {"x": float("nan")}}})
+
+
+def test_build_metadata_takes_the_hashes_the_build_cache_made_and_hashes_the_rest(tmp_path):
+    """The ledger's input hashes are the build cache's where it made them (a registry's data are not hashed
+    twice), and the same as hashing every file anew."""
+    from papergen.pipeline.cache import BuildCache
+    from papergen.pipeline.stages import build_metadata
+    from papergen.study import Study
+    from studycopy import copy_study
+
+    study = Study(copy_study(tmp_path))
+    known = BuildCache(study, study.paths.manuscript).inputs
+    assert "data/patients.csv" in known
+    assert build_metadata(study, known)["inputs"] == build_metadata(study)["inputs"]
+    wrong = {**known, "data/patients.csv": "0" * 64}  # taken as given: it is the cache's hash of this build
+    assert build_metadata(study, wrong)["inputs"]["data/patients.csv"] == "0" * 64

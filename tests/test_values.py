@@ -81,3 +81,48 @@ def test_words_that_contain_nan_or_inf_are_not_numbers():
     r = Registry()
     r.add(Value(key="study.authors", text="Nan L, Li S; infection, nanoparticles", exact={"text": "x"}))
     assert len(r) == 1
+
+
+def test_many_row_ids_are_kept_as_the_ledger_summary_they_print():
+    """Past ROW_LIST_LIMIT a Source keeps RowIds: the summary row_list gave of the full tuple, compared,
+    hashed and pickled as four small fields; up to the limit the ids stay a tuple of texts."""
+    import hashlib
+    import pickle
+
+    import numpy as np
+    import pandas as pd
+
+    from papergen.values import ROW_LIST_LIMIT, RowIds, Source, row_ids, row_list
+
+    ids = tuple(f"P{i:07d}" for i in range(5000))
+    expected = {"count": 5000, "first": list(ids[:10]), "last": list(ids[-10:]),
+                "sha256": hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()}
+    made = row_ids(pd.Index(ids, dtype=object))
+    assert isinstance(made, RowIds) and row_list(made) == expected and len(made) == 5000
+    assert made == ids and made == row_ids(list(ids)) and hash(made) == hash(row_ids(list(ids)))
+    assert made != ids[:-1] + ("P9999999",) and made != row_ids(ids[1:])
+    src = Source("data/x.csv", ("x",), ids)  # a tuple given is summarised too
+    assert isinstance(src.rows, RowIds) and src.as_dict()["rows"] == expected and src.as_dict()["n_rows"] == 5000
+    assert src == Source("data/x.csv", ("x",), made)
+    assert len(pickle.dumps(src)) < 1000 and pickle.loads(pickle.dumps(src)) == src
+    numbers = row_ids(pd.Index(np.arange(3000)))  # ids that are not texts: str() of each, as before
+    assert numbers == tuple(map(str, range(3000)))
+    assert row_list(numbers)["sha256"] == hashlib.sha256("\n".join(map(str, range(3000))).encode()).hexdigest()
+    small = row_ids(pd.Index(ids[:ROW_LIST_LIMIT]))
+    assert type(small) is tuple and small == ids[:ROW_LIST_LIMIT]
+    assert Source("data/x.csv", ("x",), ids[:3]).rows == ids[:3]
+
+
+def test_row_ids_print_each_id_as_iterating_it_gives():
+    """row_ids keeps str() of what a pandas Index or a numpy array yields when iterated (a DatetimeIndex
+    yields Timestamps, a numpy array of dates numpy's datetime64), as the tuple of ids did."""
+    import numpy as np
+    import pandas as pd
+
+    from papergen.values import row_ids, row_list
+
+    days = pd.date_range("2020-01-01", periods=1500, freq="D")
+    for ids in (days, days.to_numpy(), np.arange(1500) / 2):
+        expected = tuple(str(i) for i in ids)
+        assert row_ids(ids) == expected and row_list(row_ids(ids))["first"] == list(expected[:10])
+        assert row_ids(ids[:5]) == expected[:5]

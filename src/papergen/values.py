@@ -36,6 +36,10 @@ class Source:
     #: the per-row variable computed from those columns, if it is not a column itself: (name, {row id: value})
     derived: tuple | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, RowIds) and len(self.rows) > ROW_LIST_LIMIT:  # kept as the ledger shows them
+            object.__setattr__(self, "rows", row_ids(self.rows))
+
     def as_dict(self) -> dict:
         out = {"file": self.file, "columns": list(self.columns), "n_rows": len(self.rows),
                "rows": row_list(self.rows), "filter": self.filter}
@@ -55,6 +59,8 @@ def row_list(rows: tuple[str, ...]) -> list[str] | dict:
     The summary is {"count", "first", "last", "sha256"}: the ROW_ENDS first and last ids and the
     sha256 of all ids joined by newlines (UTF-8), so a large cohort does not make the ledger huge.
     """
+    if isinstance(rows, RowIds):
+        return rows.summary()
     if len(rows) <= ROW_LIST_LIMIT:
         return list(rows)
     digest = _ROW_HASHES.get(id(rows))
@@ -66,6 +72,70 @@ def row_list(rows: tuple[str, ...]) -> list[str] | dict:
 
 
 _ROW_HASHES: dict[int, tuple] = {}
+
+
+class RowIds:
+    """More than ROW_LIST_LIMIT row ids, kept as the ledger summarises them (values.row_list): the count,
+    the ROW_ENDS first and last ids and the sha256 of all ids joined by newlines (UTF-8).
+
+    A Source of a million rows then holds four small fields instead of a million texts, so the
+    analysis pickles (build cache) and compares (duplicate statistics) in constant time. It equals
+    another RowIds, or a sequence of ids, with the same summary.
+    """
+
+    __slots__ = ("count", "first", "last", "sha256")
+
+    def __init__(self, count: int, first: tuple, last: tuple, sha256: str) -> None:
+        self.count, self.first, self.last, self.sha256 = count, tuple(first), tuple(last), sha256
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _key(self) -> tuple:
+        return self.count, self.first, self.last, self.sha256
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, RowIds):
+            return self._key() == other._key()
+        if isinstance(other, (tuple, list)):
+            return len(other) == self.count and _summary(list(map(str, other)))._key() == self._key()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self):
+        return RowIds, self._key()
+
+    def __repr__(self) -> str:
+        return f"RowIds({self.count} rows, first {self.first[0]!r}, sha256 {self.sha256[:12]})"
+
+    def summary(self) -> dict:
+        """The ledger's ``rows`` of these ids."""
+        return {"count": self.count, "first": list(self.first), "last": list(self.last), "sha256": self.sha256}
+
+
+def row_ids(ids) -> tuple[str, ...] | RowIds:
+    """Row ids as a Source keeps them: each id as text, or past ROW_LIST_LIMIT their summary (RowIds).
+
+    ``ids``: a pandas Index, a numpy array or a sequence; each id is ``str(id)`` of the item it yields. Texts are joined by one ``str.join`` without a copy of each (the cost of a million ids is
+    the join and one sha256 over its bytes).
+    """
+    items = ids.tolist() if hasattr(ids, "to_numpy") else list(ids)  # a pandas Index yields what tolist gives
+    if len(items) <= ROW_LIST_LIMIT:
+        return tuple(map(str, items))
+    return _summary(items)
+
+
+def _summary(items: list) -> RowIds:
+    """RowIds of ids: one join of the texts (str() of each only when they are not all texts) and one sha256."""
+    try:
+        joined = "\n".join(items)  # every item a text (the usual index of ids): no str() of each
+    except TypeError:  # numbers, dates, tuples of a composite key: as str() prints each
+        items = list(map(str, items))
+        joined = "\n".join(items)
+    return RowIds(len(items), tuple(map(str, items[:ROW_ENDS])), tuple(map(str, items[-ROW_ENDS:])),
+                  hashlib.sha256(joined.encode("utf-8")).hexdigest())
 
 
 @dataclass

@@ -160,3 +160,21 @@ def test_a_figure_takes_one_column_or_two(tmp_path):
     assert FigureSpec("os", 1, [], {}, None, columns=1).columns == 1
     with pytest.raises(AnalysisError, match="figure 'os': columns=3; a figure takes 1 column or 2"):
         FigureSpec("os", 1, [], {}, None, columns=3)
+
+
+def test_the_plans_caches_are_emptied_once_it_has_run(tmp_path):
+    """Indexes, subgroups' row ids and Kaplan-Meier tables are cached while a plan runs (the plan checks
+    them), not after it: watch and preview build again in one process, and at registry scale they hold
+    hundreds of MB."""
+    from papergen.analysis import plan as plans, statistics, survival
+
+    body = ('import papergen.analysis.plan as p, papergen.analysis.statistics as s, papergen.analysis.survival as v\n'
+            'old = a.data["patients"]["age"] > 55\n'
+            'a.value("old", st.median_range(a.column("patients", "age").where(old)), "Older.")\n'
+            'time = a.measure(a.data["patients"]["age"] / 10.0, "patients", ["age"], "time")\n'
+            'event = a.measure(old.astype(int), "patients", ["age"], "event")\n'
+            'a.value("km", st.km_median(a.survival(time, event)), "Median.")\n'
+            'assert p._INDEXES and s._SUBSETS and v._TABLES, "the caches are used while the plan runs"\n')
+    a = run_plan(plan(tmp_path, body), tables(), tmp_path, {})
+    assert a.registry["km"].exact["conf_type"] == "log-log"
+    assert not plans._INDEXES and not statistics._SUBSETS and not survival._TABLES

@@ -262,3 +262,73 @@ def test_listing_of_no_items_prints_its_empty_text_or_fails():
     assert empty.text == "none" and empty.exact == {"items": []}
     with pytest.raises(AnalysisError, match=r"listing\(\) got no items .* pass empty="):
         st.listing([], src)
+
+
+def test_counts_and_categories_take_their_short_paths_with_the_same_numbers():
+    """count() of a numpy boolean and category_count() of texts skip copies (no dropna, no astype(str)):
+    the same n, total and missing as the general path gives for the same data as objects."""
+    import numpy as np
+
+    flags = [True, False, True, True, False]
+    fast = st.count(measure(np.array(flags)))
+    coded = measure([int(f) for f in flags])
+    coded.kind = "flag"  # the same as a codebook flag (0/1): the general path
+    with_gap = measure([int(f) for f in flags] + [None])
+    with_gap.kind = "flag"
+    assert (fast.exact, fast.count, fast.parts) == (st.count(coded).exact, 3, st.count(coded).parts)
+    assert fast.exact == {"n": 3, "of": 5}
+    assert st.count(with_gap).exact == {"n": 3, "of": 5, "missing": 1}
+    texts = ["male", "female", "male", None, "male"]
+    assert st.category_count(measure(texts), "male").exact == {"n": 3, "of": 4, "category": "male", "missing": 1}
+    mixed = pd.Series(["1", 1, "2", 2.5], dtype=object)  # not all texts: compared as str() prints each, as before
+    assert st.equals(mixed, "1").tolist() == [True, True, False, False]
+    assert not st._all_texts(mixed) and st._all_texts(pd.Series(["a", "b"], dtype=object))
+    assert st.equals(pd.Series(["a", "b", "a"], dtype=object), "a").tolist() == [True, False, True]
+
+
+def test_table_one_counts_from_arrays_give_what_series_give():
+    """category_count and compare's contingency table count the values present as numpy arrays
+    (statistics._present): the same numbers as Series.dropna() and equals() on Series, for texts, numbers
+    coded as categories (with gaps), booleans and a nullable integer column (kept a Series)."""
+    import numpy as np
+
+    ids = [f"P{i:03d}" for i in range(12)]
+    group = pd.Series([i % 2 == 0 for i in range(12)], index=ids)
+    arms = [st.Group("a", "A", group), st.Group("b", "B", ~group)]
+    columns = {
+        "texts": (["x", "y", None, "x", "z", "y", "x", None, "y", "x", "z", "x"], ("x", "y", "z")),
+        "coded": ([1.0, 2.0, np.nan, 1.0, 2.0, 2.0, 1.0, 1.0, np.nan, 2.0, 1.0, 2.0], ("1", "2")),
+        "nullable": (pd.array([1, 2, None, 1, 2, 2, 1, 1, None, 2, 1, 2], dtype="Int64"), ("1", "2")),
+    }
+    for name, (values, levels) in columns.items():
+        m = st.Measure(series=pd.Series(values, index=ids), source=Source("data/t.csv", (name,), tuple(ids)),
+                       label=name, kind="category", levels=levels)
+        for level in levels:
+            v = st.category_count(m, level)
+            known = m.series.dropna()
+            n = int(st.equals(known, level).sum())
+            assert v.exact == {"n": n, "of": len(known), "category": level,
+                               **({"missing": 12 - len(known)} if len(known) < 12 else {})}, (name, level)
+        table, kept = st._contingency(m, [m.where(g.mask) for g in arms])
+        by_hand = [[int(st.equals(m.where(g.mask).series.dropna(), v).sum()) for g in arms] for v in kept]
+        assert table.tolist() == by_hand and list(kept) == list(levels), name
+    flags = np.array([True, False, True])
+    assert st.equals(flags, "True").tolist() == st.equals(pd.Series(flags), "True").tolist() == [True, False, True]
+
+
+def test_numbers_and_dates_present_are_taken_as_arrays_with_the_same_results():
+    """_numeric and date_range take the values present as numpy arrays: the same numbers as dropna() gave,
+    missing values left out, and the same one-line refusals."""
+    import numpy as np
+
+    ages = measure([61.0, np.nan, 47.0, 70.0, 58.0])
+    assert st._numeric(ages, "median_range").tolist() == ages.series.dropna().to_numpy(dtype=float).tolist()
+    assert st.median_range(ages).exact == {"median": 59.5, "min": 47.0, "max": 70.0, "n": 4, "missing": 1}
+    dates = measure(pd.to_datetime(["2016-03-02", None, "2015-06-30", "2018-01-15"]))
+    v = st.date_range(dates)
+    assert v.exact == {"first": pd.Timestamp("2015-06-30").date(), "last": pd.Timestamp("2018-01-15").date()}
+    assert v.text == "June 2015 to January 2018"
+    with pytest.raises(AnalysisError, match="every subject has a missing date"):
+        st.date_range(measure(pd.to_datetime([None, None])))
+    with pytest.raises(AnalysisError, match="values are not dates"):
+        st.date_range(measure([1.0, 2.0]))

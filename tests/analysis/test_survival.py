@@ -472,3 +472,24 @@ def test_ci_curve_is_the_band_of_the_limits_survival_at_reports():
         for k in (2, 5, 9):
             r = survival_at(t, e, times[k], conf_type)
             assert (lower[k], upper[k]) == (pytest.approx(r.lower, rel=1e-15), pytest.approx(r.upper, rel=1e-15))
+
+
+def test_km_table_is_made_once_per_curve_and_anew_for_other_data():
+    """km_table keeps the tables of the last curves by content: equal data (new arrays) give the same
+    table, one changed time another; each equals the table computed afresh."""
+    from papergen.analysis import survival
+
+    rng = np.random.default_rng(7)
+    t = rng.exponential(20, 500).round(1) + 0.1
+    e = (rng.random(500) < 0.6).astype(int)
+    first = km_table(t, e)
+    assert km_table(t.copy(), list(e)) is first
+    moved = t.copy()
+    moved[3] += 1.0
+    other = km_table(moved, e)
+    assert other is not first and not np.array_equal(other.survival, first.survival)
+    for tab, times in ((first, t), (other, moved)):
+        fresh = survival._life_table(*survival._arrays(times, e))
+        for name in ("times", "n_risk", "n_event", "n_censor", "survival"):
+            assert np.array_equal(getattr(tab, name), getattr(fresh, name))
+    assert not first.survival.flags.writeable  # shared between values: nobody may change it

@@ -226,8 +226,8 @@ def test_identifier_prefilter_keeps_every_identifier():
 def test_plan_fingerprints_tell_data_apart_and_hash_texts_at_once():
     """plan._digest: equal for the same label, ids and values in new objects, different when any of them differs.
 
-    Texts are hashed joined (sha256 of the NUL-joined UTF-8, by hand here); other
-    data, and texts holding a NUL or a missing value, by pandas' hashes as before.
+    Texts are hashed joined (sha256 of the NUL-joined UTF-8, by hand here); numbers as their bytes with
+    their dtype; other data, and texts holding a NUL or a missing value, by pandas' hashes as before.
     """
     from papergen.analysis import plan
 
@@ -239,11 +239,20 @@ def test_plan_fingerprints_tell_data_apart_and_hash_texts_at_once():
     with_nul = pd.Series(["a\0", "b"] * 1500, index=ids, dtype=object)
     numbers = pd.Series(np.arange(3000.0), index=ids)
     index_bytes = plan._index_rows(ids)[1]
-    for s in (with_gap, with_nul, numbers):  # not all plain texts: pandas' hashes, as before
+    for s in (with_gap, with_nul):  # not all plain texts: pandas' hashes, as before
         data = pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes()
         assert plan._digest(s, "x") == hashlib.sha256(b"x\0" + data + b"\0" + index_bytes).hexdigest()[:16]
-    digests = {plan._digest(s, "x") for s in (values, with_gap, with_nul, numbers)}
-    assert len(digests) == 4
+    data = b"numpy\0<f8\0" + np.arange(3000.0).tobytes()  # numbers: their bytes and dtype
+    assert plan._digest(numbers, "x") == hashlib.sha256(b"x\0" + data + b"\0" + index_bytes).hexdigest()[:16]
+    as_int = pd.Series(np.arange(3000), index=ids)
+    flags = pd.Series(np.arange(3000) % 2 == 0, index=ids)
+    dates = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(np.arange(3000), unit="D"), index=ids)
+    digests = {plan._digest(s, "x") for s in (values, with_gap, with_nul, numbers, as_int, flags, dates)}
+    assert len(digests) == 7
+    later = dates.copy()
+    later.iloc[-1] += pd.Timedelta(days=1)
+    assert plan._digest(dates.copy(), "x") == plan._digest(dates, "x") != plan._digest(later, "x")
+    assert plan._digest(flags.copy(), "x") == plan._digest(flags, "x") != plan._digest(~flags, "x")
     same = pd.Series(list(values), index=pd.Index(list(ids), dtype=object), dtype=object)  # new objects, same data
     assert plan._digest(same, "x") == plan._digest(values, "x") != plan._digest(values, "y")
     changed = values.copy()

@@ -27,3 +27,35 @@ def test_an_impossible_option_is_named_before_anything_is_drawn(tmp_path):
     with pytest.raises(FigureError, match=rf"^{WHERE}: figure 'os' cannot be drawn: xmax must be a positive"):
         FigureStore(None).km_figure(CURVES, tmp_path / "os", WHERE, xmax=-1)
     assert not (tmp_path / "os.png").exists()
+
+
+def test_a_curve_keys_alike_from_the_plan_and_from_the_cache_and_pickles_as_bytes():
+    """curves_key hashes the float64 times and int64 events: a Survival's numpy arrays, the cached Curve's
+    arrays and plain lists of the same numbers give one key; a changed time another. A Curve of 100,000
+    subjects pickles in about 1.6 MB (8 + 8 bytes each), not as a list of Python floats."""
+    import pickle
+
+    import numpy as np
+
+    from papergen.pipeline.figstore import curves_key
+    from papergen.pipeline.store import Curve
+
+    t = np.random.default_rng(3).exponential(30, 100_000)
+    e = (t < 40).astype(int)
+
+    class Survival:  # what Curve.of asks of papergen.statistics.Survival
+        sources = []
+
+        def arrays(self):
+            return t, e
+
+    curve = pickle.loads(pickle.dumps(Curve.of(Survival())))
+    assert len(pickle.dumps(curve)) < 1_700_000
+    assert np.array_equal(np.asarray(curve.time), t) and np.array_equal(np.asarray(curve.event), e)
+    key = curves_key([{"label": "All", "time": t, "event": e}], {"xstep": 12})
+    assert key == curves_key([{"label": "All", "time": curve.time, "event": curve.event}], {"xstep": 12})
+    assert key == curves_key([{"label": "All", "time": list(t[:]), "event": list(e)}], {"xstep": 12})
+    moved = t.copy()
+    moved[0] = np.nextafter(moved[0], 1e9)  # the smallest change of one time
+    assert curves_key([{"label": "All", "time": moved, "event": e}], {"xstep": 12}) != key
+    assert curves_key([{"label": "All", "time": t, "event": e}], {"xstep": 6}) != key

@@ -19,7 +19,7 @@ from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
 from papergen.analysis.tables import TableBuilder
 from papergen.errors import AnalysisError, DataError, DataErrors, PapergenError, PlanError, StudyLayoutError
-from papergen.values import Registry, Source, Value, key_part
+from papergen.values import Registry, RowIds, Source, Value, key_part, row_ids
 
 
 class FigureSpec:
@@ -78,9 +78,8 @@ class Analysis:
         Without ``rows`` the source is every row of the table, so a reviewer
         still sees which records the value came from.
         """
-        if rows is None:
-            rows = _index_rows(self.data[table].index)[0]
-        return Source(file=self.file_of(table), columns=tuple(columns), rows=tuple(map(str, rows)), filter=filter)
+        rows = _index_rows(self.data[table].index, hashed=False)[0] if rows is None else row_ids(rows)
+        return Source(file=self.file_of(table), columns=tuple(columns), rows=rows, filter=filter)
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The codebook's primary key of a table (the frame's index)."""
@@ -294,30 +293,48 @@ class Analysis:
 
 
 def _digest(series, label: str) -> str:
-    """Fingerprint of a measure (its label, subjects and values): equal only for the same data."""
+    """Fingerprint of a measure (its label, subjects and values): equal only for the same data.
+
+    Numbers, booleans and dates of numpy's own types are hashed as their bytes with their dtype (one
+    sha256 over the buffer, no copy); texts joined (_text_hash); other data by pandas' hash of each value.
+    """
+    import numpy as np
     import pandas as pd
 
-    data = _text_hash(series)
-    if data is None:
-        plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
-        data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
-    index = _index_rows(series.index)[1]
-    return hashlib.sha256(label.encode("utf-8") + b"\0" + data + b"\0" + index).hexdigest()[:16]
+    h = hashlib.sha256(label.encode("utf-8") + b"\0")
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufcmM":
+        values = np.ascontiguousarray(series.to_numpy())
+        h.update(b"numpy\0" + values.dtype.str.encode("ascii") + b"\0")
+        h.update(values.view(np.uint8))  # bytes of any dtype (dates too, which have no buffer format)
+    else:
+        data = _text_hash(series)
+        if data is None:
+            plain = series.dtype == object and not series.hasnans  # same hashes without factorising first
+            data = pd.util.hash_pandas_object(series, index=False, categorize=not plain).to_numpy().tobytes()
+        h.update(data)
+    h.update(b"\0" + _index_rows(series.index)[1])
+    return h.hexdigest()[:16]
 
 
-_INDEXES: list[tuple] = []  # (index, row ids, hash) of the last few indexes seen
+_INDEXES: list[list] = []  # [index, row ids, hash or None] of the last few indexes seen
 
 
-def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
-    """Row ids and hash of an index, made once: most measures of a plan share one index object."""
-    for known, rows, hashed in _INDEXES:
-        if known is index:
-            return rows, hashed
-    for known, rows, hashed in _INDEXES:  # an equal index made anew (ids.to_series()): same ids, same hash
-        if _same_ids(known, index):
-            _INDEXES.insert(0, (index, rows, hashed))
-            del _INDEXES[8:]
-            return rows, hashed
+def _index_rows(index, hashed: bool = True) -> tuple[tuple[str, ...] | RowIds, bytes | None]:
+    """Row ids (values.row_ids) and, with ``hashed``, the hash of an index, made once: most measures of a
+    plan share one index object. Without ``hashed`` (a source naming a whole table) no hash is made."""
+    entry = next((e for e in _INDEXES if e[0] is index), None)
+    if entry is None:  # an equal index made anew (ids.to_series()): same ids, same hash
+        entry = next((e for e in _INDEXES if _same_ids(e[0], index)), None)
+        entry = [index, row_ids(index), None] if entry is None else [index, entry[1], entry[2]]
+        _INDEXES.insert(0, entry)
+        del _INDEXES[8:]
+    if hashed and entry[2] is None:
+        entry[2] = _index_hash(index)
+    return entry[1], entry[2]
+
+
+def _index_hash(index) -> bytes:
+    """The bytes _digest hashes for an index: its texts at once (_text_hash), else pandas' hash of each id."""
     import pandas as pd
 
     hashed = _text_hash(index)
@@ -325,12 +342,7 @@ def _index_rows(index) -> tuple[tuple[str, ...], bytes]:
         # without missing ids, hashing each id (no factorising first) gives the same hashes, faster on unique ids
         plain = index.dtype == object and index.nlevels == 1 and not index.hasnans
         hashed = pd.util.hash_pandas_object(index, categorize=not plain).to_numpy().tobytes()
-        rows = tuple(map(str, index))
-    else:
-        rows = tuple(index.tolist())  # all texts already: str() would give each back
-    _INDEXES.insert(0, (index, rows, hashed))
-    del _INDEXES[8:]
-    return rows, hashed
+    return hashed
 
 
 def _text_hash(data) -> bytes | None:
@@ -400,7 +412,17 @@ def run_plan(path: Path, tables: dict, root: Path, settings: dict, codebook=None
         raise
     except Exception as exc:  # noqa: BLE001 - every failure of the plan is reported at its plan line
         raise PlanError(_plan_message(exc, a)) from exc
+    finally:
+        _forget()
     return a
+
+
+def _forget() -> None:
+    """Let go of what the plan's caches hold (indexes, subgroups' ids, life tables: at a million patients
+    hundreds of MB) once it has run: ``watch`` and ``preview`` build again in the same process."""
+    _INDEXES.clear()
+    st._SUBSETS.clear()
+    sv._TABLES.clear()
 
 
 def _decimal_option() -> dict:

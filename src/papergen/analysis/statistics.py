@@ -8,6 +8,7 @@ code that made it. The analysis plan gives each Value its key and definition.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import inspect
 from dataclasses import dataclass
 from importlib import metadata
@@ -18,7 +19,7 @@ import numpy as np
 from papergen import formatting as fmt
 from papergen.analysis import survival as sv
 from papergen.errors import AnalysisError
-from papergen.values import Source, Value
+from papergen.values import Source, Value, row_ids
 from papergen.versions import package_version
 
 ENGINE_ROOT = Path(__file__).resolve().parents[1]
@@ -49,11 +50,11 @@ class Measure:
         The subgroup's rows and the filter in words are recorded in the source,
         so a per-group value traces back to exactly the rows it used.
         """
-        keep = mask.reindex(self.series.index, fill_value=False).astype(bool)
-        sub = self.series[keep.to_numpy()]
+        keep = mask.reindex(self.series.index, fill_value=False).astype(bool).to_numpy()
+        sub = self.series[keep]
         both = "; ".join(f for f in (self.source.filter, filter) if f)
         src = Source(file=self.source.file, columns=self.source.columns,
-                     rows=tuple(str(i) for i in sub.index), filter=both,
+                     rows=_subset_rows(self.series.index, keep, sub.index), filter=both,
                      values=self.source.values, derived=self.source.derived)  # as_dict keeps the subgroup's rows
         return Measure(series=sub, source=src, label=self.label, kind=self.kind, levels=self.levels)
 
@@ -68,6 +69,23 @@ class Measure:
     def is_flag(self) -> bool:
         """True for a 0/1 flag of the codebook or a boolean variable (True/False)."""
         return self.kind == "flag" or _is_bool(self.series)
+
+
+_SUBSETS: list[tuple] = []  # (index, mask hash, row ids) of the last subgroups made by Measure.where
+
+
+def _subset_rows(index, keep: np.ndarray, sub_index):
+    """values.row_ids of a subgroup, made once per index and mask: a Table 1 takes each group of one table
+    for every row (the same ids each time). A pandas Index is immutable, so the same object and mask
+    mean the same ids."""
+    key = hashlib.sha1(keep.view(np.uint8), usedforsecurity=False).digest()
+    for known, hashed, rows in _SUBSETS:
+        if known is index and hashed == key:
+            return rows
+    rows = row_ids(sub_index)
+    _SUBSETS.insert(0, (index, key, rows))
+    del _SUBSETS[16:]
+    return rows
 
 
 def _is_bool(series) -> bool:
@@ -169,7 +187,10 @@ def _numeric(m: Measure, what: str) -> np.ndarray:
         raise AnalysisError(f"{what}() of {m.name}: a category (even one coded as numbers) has no "
                             f"{what.replace('_', ' ')}; call st.category_count(measure, value) for each value")
     try:
-        x = m.series.dropna().to_numpy(dtype=float)
+        if isinstance(m.series.dtype, np.dtype) and m.series.dtype.kind in "biuf":  # numpy numbers: no Series copy
+            x = _present(m.series).astype(float)
+        else:
+            x = m.series.dropna().to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise AnalysisError(f"{what}() of {m.name}: values are not numbers "
                             f"(dtype {m.series.dtype}); dates need st.date_range") from None
@@ -216,12 +237,15 @@ def count(m: Measure) -> Value:
     fails: counting its values present would count every subject.
     """
     _not_empty(m)
-    s, missing = m.series, _missing(m)
+    s = m.series
     if m.kind == "category":
         raise AnalysisError(f"count() of {m.name}: a category column counts every subject with a value; call "
                             "st.category_count(measure, value) for one category, or st.count(measure == value)")
-    if m.is_flag:
+    if m.is_flag and s.dtype == bool:  # numpy booleans: none missing, the Trues counted (as below, without copies)
+        n, total, missing = int(np.count_nonzero(s.to_numpy())), len(s), 0
+    elif m.is_flag:
         known = s.dropna()
+        missing = len(s) - len(known)
         if m.kind == "flag":
             bad = known[~known.isin([0, 1])]
             if len(bad):
@@ -261,7 +285,7 @@ def category_count(m: Measure, category) -> Value:
     coded 1/2 read with gaps is 1.0/2.0); a value the codebook does not allow fails.
     """
     _not_empty(m)
-    s = m.series.dropna()
+    s = _present(m.series)
     if m.levels and str(category) not in {str(v) for v in m.levels}:
         raise AnalysisError(f"category_count() of {m.name}: {category!r} is not one of its values "
                             f"({', '.join(map(str, m.levels))})")
@@ -270,7 +294,7 @@ def category_count(m: Measure, category) -> Value:
         raise AnalysisError(f"category_count() of {m.name}: every one of the {len(m.series)} subjects "
                             "has a missing value")
     return _value(category_count, fmt.fmt_number(n),
-                  _with_missing({"n": n, "of": total, "category": str(category)}, _missing(m)),
+                  _with_missing({"n": n, "of": total, "category": str(category)}, len(m.series) - total),
                   [m.source], library="pandas", count=n, parts=_count_parts(n, total))
 
 
@@ -281,7 +305,36 @@ def equals(s, category):
             return s == float(category)
         except (TypeError, ValueError):
             raise AnalysisError(f"category_count(): {category!r} is not a number, but the column holds numbers") from None
+    if _all_texts(s):  # str() of a text is the text: the same comparison without a copy of each
+        return s == str(category)
+    if isinstance(s, np.ndarray):  # pandas' str() of each value, not numpy's fixed-width texts
+        import pandas as pd
+
+        return pd.Series(s, dtype=s.dtype).astype(str).to_numpy() == str(category)
     return s.astype(str) == str(category)
+
+
+def _all_texts(s) -> bool:
+    """True when every value of an object Series (or array) is a str (pandas' C loop looks at each once)."""
+    import pandas as pd
+
+    values = s if isinstance(s, np.ndarray) else s.to_numpy()
+    return values.dtype == object and len(values) > 0 and pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
+def _present(series):
+    """The values present (what ``series.dropna()`` keeps), as a numpy array when the dtype is numpy's own.
+
+    A Table 1 counts each level in each group: a Series each time would cost a copy of its index and a
+    lookup table pandas builds over it (numpy probing the Series' attributes); the array costs neither.
+    Extension dtypes (nullable integers) stay a Series, compared as pandas compares them.
+    """
+    import pandas as pd
+
+    if not isinstance(series.dtype, np.dtype):
+        return series.dropna()
+    values = series.to_numpy()
+    return values[~pd.isna(values)]
 
 
 def most_common(m: Measure) -> Value:
@@ -364,13 +417,13 @@ def date_range(m: Measure) -> Value:
     import pandas as pd
 
     _not_empty(m)
-    s = m.series.dropna()
-    if s.empty:
+    s = _present(m.series)
+    if not len(s):
         raise AnalysisError(f"date_range() of {m.name}: every subject has a missing date")
     if not pd.api.types.is_datetime64_any_dtype(s.dtype):
         raise AnalysisError(f"date_range() of {m.name}: values are not dates (dtype {s.dtype}); "
                             "declare the column `type: date` in the codebook")
-    first, last = s.min().date(), s.max().date()
+    first, last = pd.Timestamp(s.min()).date(), pd.Timestamp(s.max()).date()
     return _value(date_range, f"{fmt.fmt_month_year(first)} to {fmt.fmt_month_year(last)}",
                   {"first": first, "last": last}, [m.source], library="pandas",
                   parts={"first": fmt.fmt_month_year(first), "last": fmt.fmt_month_year(last)})
@@ -617,9 +670,11 @@ def smd(m: Measure, groups: list[Group], places: int = 2) -> Value:
 
 def _contingency(m: Measure, parts: list[Measure]):
     """Levels x groups counts (missing left out; levels nobody has dropped), and the levels kept."""
-    known = m.series.dropna()
-    levels = [v for v in m.levels if equals(known, v).any()] if m.levels else sorted(known.unique(), key=str)
-    table = np.array([[int(equals(p.series.dropna(), v).sum()) for p in parts] for v in levels], dtype=float)
+    known = _present(m.series)
+    levels = [v for v in m.levels if equals(known, v).any()] if m.levels else \
+        sorted(m.series.dropna().unique(), key=str)
+    present = [_present(p.series) for p in parts]  # once per group, not once per level
+    table = np.array([[int(equals(k, v).sum()) for k in present] for v in levels], dtype=float)
     return table, levels
 
 

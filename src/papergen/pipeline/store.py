@@ -11,6 +11,7 @@ import os
 import pickle
 import shutil
 import tempfile
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,23 +42,26 @@ def plain_pickle(obj) -> bytes:
 
 @dataclass
 class Curve:
-    """One survival curve as plain lists: what a figure needs of a Survival."""
+    """One survival curve as compact arrays of the standard library (float64 times, int64 events): what a
+    figure needs of a Survival. They pickle as their bytes (a million subjects: 16 MB, no list of floats)
+    and load without numpy; numpy reads them without a copy (np.asarray)."""
 
-    time: list
-    event: list
+    time: array
+    event: array
     sources: list
 
     @classmethod
     def of(cls, survival) -> "Curve":
         t, e = survival.arrays()
-        return cls(time=[float(x) for x in t], event=[int(x) for x in e], sources=list(survival.sources))
+        return cls(time=array("d", t.astype("float64").tobytes()), event=array("q", e.astype("int64").tobytes()),
+                   sources=list(survival.sources))
 
     def arrays(self):
         return self.time, self.event
 
 
 class Figure:
-    """A figure the plan declared (plan.FigureSpec), its curves as plain lists."""
+    """A figure the plan declared (plan.FigureSpec), its curves as Curves (no numpy, no pandas)."""
 
     def __init__(self, spec) -> None:
         self.__dict__.update(spec.__dict__)
