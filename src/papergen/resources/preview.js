@@ -221,15 +221,16 @@
       reload();
       return;
     }
+    changed = state.changed || {};
     if (state.version > shown) {  // a new page: in place if only its parts changed
       if (!review || !parts || !state.parts || state.parts.frame !== parts.frame) {
         reload();
         return;
       }
-      patch();
+      patch();  // marks the changed numbers once the new parts are in (apply): not the old text before it
+    } else {
+      markChanged();
     }
-    changed = state.changed || {};
-    markChanged();
     showStatus(STATUS[state.status] || state.status);
     showError(state.error);
   });
