@@ -61,7 +61,8 @@ def read_plain(data: bytes):
         codes = (np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunked.chunks])
                  if chunked.num_chunks else np.empty(0, dtype=np.int32))
         # the unified dictionary holds each text once, in order of first appearance, as CodedColumn wants
-        columns.append(CodedColumn(codes.astype(np.intp, copy=False), np.array(dictionary.to_pylist(), dtype=object)))
+        columns.append(CodedColumn(codes.astype(np.intp, copy=False), dictionary.to_numpy(zero_copy_only=False),
+                                   arrow=dictionary))
     rownums = np.arange(2, table.num_rows + 2)
     blank = _blank_rows(columns, table.num_rows)
     if blank.any():  # a row of only commas and spaces: skipped, the others keep their numbers

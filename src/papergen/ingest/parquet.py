@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from papergen.errors import DataError
-from papergen.ingest.coded import CodedColumn, text_of
+from papergen.ingest.coded import CodedColumn, sorted_runs, text_of
 
 
 def read_parquet(path: Path, shown: str):
@@ -42,15 +42,24 @@ def _coded(column) -> CodedColumn:
 
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    encoded = pc.dictionary_encode(column.combine_chunks() if column.num_chunks != 1 else column.chunk(0))
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and not column.null_count:
+        runs = sorted_runs(column)
+        if runs is not None:
+            return runs
+    encoded = pc.dictionary_encode(column)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
     dictionary = encoded.dictionary
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
-        texts = dictionary.to_pylist()
-    elif pa.types.is_integer(dictionary.type) or pa.types.is_date(dictionary.type):
-        texts = pc.cast(dictionary, pa.string()).to_pylist()  # 5 -> "5", a date -> "2020-10-31"
+        if encoded.null_count == 0:  # distinct texts in order of first appearance already, kept for pyarrow too
+            return CodedColumn(codes, dictionary.to_numpy(zero_copy_only=False), arrow=dictionary)
+        return CodedColumn.of(codes, dictionary.to_pylist())
+    if pa.types.is_integer(dictionary.type) or pa.types.is_date(dictionary.type):
+        texts = pc.cast(dictionary, pa.string()).to_pylist()  # 5 -> "5", a date -> "2020-10-31": distinct still
+        distinct = True
     else:
         texts = [text_of(v) for v in dictionary.to_pylist()]
-    if encoded.null_count == 0 and len(set(texts)) == len(texts):
+        distinct = len(set(texts)) == len(texts)  # 0.0 and -0.0 are both "0"
+    if encoded.null_count == 0 and distinct:
         return CodedColumn(codes, np.array(texts, dtype=object))  # distinct, in order of first appearance already
     return CodedColumn.of(codes, texts)

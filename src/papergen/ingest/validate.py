@@ -105,7 +105,7 @@ def check_identifiers(raw: RawTable, spec: FileSpec,
             flagged.add(h)
             continue
         codes, uniques = columns.factorised(i)
-        for j in np.flatnonzero(colcheck.might_identify(uniques)):
+        for j in np.flatnonzero(colcheck.might_identify(uniques, columns.arrow(i))):
             kind = value_kind(uniques[j])
             if kind:
                 rownum = raw.rownums[int(np.argmax(codes == j))]
@@ -289,7 +289,8 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[colcheck.FileColumns |
     index = {h: i for i, h in enumerate(raw.header)}
     for name, col in spec.columns.items():
         col = replace(col, role="identifier") if name in flagged else col  # its problems show no value either
-        columns.checked[name] = colcheck.Column(name, col, *columns.factorised(index[name]), check_cell)
+        columns.checked[name] = colcheck.Column(name, col, *columns.factorised(index[name]), check_cell,
+                                                arrow=columns.arrow(index[name]))
     position = {r: k for k, r in enumerate(raw.rownums)} if raw.bad_cells else {}
     for rownum, i in raw.bad_cells:  # a formula or Excel error, reported by load
         name = raw.header[i] if i < len(raw.header) else None
@@ -405,9 +406,10 @@ def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Tabl
     import pandas as pd  # only once the data are known to be clean
 
     columns = [c for c, col in spec.columns.items() if not col.is_identifier]
-    frame = pd.DataFrame({c: checked[c].frame_column() for c in columns}, columns=columns)
+    # copy=False: the columns are new arrays already, and one block per column spares a copy of every cell
+    frame = pd.DataFrame({c: checked[c].frame_column() for c in columns}, columns=columns, copy=False)
     if len(spec.primary_key) == 1:
-        frame = frame.set_index(spec.primary_key[0], drop=False)
+        frame.set_index(spec.primary_key[0], drop=False, inplace=True)  # in place: no deep copy of the frame
         frame.index.name = None
     elif spec.primary_key:  # row ids the author can find: "P01 / 2" (record, repeat instance)
         frame.index = _joined_key([checked[c] for c in spec.primary_key])
