@@ -75,6 +75,19 @@ class CodedColumn:
         return self.codes, self.texts
 
 
+def from_arrow_texts(column) -> CodedColumn:
+    """A pyarrow string array without nulls (a CSV or Parquet column) as codes into its distinct texts, in order
+    of first appearance: by sorted_runs when it is sorted, else by pyarrow's dictionary_encode."""
+    import pyarrow.compute as pc
+
+    runs = sorted_runs(column)
+    if runs is not None:
+        return runs
+    encoded = pc.dictionary_encode(column)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    return CodedColumn(codes, encoded.dictionary.to_numpy(zero_copy_only=False), arrow=encoded.dictionary)
+
+
 def sorted_runs(column, least: int = 100_000) -> CodedColumn | None:
     """A pyarrow string column (no nulls) sorted by its bytes, as registry extracts are sorted by their keys, coded
     without hashing: equal texts stand together, so each new text starts a run and the runs are numbered in order

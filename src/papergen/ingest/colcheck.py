@@ -40,6 +40,7 @@ class Column:
 
     def __init__(self, name: str, spec: ColumnSpec, codes: np.ndarray, uniques: np.ndarray, check_cell, arrow=None):
         self.name, self.spec, self.codes, self.uniques = name, spec, codes, uniques
+        self.arrow = arrow  # the distinct texts as a pyarrow array, when the reader kept one
         n = len(uniques)
         values = np.empty(n, dtype=object)
         problems: list[str | None] = [None] * n

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from papergen.errors import DataError
-from papergen.ingest.coded import CodedColumn, sorted_runs, text_of
+from papergen.ingest.coded import CodedColumn, from_arrow_texts, text_of
 
 
 def read_parquet(path: Path, shown: str):
@@ -44,16 +44,12 @@ def _coded(column) -> CodedColumn:
         column = column.cast(column.type.value_type)
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and not column.null_count:
-        runs = sorted_runs(column)
-        if runs is not None:
-            return runs
+        return from_arrow_texts(column)
     encoded = pc.dictionary_encode(column)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
     dictionary = encoded.dictionary
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
-        if encoded.null_count == 0:  # distinct texts in order of first appearance already, kept for pyarrow too
-            return CodedColumn(codes, dictionary.to_numpy(zero_copy_only=False), arrow=dictionary)
-        return CodedColumn.of(codes, dictionary.to_pylist())
+        return CodedColumn.of(codes, dictionary.to_pylist())  # with nulls: "" for them, renumbered
     if pa.types.is_integer(dictionary.type) or pa.types.is_date(dictionary.type):
         texts = pc.cast(dictionary, pa.string()).to_pylist()  # 5 -> "5", a date -> "2020-10-31": distinct still
         distinct = True

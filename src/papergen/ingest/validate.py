@@ -22,7 +22,7 @@ import numpy as np
 from papergen.ingest import colcheck, colrules
 from papergen.ingest.cells import check_cell
 from papergen.codebook import Codebook, FileSpec, RuleSpec
-from papergen.errors import DataError, DataErrors, cut_text
+from papergen.errors import SHOWN_WHOLE, DataError, DataErrors, cut_text
 from papergen.ingest.identifiers import header_kind, value_kind
 from papergen.ingest.load import RawTable
 
@@ -397,8 +397,21 @@ def _joined_key(columns: list) -> "object":
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = [pa.array(np.array([_show(v) for v in c.values], dtype=object)).take(pa.array(c.codes)) for c in columns]
+    parts = [_shown_texts(c).take(pa.array(c.codes)) for c in columns]
     return pd.Index(pc.binary_join_element_wise(*parts, " / ").to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _shown_texts(column: colcheck.Column):
+    """_show of each distinct typed value, as a pyarrow array: a text column's own texts when every one has a
+    value and none is long enough to be cut (the reader's array, no Python call per text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = column.spec.type == "string" or (column.spec.type == "category" and not column.spec.labels)
+    if plain and column.arrow is not None and column.has_u.all() and len(column.arrow) \
+            and pc.max(pc.utf8_length(column.arrow)).as_py() <= SHOWN_WHOLE:
+        return column.arrow  # its values are its texts (check_cell accepted each unchanged), shown whole
+    return pa.array(np.array([_show(v) for v in column.values], dtype=object))
 
 
 def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Table:
