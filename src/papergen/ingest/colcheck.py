@@ -95,6 +95,14 @@ class Column:
             out.add(None)
         return out
 
+    def text_values(self):
+        """The distinct typed values as a pyarrow array when they are the reader's texts (a string column, or
+        categories without labels, where every text has a value and load reported no cell); else None."""
+        plain = self.spec.type == "string" or (self.spec.type == "category" and not self.spec.labels)
+        if plain and self.arrow is not None and self.bad_rows is None and self.has_u.all():
+            return self.arrow
+        return None
+
     def texts(self) -> np.ndarray:
         """str() of each distinct typed value (what starts_with and covers compare)."""
         if self.spec.type in ("string", "category"):  # the value is the text itself, or None
@@ -157,6 +165,22 @@ class Column:
         return pd.Series(vals.take(self.codes).tolist()).to_numpy()  # anything else: pandas infers, as from records
 
 
+class Known:
+    """The typed values of a referenced column over its typed rows: a set, made when first asked for, and for a
+    text column (Column.text_values) the same values as a pyarrow array, which references are looked up in."""
+
+    def __init__(self, column: Column, typed: np.ndarray):
+        self.column, self.typed = column, typed
+        self.arrow = column.text_values() if typed.all() else None  # every distinct text is some row's
+        self._values = None
+
+    @property
+    def values(self) -> set:
+        if self._values is None:
+            self._values = self.column.distinct_values(self.typed)
+        return self._values
+
+
 class FileColumns:
     """One file's columns, factorised once; the codebook's columns checked (``[name]``), the typed rows."""
 
@@ -178,9 +202,9 @@ class FileColumns:
     def __getitem__(self, name: str) -> Column:
         return self.checked[name]
 
-    def values_of_typed_rows(self, name: str) -> set:
-        """The set of a column's typed values over the typed rows (None included when a cell has none)."""
-        return self.checked[name].distinct_values(self.typed)
+    def values_of_typed_rows(self, name: str) -> Known:
+        """A column's typed values over the typed rows (None included when a cell has none)."""
+        return Known(self.checked[name], self.typed)
 
 
 def _accept(uniques: np.ndarray, spec: ColumnSpec, arrow=None):

@@ -139,7 +139,7 @@ def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColu
 
 
 def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns", skip: np.ndarray,
-                     known: dict[str, set], shown: dict[str, str]) -> list[DataError]:
+                     known: dict[str, "colcheck.Known"], shown: dict[str, str]) -> list[DataError]:
     """Every foreign key (e.g. lesions.patient_id) names a row that exists in the file it references.
 
     ``known`` holds the values of every column that passed its own checks ("patients.patient_id" -> ids);
@@ -152,8 +152,14 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
             continue
         target, _, tcol = col.references.partition(".")
         column = checked[col.name]
-        found = np.fromiter(map(known[col.references].__contains__, column.values), dtype=bool,
-                            count=len(column.values))
+        target_values, texts = known[col.references], column.text_values()
+        if target_values.arrow is not None and texts is not None:  # texts against texts: pyarrow looks them up
+            import pyarrow.compute as pc
+
+            found = pc.is_in(texts, value_set=target_values.arrow).to_numpy(zero_copy_only=False)
+        else:
+            found = np.fromiter(map(target_values.values.__contains__, column.values), dtype=bool,
+                                count=len(column.values))
         missing = column.has_u & ~found
         rows = missing[column.codes] & column.present() & checked.typed & ~skip
         for k in np.flatnonzero(rows):
@@ -229,12 +235,15 @@ ROW_RULES = {"before": check_before, "not_after": check_not_after, "present_iff"
 
 
 def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns | None",
-                 keys: set) -> list[DataError]:
+                 known: "colcheck.Known") -> list[DataError]:
     """Every key of the referenced file has rows with each listed value (e.g. bilirubin on days 0 and 1).
 
     A file whose cells could not be read as columns (``checked`` None) has no rows, so no key is covered.
     """
     key_col, col = rule.columns
+    if checked is not None and _all_covered(rule, checked, known):
+        return []
+    keys = known.values
     have = {str(v): set() for v in rule.values}
     if checked is not None:
         keyc, valc = checked[key_col], checked[col]
@@ -253,6 +262,26 @@ def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns |
                               f"{key_col} {_show(k, hidden)} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
                               f" (rule {rule.id})"))
     return errs
+
+
+def _all_covered(rule: RuleSpec, checked: "colcheck.FileColumns", known: "colcheck.Known") -> bool:
+    """Whether every key has rows with each listed value, told by pyarrow when keys and the key column are texts
+    (no set of a million keys); False when it cannot tell so (check_covers then looks, and words what is short)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    key_col, col = rule.columns
+    keyc, valc = checked[key_col], checked[col]
+    texts = keyc.text_values()
+    if known.arrow is None or texts is None or valc.bad_rows is not None:
+        return False
+    shown = valc.texts()
+    for v in rule.values:
+        rows = (shown == str(v))[valc.codes] & checked.typed
+        covered = np.bincount(keyc.codes[rows], minlength=len(keyc.values)) > 0
+        if not pc.all(pc.is_in(known.arrow, value_set=texts.filter(pa.array(covered)))).as_py():
+            return False
+    return True
 
 
 def _show(v, withheld: bool = False) -> str:
