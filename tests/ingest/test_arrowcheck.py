@@ -123,20 +123,26 @@ def test_coded_column_keeps_its_arrow_texts():
     assert column.take(np.array([True, False, True])).arrow is None  # renumbered: the texts are no longer those
 
 
-def test_pyarrow_csv_rows_of_blanks_are_skipped_as_the_csv_module_skips_them(tmp_path):
+def test_pyarrow_csv_rows_of_blanks_and_empty_lines_are_skipped_as_the_csv_module_skips_them():
     from papergen.ingest import load
     from papergen.ingest.arrowcsv import read_plain
 
     rnd = random.Random(5)
     cells = ["a", "1", " ", "\t", "", "\u3000", "\x1f", "b c", "\u00a0", "x"]
-    for _ in range(300):
-        rows = [",".join(rnd.choice(cells) for _ in range(3)) for _ in range(rnd.randint(1, 6))]
-        data = ("id,x,y\n" + "\n".join(rows) + "\n").encode("utf-8")
+    read = 0
+    for _ in range(600):
+        rows = [rnd.choice(["", ",".join(rnd.choice(cells) for _ in range(3))]) for _ in range(rnd.randint(1, 6))]
+        end = rnd.choice(["\n", "\r\n"])
+        width = rnd.choice([1, 3])
+        rows = [r.split(",")[0] if width == 1 else r for r in rows]
+        data = ((["id", "id,x,y"][width > 1]) + end + end.join(rows) + rnd.choice(["", end, end + end])).encode("utf-8")
         got = read_plain(data)
-        if got is None:  # an empty line: read by the usual path
+        if got is None:  # read by the usual path
             continue
+        read += 1
         header, rownums, columns = got
         text = data.decode("utf-8")
         want_header, want_rows = load._read_csv_records(text, "t.csv")
-        assert header == want_header and rownums == [r for r, _ in want_rows]
+        assert header == want_header and list(rownums) == [r for r, _ in want_rows]
         assert [[c[k] for c in columns] for k in range(len(rownums))] == [cells for _, cells in want_rows]
+    assert read > 200

@@ -37,9 +37,11 @@ def read_plain(data: bytes):
         header = [h.strip() for h in first.decode("utf-8").split(",")]
     except UnicodeDecodeError:
         return None
-    if header[-1] == "" or (first_end >= 0 and (data.startswith(b"\n", first_end + 1) or b"\n\n" in data
-                                                or b"\n\r\n" in data)):
-        return None  # a header ending in empty names, or an empty line
+    if header[-1] == "" or (first_end >= 0 and (data.startswith(b"\n", first_end + 1) or len(header) == 1 and (
+            b"\n\n" in data or b"\n\r\n" in data))):
+        # a header ending in empty names, or an empty line: pyarrow reads an empty line as one empty cell, so in a
+        # file of more columns it is a row of another width, which pyarrow refuses (None below) without a scan here
+        return None
     if first_end < 0 or first_end + 1 == len(data) or data.endswith(b"\r\n") and first_end + 2 == len(data):
         return None  # no data rows: the usual path says so
     names = [f"c{j}" for j in range(len(header))]
@@ -65,30 +67,26 @@ def read_plain(data: bytes):
         # read as plain texts and coded after (coded.from_arrow_texts): a third of the time pyarrow takes to
         # build and unify a dictionary per block when a column has a million distinct texts
         columns.append(from_arrow_texts(texts))
-    rownums = np.arange(2, table.num_rows + 2)
     blank = _blank_rows(columns, table.num_rows)
     if blank.any():  # a row of only commas and spaces: skipped, the others keep their numbers
         keep = ~blank
         columns = [c.take(keep) for c in columns]
-        rownums = rownums[keep]
-    return header, rownums.tolist(), columns
+        return header, np.arange(2, table.num_rows + 2)[keep].tolist(), columns
+    return header, range(2, table.num_rows + 2), columns  # not ten million Python ints
 
 
 def _blank_rows(columns: list[CodedColumn], n: int) -> np.ndarray:
     """Rows whose every cell is empty or white space (str.strip's), narrowed column by column; a text with a
-    visible ASCII character (told from its bytes, arrowcheck.lines) is not blank, the others are stripped."""
-    from papergen.ingest.arrowcheck import lines
+    visible ASCII character (found by pyarrow) is not blank, the others are stripped."""
+    import pyarrow.compute as pc
 
     rows = np.arange(n)
     for column in columns:
         if not len(rows):
             break
         maybe = np.ones(len(column.texts), dtype=bool)
-        found = lines(column.arrow)
-        if found is not None:
-            b, starts, ends = found
-            visible = np.concatenate(([0], np.cumsum((b >= 0x21) & (b <= 0x7e), dtype=np.int64)))
-            maybe = visible[ends] == visible[starts]
+        if column.arrow is not None:
+            maybe = ~pc.match_substring_regex(column.arrow, "[!-~]").to_numpy(zero_copy_only=False)
         seen = np.flatnonzero(maybe)
         blank = np.zeros(len(column.texts), dtype=bool)
         blank[seen] = [not column.texts[j].strip() for j in seen.tolist()]

@@ -173,6 +173,17 @@ class Known:
         self.column, self.typed = column, typed
         self.arrow = column.text_values() if typed.all() else None  # every distinct text is some row's
         self._values = None
+        self._positions = None
+
+    def positions_in(self, texts) -> np.ndarray:
+        """For each value (``arrow``), its position among ``texts`` (a pyarrow array), -1 where absent; the
+        lookup table is built once per texts array (covers asks for it once per listed value)."""
+        import pyarrow.compute as pc
+
+        if self._positions is None or self._positions[0] is not texts:
+            found = pc.index_in(self.arrow, value_set=texts).fill_null(-1)
+            self._positions = (texts, found.to_numpy(zero_copy_only=False))
+        return self._positions[1]
 
     @property
     def values(self) -> set:
@@ -300,7 +311,7 @@ def _lines(texts: np.ndarray, arrow=None):
 
 def _count(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """How many bytes of each text are in ``mask``."""
-    total = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    total = np.concatenate(([0], np.cumsum(mask, dtype=np.int32 if len(mask) < 2 ** 31 else np.int64)))
     return total[ends] - total[starts]
 
 

@@ -32,7 +32,7 @@ def read_parquet(path: Path, shown: str):
     for name, column in zip(header, table.columns):
         columns.append(_coded(column))
         variables[name] = {"type": str(column.type)}
-    return header, list(range(1, table.num_rows + 1)), columns, variables
+    return header, range(1, table.num_rows + 1), columns, variables  # rows numbered from 1, no list of them
 
 
 def _coded(column) -> CodedColumn:
