@@ -146,3 +146,19 @@ def test_pyarrow_csv_rows_of_blanks_and_empty_lines_are_skipped_as_the_csv_modul
         assert header == want_header and list(rownums) == [r for r, _ in want_rows]
         assert [[c[k] for c in columns] for k in range(len(rownums))] == [cells for _, cells in want_rows]
     assert read > 200
+
+
+def test_starts_with_from_the_buffers_is_str_startswith():
+    rnd = random.Random(6)
+    pieces = ["P", "0", "1", "-", "L", "é", "\u0663", "", "x"]
+    prefixes = list(dict.fromkeys("".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 4))) for _ in range(300)))
+    texts = list(dict.fromkeys(rnd.choice(prefixes) + "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 3)))
+                               for _ in range(2000)))
+    pcodes = np.array([rnd.randrange(len(prefixes)) for _ in range(5000)])
+    tcodes = np.array([rnd.randrange(len(texts)) for _ in range(5000)])
+    pcodes[::2] = [prefixes.index(p) if p in prefixes else 0 for p in (texts[t][:2] for t in tcodes[::2])]
+    got = arrowcheck.starts_with(pa.array(prefixes), pcodes, pa.array(texts), tcodes)
+    want = np.array([texts[t].startswith(prefixes[p]) for p, t in zip(pcodes, tcodes)])
+    np.testing.assert_array_equal(got, want)
+    assert want.sum() > 500 and (~want).sum() > 500
+    assert arrowcheck.starts_with(pa.array(["a\nb"]), np.array([0]), pa.array(["a"]), np.array([0])) is None

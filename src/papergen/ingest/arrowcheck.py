@@ -101,3 +101,24 @@ def is_in(arrow, texts: np.ndarray, values) -> np.ndarray:
     if arrow is not None and all(isinstance(v, str) for v in values):
         return pc.is_in(arrow, value_set=pa.array(list(values), pa.string())).to_numpy(zero_copy_only=False)
     return np.isin(texts, np.array(list(values), dtype=object))
+
+
+def starts_with(prefixes, pcodes: np.ndarray, texts, tcodes: np.ndarray) -> np.ndarray | None:
+    """Per row, whether text ``texts[tcodes[k]]`` starts with ``prefixes[pcodes[k]]`` (str.startswith), compared
+    byte by byte from the two pyarrow arrays' buffers (a UTF-8 prefix is a prefix of the text); None when either
+    array's bytes cannot be read so (a newline, no bytes) or a prefix is longer than 64 bytes."""
+    found_p, found_t = lines(prefixes), lines(texts)
+    if found_p is None or found_t is None:
+        return None
+    pb, ps, pe = found_p
+    tb, ts, te = found_t
+    plen, p0 = (pe - ps)[pcodes], ps[pcodes]
+    t0 = ts[tcodes]
+    ok = (te - ts)[tcodes] >= plen
+    width = int(plen.max()) if len(plen) else 0
+    if width > 64:
+        return None
+    for k in range(width):  # rows whose prefix is shorter than k + 1 bytes are done; the others compare byte k
+        same = pb[np.minimum(p0 + k, len(pb) - 1)] == tb[np.minimum(t0 + k, len(tb) - 1)]
+        ok &= same | (plen <= k)
+    return ok

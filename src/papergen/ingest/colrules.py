@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from papergen.ingest.arrowcheck import starts_with
 from papergen.ingest.colcheck import Column
 
 
@@ -90,12 +91,23 @@ def _broken(rule, columns: dict[str, Column], n: int) -> np.ndarray:
     if rule.kind == "starts_with":
         a, b = columns[rule.columns[0]], columns[rule.columns[1]]
         rows = np.flatnonzero(a.present() & b.present())
-        sa, sb = a.texts().take(a.codes[rows]), b.texts().take(b.codes[rows])
-        fine = np.fromiter(map(str.startswith, sb, sa), dtype=bool, count=len(rows))
+        fine = None
+        if _texts_are_values(a) and _texts_are_values(b):  # compared from pyarrow's buffers, no str per row
+            fine = starts_with(a.arrow, a.codes[rows], b.arrow, b.codes[rows])
+        if fine is None:
+            sa, sb = a.texts().take(a.codes[rows]), b.texts().take(b.codes[rows])
+            fine = np.fromiter(map(str.startswith, sb, sa), dtype=bool, count=len(rows))
         out = np.zeros(n, dtype=bool)
         out[rows[~fine]] = True
         return out
     return np.ones(n, dtype=bool)  # a kind not vectorised here: every row is checked one by one
+
+
+def _texts_are_values(column: Column) -> bool:
+    """Whether a row with a value has its text as the value (a string column, or categories without labels),
+    and the reader kept the texts as a pyarrow array."""
+    kind = column.spec.type
+    return column.arrow is not None and (kind == "string" or (kind == "category" and not column.spec.labels))
 
 
 def _pair(a: Column, b: Column):
