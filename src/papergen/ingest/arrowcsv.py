@@ -3,8 +3,8 @@
 pyarrow parses the bytes on both cores and each column is coded into its distinct
 texts (coded.from_arrow_texts), so no cell becomes a Python string; only the distinct texts do. It is used for a
 file it reads exactly as the csv module would, line for line: no quote
-character, no lone carriage return, no empty line (pyarrow would skip it and
-the spreadsheet row numbers would shift), every row as wide as the header, and
+character, no lone carriage return, no empty line in a one-column file or
+right after the header, every row as wide as the header, and
 no field longer than the csv module allows. Any other file returns None and
 load.py reads it as before (plaincsv's splitter for a few ragged rows, the
 csv module for quotes), so every problem is worded and located as it was.
@@ -39,8 +39,9 @@ def read_plain(data: bytes):
         return None
     if header[-1] == "" or (first_end >= 0 and (data.startswith(b"\n", first_end + 1) or len(header) == 1 and (
             b"\n\n" in data or b"\n\r\n" in data))):
-        # a header ending in empty names, or an empty line: pyarrow reads an empty line as one empty cell, so in a
-        # file of more columns it is a row of another width, which pyarrow refuses (None below) without a scan here
+        # a header ending in empty names, or an empty line right after it, or one in a one-column file; in a wider
+        # file pyarrow reads an empty line as a row of empty cells, skipped below as the csv module skips it
+        # (tests/ingest/test_arrowcheck.py), so ten million lines are not scanned for one
         return None
     if first_end < 0 or first_end + 1 == len(data) or data.endswith(b"\r\n") and first_end + 2 == len(data):
         return None  # no data rows: the usual path says so

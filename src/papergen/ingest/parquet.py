@@ -3,8 +3,10 @@
 pyarrow dictionary-encodes a column (its distinct values and one index per
 row) without making a Python object per row; only the distinct values become
 texts (coded.text_of), so a ten-million-row file costs what its distinct
-values cost. The schema's types are kept on the RawTable (``variables``) for
-``codebook draft``.
+values cost. A text column without nulls goes to coded.from_arrow_texts (a
+sorted one is coded by its runs, without hashing) and keeps its texts as
+pyarrow's array for colcheck. The schema's types are kept on the RawTable
+(``variables``) for ``codebook draft``.
 """
 from __future__ import annotations
 
