@@ -78,7 +78,7 @@ def pattern_matches(arrow, texts: np.ndarray, pattern: str, idx: np.ndarray) -> 
 
     out = None
     if arrow is not None and re2_safe(pattern) and len(idx):
-        picked = arrow.take(pa.array(idx))
+        picked = arrow if len(idx) == len(arrow) else arrow.take(pa.array(idx))  # idx: increasing, distinct
         try:
             matched = pc.match_substring_regex(picked, f"^(?:{pattern})").to_numpy(zero_copy_only=False)
         except pa.ArrowException:  # RE2 refuses it (a repetition over 1000, say): re judges every text
