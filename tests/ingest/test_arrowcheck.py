@@ -162,3 +162,13 @@ def test_starts_with_from_the_buffers_is_str_startswith():
     np.testing.assert_array_equal(got, want)
     assert want.sum() > 500 and (~want).sum() > 500
     assert arrowcheck.starts_with(pa.array(["a\nb"]), np.array([0]), pa.array(["a"]), np.array([0])) is None
+    ids = [f"P{i:03d}" for i in range(200)]  # prefixes of one length, texts shorter and longer
+    texts = [rnd.choice(ids) + rnd.choice(["", "-L01", "x"]) for _ in range(1000)] + ["P0", "", "P1999"]
+    pcodes = np.array([rnd.randrange(200) for _ in texts])
+    pcodes[::3] = [ids.index(t[:4]) if t[:4] in ids else 0 for t in texts[::3]]
+    got = arrowcheck.starts_with(pa.array(ids), pcodes, pa.array(texts), np.arange(len(texts)))
+    want = np.array([t.startswith(ids[p]) for p, t in zip(pcodes, texts)])
+    np.testing.assert_array_equal(got, want)
+    assert want.sum() > 200 and (~want).sum() > 200
+    empty = np.array([], dtype=np.intp)
+    assert len(arrowcheck.starts_with(pa.array(ids), empty, pa.array(texts), empty)) == 0

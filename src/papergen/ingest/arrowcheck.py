@@ -112,13 +112,20 @@ def starts_with(prefixes, pcodes: np.ndarray, texts, tcodes: np.ndarray) -> np.n
         return None
     pb, ps, pe = found_p
     tb, ts, te = found_t
-    plen, p0 = (pe - ps)[pcodes], ps[pcodes]
-    t0 = ts[tcodes]
+    plen = (pe - ps)[pcodes]
     ok = (te - ts)[tcodes] >= plen
     width = int(plen.max()) if len(plen) else 0
     if width > 64:
         return None
+    pad = np.zeros(width, dtype=np.uint8)  # reading byte k of a prefix or text shorter than k stays in the buffer
+    pb, tb = np.concatenate((pb, pad)), np.concatenate((tb, pad))
+    pos_p, pos_t = ps[pcodes], ts[tcodes]  # new arrays: moved on in place below
+    even = not len(plen) or int(plen.min()) == width  # prefixes all of one length (study ids): no mask per byte
     for k in range(width):  # rows whose prefix is shorter than k + 1 bytes are done; the others compare byte k
-        same = pb[np.minimum(p0 + k, len(pb) - 1)] == tb[np.minimum(t0 + k, len(tb) - 1)]
-        ok &= same | (plen <= k)
+        if even:
+            ok &= pb[pos_p] == tb[pos_t]
+        else:
+            ok &= (pb[pos_p] == tb[pos_t]) | (plen <= k)
+        pos_p += 1
+        pos_t += 1
     return ok
