@@ -17,7 +17,7 @@ def test_types_from_the_schema_become_csv_texts(tmp_path):
                       "flag": pa.array([True, False, None])})
     pq.write_table(table, tmp_path / "t.parquet", row_group_size=2)  # two row groups: chunks are joined
     header, rownums, columns, variables = read_parquet(tmp_path / "t.parquet", "t.parquet")
-    assert header == ["id", "n", "x", "day", "flag"] and rownums == [1, 2, 3]
+    assert header == ["id", "n", "x", "day", "flag"] and list(rownums) == [1, 2, 3]
     assert [list(c) for c in columns] == [["A", "B", ""], ["1", "", "30"], ["8.5", "15", "0.00001"],
                                           ["2020-01-05", "", ""], ["1", "0", ""]]
     assert variables["n"]["type"] == "int64" and variables["day"]["type"] == "date32[day]"

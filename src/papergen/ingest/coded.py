@@ -33,10 +33,14 @@ def text_of(v, bools: tuple[str, str] = ("1", "0")) -> str:
 
 
 class CodedColumn:
-    """A column as (codes, distinct texts): a sequence of cell texts whose ``factorise`` costs nothing."""
+    """A column as (codes, distinct texts): a sequence of cell texts whose ``factorise`` costs nothing.
 
-    def __init__(self, codes: np.ndarray, texts: np.ndarray):
-        self.codes, self.texts = codes, texts
+    ``arrow``, when the reader has it, holds the same distinct texts as a pyarrow string array, so that
+    colcheck can test them with pyarrow.compute without a Python call per text.
+    """
+
+    def __init__(self, codes: np.ndarray, texts: np.ndarray, arrow=None):
+        self.codes, self.texts, self.arrow = codes, texts, arrow
 
     @classmethod
     def of(cls, codes: np.ndarray, texts: list[str]) -> "CodedColumn":
@@ -69,6 +73,45 @@ class CodedColumn:
 
     def factorise(self):
         return self.codes, self.texts
+
+
+def from_arrow_texts(column) -> CodedColumn:
+    """A pyarrow string array without nulls (a CSV or Parquet column) as codes into its distinct texts, in order
+    of first appearance: by sorted_runs when it is sorted, else by pyarrow's dictionary_encode."""
+    import pyarrow.compute as pc
+
+    runs = sorted_runs(column)
+    if runs is not None:
+        return runs
+    encoded = pc.dictionary_encode(column)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    return CodedColumn(codes, encoded.dictionary.to_numpy(zero_copy_only=False), arrow=encoded.dictionary)
+
+
+def sorted_runs(column, least: int = 100_000) -> CodedColumn | None:
+    """A pyarrow string column (no nulls) sorted by its bytes, as registry extracts are sorted by their keys, coded
+    without hashing: equal texts stand together, so each new text starts a run and the runs are numbered in order
+    (of first appearance, too). None when the column is not sorted, or has fewer than ``least`` rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(column)
+    if n < max(least, 2) or column.null_count:
+        return None
+    if not pc.all(pc.less_equal(column.slice(0, 999), column.slice(1, 999))).as_py():
+        return None  # most unsorted columns show it in their first thousand rows
+    head, tail = column.slice(0, n - 1), column.slice(1)
+    if not pc.all(pc.less_equal(head, tail)).as_py():
+        return None
+    new = np.concatenate(([True], pc.not_equal(head, tail).to_numpy(zero_copy_only=False)))
+    starts = np.flatnonzero(new)
+    dictionary = column if len(starts) == n else column.take(pa.array(starts))
+    if len(starts) == n:
+        codes = np.arange(n, dtype=np.intp)
+    else:
+        codes = np.cumsum(new, dtype=np.intp)
+        codes -= 1  # in place: one array of ten million codes, not two
+    return CodedColumn(codes, dictionary.to_numpy(zero_copy_only=False), arrow=dictionary)
 
 
 def from_values(values) -> CodedColumn:

@@ -38,8 +38,9 @@ def factorise(texts: list[str]):
 class Column:
     """One codebook column of one file: per distinct text its typed value and problem, per row its code."""
 
-    def __init__(self, name: str, spec: ColumnSpec, codes: np.ndarray, uniques: np.ndarray, check_cell):
+    def __init__(self, name: str, spec: ColumnSpec, codes: np.ndarray, uniques: np.ndarray, check_cell, arrow=None):
         self.name, self.spec, self.codes, self.uniques = name, spec, codes, uniques
+        self.arrow = arrow  # the distinct texts as a pyarrow array, when the reader kept one
         n = len(uniques)
         values = np.empty(n, dtype=object)
         problems: list[str | None] = [None] * n
@@ -47,7 +48,7 @@ class Column:
         self.has_u = np.ones(n, dtype=bool)  # a typed value (accepted texts always have one)
         todo = range(n)
         if n > MANY:
-            accepted, typed = _accept(uniques, spec)
+            accepted, typed = _accept(uniques, spec, arrow)
             values[accepted] = typed
             todo = np.flatnonzero(~accepted).tolist()
         for j in todo:
@@ -93,6 +94,14 @@ class Column:
         if self.bad_rows is not None and (rows & self.bad_rows).any():
             out.add(None)
         return out
+
+    def text_values(self):
+        """The distinct typed values as a pyarrow array when they are the reader's texts (a string column, or
+        categories without labels, where every text has a value and load reported no cell); else None."""
+        plain = self.spec.type == "string" or (self.spec.type == "category" and not self.spec.labels)
+        if plain and self.arrow is not None and self.bad_rows is None and self.has_u.all():
+            return self.arrow
+        return None
 
     def texts(self) -> np.ndarray:
         """str() of each distinct typed value (what starts_with and covers compare)."""
@@ -156,6 +165,33 @@ class Column:
         return pd.Series(vals.take(self.codes).tolist()).to_numpy()  # anything else: pandas infers, as from records
 
 
+class Known:
+    """The typed values of a referenced column over its typed rows: a set, made when first asked for, and for a
+    text column (Column.text_values) the same values as a pyarrow array, which references are looked up in."""
+
+    def __init__(self, column: Column, typed: np.ndarray):
+        self.column, self.typed = column, typed
+        self.arrow = column.text_values() if typed.all() else None  # every distinct text is some row's
+        self._values = None
+        self._positions = None
+
+    def positions_in(self, texts) -> np.ndarray:
+        """For each value (``arrow``), its position among ``texts`` (a pyarrow array), -1 where absent; the
+        lookup table is built once per texts array (covers asks for it once per listed value)."""
+        import pyarrow.compute as pc
+
+        if self._positions is None or self._positions[0] is not texts:
+            found = pc.index_in(self.arrow, value_set=texts).fill_null(-1)
+            self._positions = (texts, found.to_numpy(zero_copy_only=False))
+        return self._positions[1]
+
+    @property
+    def values(self) -> set:
+        if self._values is None:
+            self._values = self.column.distinct_values(self.typed)
+        return self._values
+
+
 class FileColumns:
     """One file's columns, factorised once; the codebook's columns checked (``[name]``), the typed rows."""
 
@@ -165,6 +201,10 @@ class FileColumns:
         self.checked: dict[str, Column] = {}
         self.typed = np.ones(raw.nrows, dtype=bool)  # rows that become records (not a width error)
 
+    def arrow(self, i: int):
+        """Column i's distinct texts as a pyarrow array, when the reader kept one (else None)."""
+        return getattr(self.raw.columns[i], "arrow", None)
+
     def factorised(self, i: int):
         if i not in self._factorised:
             self._factorised[i] = factorise(self.raw.columns[i])
@@ -173,38 +213,48 @@ class FileColumns:
     def __getitem__(self, name: str) -> Column:
         return self.checked[name]
 
-    def values_of_typed_rows(self, name: str) -> set:
-        """The set of a column's typed values over the typed rows (None included when a cell has none)."""
-        return self.checked[name].distinct_values(self.typed)
+    def values_of_typed_rows(self, name: str) -> Known:
+        """A column's typed values over the typed rows (None included when a cell has none)."""
+        return Known(self.checked[name], self.typed)
 
 
-def _accept(uniques: np.ndarray, spec: ColumnSpec):
-    """(mask, typed values) of the distinct texts that ``check_cell`` plainly accepts; the rest go to it."""
+def _accept(uniques: np.ndarray, spec: ColumnSpec, arrow=None):
+    """(mask, typed values) of the distinct texts that ``check_cell`` plainly accepts; the rest go to it.
+    ``arrow``: the same texts as a pyarrow array when the reader kept one (a string column's bytes are read
+    from it, its pattern matched by pyarrow where that is the same as re's)."""
+    if spec.type == "string":
+        from papergen.ingest import arrowcheck
+
+        arrow = arrowcheck.as_arrow(uniques, arrow)
     if spec.missing:  # declared markers (999, NA) are never accepted as values: check_cell words them
-        marker = np.isin(uniques, np.array(spec.missing, dtype=object))
+        if spec.type == "string":
+            marker = arrowcheck.is_in(arrow, uniques, spec.missing)
+        else:
+            marker = np.isin(uniques, np.array(spec.missing, dtype=object))
         if marker.any():
-            ok, typed = _accept_plain(uniques, spec)
+            ok, typed = _accept_plain(uniques, spec, arrow)
             keep = ~marker[ok]
             ok[np.flatnonzero(ok)[~keep]] = False
             return ok, [t for t, k in zip(typed, keep) if k]
-    return _accept_plain(uniques, spec)
+    return _accept_plain(uniques, spec, arrow)
 
 
-def _accept_plain(uniques: np.ndarray, spec: ColumnSpec):
+def _accept_plain(uniques: np.ndarray, spec: ColumnSpec, arrow=None):
     n = len(uniques)
     no = np.zeros(n, dtype=bool), []
     if spec.min is not None or spec.max is not None:
         if spec.type not in ("integer", "number"):
             return no
     if spec.type == "string":
-        ok, marker_like = _plain_text(uniques, MISSING_MARKERS)
+        ok, marker_like = _plain_text(uniques, MISSING_MARKERS, arrow)
         for j in np.flatnonzero(ok & marker_like):
             ok[j] = uniques[j].lower() not in MISSING_MARKERS
         if spec.pattern:
+            from papergen.ingest.arrowcheck import pattern_matches
+
             idx = np.flatnonzero(ok)
-            match = re.compile(spec.pattern).match
-            ok[idx] = np.fromiter(map(bool, map(match, uniques[idx])), dtype=bool, count=len(idx))
-        return ok, list(uniques[ok])
+            ok[idx] = pattern_matches(arrow, uniques, spec.pattern, idx)
+        return ok, uniques[ok]  # a string's typed value is its text
     if spec.type in ("integer", "number"):
         full = (_INT if spec.type == "integer" else _NUM).fullmatch
         ok = np.fromiter(map(bool, map(full, uniques)), dtype=bool, count=n)
@@ -226,24 +276,38 @@ def _accept_plain(uniques: np.ndarray, spec: ColumnSpec):
 _TEN_DIGITS = re.compile(r"(?:\D*\d){10}")
 
 
-def might_identify(uniques: np.ndarray) -> np.ndarray:
+def might_identify(uniques: np.ndarray, arrow=None) -> np.ndarray:
     """Texts that ``identifiers.value_kind`` could flag: with "@" or "+", or ten digits or more.
 
     A cheap superset of value_kind's patterns (every one needs "@", a leading
     "+", or at least ten digits), so value_kind runs on a handful of texts. A
-    non-ASCII character counts as a digit (\\d matches other scripts' digits).
+    non-ASCII character counts as a digit (\\d matches other scripts' digits). ``arrow``: the same texts as
+    a pyarrow array, when the reader kept one (their bytes are then read from its buffers).
     """
-    lines = _lines(uniques)
+    lines = _lines(uniques, arrow)
     if lines is None:
         return np.fromiter(("@" in u or "+" in u or _TEN_DIGITS.match(u) is not None for u in uniques),
                            dtype=bool, count=len(uniques))
     b, starts, ends = lines
-    digits = _count(((b >= 48) & (b <= 57)) | (b >= 128), starts, ends)
-    return (digits >= 10) | (_count((b == 64) | (b == 43), starts, ends) > 0)
+    digits = _count(_DIGIT_LIKE[b], starts, ends)  # one table look-up per byte, not four comparisons
+    return (digits >= 10) | (_count(_AT_PLUS[b], starts, ends) > 0)
 
 
-def _lines(texts: np.ndarray):
-    """(bytes, start, end) of each text in the UTF-8 of the texts joined by newlines; None if one has a newline."""
+#: bytes that may be part of a digit (ASCII 0-9, any byte of a non-ASCII character), and "@" and "+"
+_DIGIT_LIKE = np.zeros(256, dtype=bool)
+_DIGIT_LIKE[48:58] = True
+_DIGIT_LIKE[128:] = True
+_AT_PLUS = np.zeros(256, dtype=bool)
+_AT_PLUS[[64, 43]] = True
+
+
+def _lines(texts: np.ndarray, arrow=None):
+    """(bytes, start, end) of each text in the UTF-8 of the texts joined by newlines; None if one has a newline.
+    ``arrow``: the same texts as a pyarrow array, whose buffers hold these bytes already."""
+    if arrow is not None:
+        from papergen.ingest.arrowcheck import lines
+
+        return lines(arrow)
     joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1 or not len(texts):
         return None
@@ -255,7 +319,7 @@ def _lines(texts: np.ndarray):
 
 def _count(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """How many bytes of each text are in ``mask``."""
-    total = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    total = np.concatenate(([0], np.cumsum(mask, dtype=np.int32 if len(mask) < 2 ** 31 else np.int64)))
     return total[ends] - total[starts]
 
 
@@ -272,10 +336,10 @@ def _marker_bytes(markers) -> np.ndarray:
     return table
 
 
-def _plain_text(uniques: np.ndarray, markers) -> tuple[np.ndarray, np.ndarray]:
+def _plain_text(uniques: np.ndarray, markers, arrow=None) -> tuple[np.ndarray, np.ndarray]:
     """(plain, marker_like): not empty, no line break, a visible ASCII character at each end; made of
     the characters of a missing-value marker (those are then looked up one by one)."""
-    lines = _lines(uniques)
+    lines = _lines(uniques, arrow)
     if lines is None:
         plain = np.fromiter((bool(u) and u == u.strip() and "\r" not in u and "\n" not in u for u in uniques),
                             dtype=bool, count=len(uniques))

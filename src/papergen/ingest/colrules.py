@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from papergen.ingest.arrowcheck import starts_with
 from papergen.ingest.colcheck import Column
 
 
@@ -20,6 +21,8 @@ def duplicate_keys(columns: list[Column], typed: np.ndarray):
     """(row, first row with the same key) for every repeated key, in row order; empty keys are not compared."""
     import pandas as pd
 
+    if _all_distinct(columns, typed):
+        return []
     combined = None
     valid = typed.copy()
     for column in columns:
@@ -33,6 +36,23 @@ def duplicate_keys(columns: list[Column], typed: np.ndarray):
     # a fancy assignment with repeated indices would leave "which write wins" unspecified)
     repeated = np.flatnonzero(first[key_codes] != np.arange(len(rows)))
     return [(int(rows[p]), int(rows[first[key_codes[p]]])) for p in repeated]
+
+
+def _all_distinct(columns: list[Column], typed: np.ndarray) -> bool:
+    """Whether no key repeats, told by counting each key's rows (np.bincount, no hashing) when the keys'
+    codes multiply to a range not much wider than the rows; False when it cannot tell so cheaply."""
+    n = len(typed)
+    combined, span, valid = None, 1, typed.copy()
+    for column in columns:
+        codes = column.key_codes()
+        valid &= codes >= 0
+        width = int(codes.max()) + 1 if n else 1
+        if span * width > 4 * n + 1024:
+            return False
+        combined = codes if combined is None else combined * width + codes
+        span *= width
+    keys = combined[valid]
+    return not len(keys) or int(np.bincount(keys, minlength=0).max()) <= 1
 
 
 # --- cross-column rules on whole columns ------------------------------------------------------
@@ -71,12 +91,23 @@ def _broken(rule, columns: dict[str, Column], n: int) -> np.ndarray:
     if rule.kind == "starts_with":
         a, b = columns[rule.columns[0]], columns[rule.columns[1]]
         rows = np.flatnonzero(a.present() & b.present())
-        sa, sb = a.texts().take(a.codes[rows]), b.texts().take(b.codes[rows])
-        fine = np.fromiter(map(str.startswith, sb, sa), dtype=bool, count=len(rows))
+        fine = None
+        if _texts_are_values(a) and _texts_are_values(b):  # compared from pyarrow's buffers, no str per row
+            fine = starts_with(a.arrow, a.codes[rows], b.arrow, b.codes[rows])
+        if fine is None:
+            sa, sb = a.texts().take(a.codes[rows]), b.texts().take(b.codes[rows])
+            fine = np.fromiter(map(str.startswith, sb, sa), dtype=bool, count=len(rows))
         out = np.zeros(n, dtype=bool)
         out[rows[~fine]] = True
         return out
     return np.ones(n, dtype=bool)  # a kind not vectorised here: every row is checked one by one
+
+
+def _texts_are_values(column: Column) -> bool:
+    """Whether a row with a value has its text as the value (a string column, or categories without labels),
+    and the reader kept the texts as a pyarrow array."""
+    kind = column.spec.type
+    return column.arrow is not None and (kind == "string" or (kind == "category" and not column.spec.labels))
 
 
 def _pair(a: Column, b: Column):

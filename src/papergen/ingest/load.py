@@ -42,6 +42,7 @@ class _Unreadable(Exception):
 class RawTable:
     """A data file as text cells, column by column, with each row's spreadsheet row number.
 
+    ``rownums`` is a list, or a range when a reader numbers every row (Parquet; CSV without skipped rows).
     ``columns[j]`` holds the text of header column j in every row ("" where a
     short row has no such cell), as a list or a plaincsv.ByteColumn; ``ragged`` keeps the full cell list of each
     row (by position) whose width differs from the header's. ``problems`` are

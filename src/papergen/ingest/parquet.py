@@ -3,8 +3,10 @@
 pyarrow dictionary-encodes a column (its distinct values and one index per
 row) without making a Python object per row; only the distinct values become
 texts (coded.text_of), so a ten-million-row file costs what its distinct
-values cost. The schema's types are kept on the RawTable (``variables``) for
-``codebook draft``.
+values cost. A text column without nulls goes to coded.from_arrow_texts (a
+sorted one is coded by its runs, without hashing) and keeps its texts as
+pyarrow's array for colcheck. The schema's types are kept on the RawTable
+(``variables``) for ``codebook draft``.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from papergen.errors import DataError
-from papergen.ingest.coded import CodedColumn, text_of
+from papergen.ingest.coded import CodedColumn, from_arrow_texts, text_of
 
 
 def read_parquet(path: Path, shown: str):
@@ -32,7 +34,7 @@ def read_parquet(path: Path, shown: str):
     for name, column in zip(header, table.columns):
         columns.append(_coded(column))
         variables[name] = {"type": str(column.type)}
-    return header, list(range(1, table.num_rows + 1)), columns, variables
+    return header, range(1, table.num_rows + 1), columns, variables  # rows numbered from 1, no list of them
 
 
 def _coded(column) -> CodedColumn:
@@ -42,15 +44,20 @@ def _coded(column) -> CodedColumn:
 
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    encoded = pc.dictionary_encode(column.combine_chunks() if column.num_chunks != 1 else column.chunk(0))
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and not column.null_count:
+        return from_arrow_texts(column)
+    encoded = pc.dictionary_encode(column)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
     dictionary = encoded.dictionary
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
-        texts = dictionary.to_pylist()
-    elif pa.types.is_integer(dictionary.type) or pa.types.is_date(dictionary.type):
-        texts = pc.cast(dictionary, pa.string()).to_pylist()  # 5 -> "5", a date -> "2020-10-31"
+        return CodedColumn.of(codes, dictionary.to_pylist())  # with nulls: "" for them, renumbered
+    if pa.types.is_integer(dictionary.type) or pa.types.is_date(dictionary.type):
+        texts = pc.cast(dictionary, pa.string()).to_pylist()  # 5 -> "5", a date -> "2020-10-31": distinct still
+        distinct = True
     else:
         texts = [text_of(v) for v in dictionary.to_pylist()]
-    if encoded.null_count == 0 and len(set(texts)) == len(texts):
+        distinct = len(set(texts)) == len(texts)  # 0.0 and -0.0 are both "0"
+    if encoded.null_count == 0 and distinct:
         return CodedColumn(codes, np.array(texts, dtype=object))  # distinct, in order of first appearance already
     return CodedColumn.of(codes, texts)

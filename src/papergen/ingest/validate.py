@@ -22,7 +22,7 @@ import numpy as np
 from papergen.ingest import colcheck, colrules
 from papergen.ingest.cells import check_cell
 from papergen.codebook import Codebook, FileSpec, RuleSpec
-from papergen.errors import DataError, DataErrors, cut_text
+from papergen.errors import SHOWN_WHOLE, DataError, DataErrors, cut_text
 from papergen.ingest.identifiers import header_kind, value_kind
 from papergen.ingest.load import RawTable
 
@@ -105,7 +105,7 @@ def check_identifiers(raw: RawTable, spec: FileSpec,
             flagged.add(h)
             continue
         codes, uniques = columns.factorised(i)
-        for j in np.flatnonzero(colcheck.might_identify(uniques)):
+        for j in np.flatnonzero(colcheck.might_identify(uniques, columns.arrow(i))):
             kind = value_kind(uniques[j])
             if kind:
                 rownum = raw.rownums[int(np.argmax(codes == j))]
@@ -139,7 +139,7 @@ def check_primary_key(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColu
 
 
 def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColumns", skip: np.ndarray,
-                     known: dict[str, set], shown: dict[str, str]) -> list[DataError]:
+                     known: dict[str, "colcheck.Known"], shown: dict[str, str]) -> list[DataError]:
     """Every foreign key (e.g. lesions.patient_id) names a row that exists in the file it references.
 
     ``known`` holds the values of every column that passed its own checks ("patients.patient_id" -> ids);
@@ -152,8 +152,14 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
             continue
         target, _, tcol = col.references.partition(".")
         column = checked[col.name]
-        found = np.fromiter(map(known[col.references].__contains__, column.values), dtype=bool,
-                            count=len(column.values))
+        target_values, texts = known[col.references], column.text_values()
+        if target_values.arrow is not None and texts is not None:  # texts against texts: pyarrow looks them up
+            import pyarrow.compute as pc
+
+            found = pc.is_in(texts, value_set=target_values.arrow).to_numpy(zero_copy_only=False)
+        else:
+            found = np.fromiter(map(target_values.values.__contains__, column.values), dtype=bool,
+                                count=len(column.values))
         missing = column.has_u & ~found
         rows = missing[column.codes] & column.present() & checked.typed & ~skip
         for k in np.flatnonzero(rows):
@@ -229,12 +235,15 @@ ROW_RULES = {"before": check_before, "not_after": check_not_after, "present_iff"
 
 
 def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns | None",
-                 keys: set) -> list[DataError]:
+                 known: "colcheck.Known") -> list[DataError]:
     """Every key of the referenced file has rows with each listed value (e.g. bilirubin on days 0 and 1).
 
     A file whose cells could not be read as columns (``checked`` None) has no rows, so no key is covered.
     """
     key_col, col = rule.columns
+    if checked is not None and _all_covered(rule, checked, known):
+        return []
+    keys = known.values
     have = {str(v): set() for v in rule.values}
     if checked is not None:
         keyc, valc = checked[key_col], checked[col]
@@ -253,6 +262,26 @@ def check_covers(raw: RawTable, rule: RuleSpec, checked: "colcheck.FileColumns |
                               f"{key_col} {_show(k, hidden)} has no row with {col} {' or '.join(missing) if len(missing) == 1 else ', '.join(missing)}"
                               f" (rule {rule.id})"))
     return errs
+
+
+def _all_covered(rule: RuleSpec, checked: "colcheck.FileColumns", known: "colcheck.Known") -> bool:
+    """Whether every key has rows with each listed value, told by pyarrow when keys and the key column are texts
+    (no set of a million keys); False when it cannot tell so (check_covers then looks, and words what is short)."""
+    key_col, col = rule.columns
+    keyc, valc = checked[key_col], checked[col]
+    texts = keyc.text_values()
+    if known.arrow is None or texts is None or valc.bad_rows is not None:
+        return False
+    at = known.positions_in(texts)  # each key's distinct value in the key column
+    if not len(at) or (at < 0).any():
+        return False  # a key with no rows at all
+    shown = valc.texts()
+    for v in rule.values:
+        rows = (shown == str(v))[valc.codes] & checked.typed
+        covered = np.bincount(keyc.codes[rows], minlength=len(keyc.values)) > 0
+        if not covered[at].all():
+            return False
+    return True
 
 
 def _show(v, withheld: bool = False) -> str:
@@ -289,7 +318,8 @@ def validate_file(raw: RawTable, spec: FileSpec) -> tuple[colcheck.FileColumns |
     index = {h: i for i, h in enumerate(raw.header)}
     for name, col in spec.columns.items():
         col = replace(col, role="identifier") if name in flagged else col  # its problems show no value either
-        columns.checked[name] = colcheck.Column(name, col, *columns.factorised(index[name]), check_cell)
+        columns.checked[name] = colcheck.Column(name, col, *columns.factorised(index[name]), check_cell,
+                                                arrow=columns.arrow(index[name]))
     position = {r: k for k, r in enumerate(raw.rownums)} if raw.bad_cells else {}
     for rownum, i in raw.bad_cells:  # a formula or Excel error, reported by load
         name = raw.header[i] if i < len(raw.header) else None
@@ -396,8 +426,21 @@ def _joined_key(columns: list) -> "object":
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = [pa.array(np.array([_show(v) for v in c.values], dtype=object)).take(pa.array(c.codes)) for c in columns]
+    parts = [_shown_texts(c).take(pa.array(c.codes)) for c in columns]
     return pd.Index(pc.binary_join_element_wise(*parts, " / ").to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _shown_texts(column: colcheck.Column):
+    """_show of each distinct typed value, as a pyarrow array: a text column's own texts when every one has a
+    value and none is long enough to be cut (the reader's array, no Python call per text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = column.spec.type == "string" or (column.spec.type == "category" and not column.spec.labels)
+    if plain and column.arrow is not None and column.has_u.all() and len(column.arrow) \
+            and pc.max(pc.utf8_length(column.arrow)).as_py() <= SHOWN_WHOLE:
+        return column.arrow  # its values are its texts (check_cell accepted each unchanged), shown whole
+    return pa.array(np.array([_show(v) for v in column.values], dtype=object))
 
 
 def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Table:
@@ -405,9 +448,10 @@ def _table(raw: RawTable, spec: FileSpec, checked: colcheck.FileColumns) -> Tabl
     import pandas as pd  # only once the data are known to be clean
 
     columns = [c for c, col in spec.columns.items() if not col.is_identifier]
-    frame = pd.DataFrame({c: checked[c].frame_column() for c in columns}, columns=columns)
+    # copy=False: the columns are new arrays already, and one block per column spares a copy of every cell
+    frame = pd.DataFrame({c: checked[c].frame_column() for c in columns}, columns=columns, copy=False)
     if len(spec.primary_key) == 1:
-        frame = frame.set_index(spec.primary_key[0], drop=False)
+        frame.set_index(spec.primary_key[0], drop=False, inplace=True)  # in place: no deep copy of the frame
         frame.index.name = None
     elif spec.primary_key:  # row ids the author can find: "P01 / 2" (record, repeat instance)
         frame.index = _joined_key([checked[c] for c in spec.primary_key])
