@@ -566,6 +566,17 @@ def test_the_fit_proves_no_separation_exactly_when_the_linear_program_finds_none
     assert proved > 20 and separated > 20  # both kinds were drawn
 
 
+def test_an_odds_ratio_past_the_float_range_is_inf_without_a_warning():
+    """A covariate in tiny units (here thousandths of a unit) has a finite coefficient whose odds ratio per unit
+    overflows: inf, which the registry refuses naming the plan line, and no RuntimeWarning on the terminal."""
+    d = DATA["ties"]
+    tiny = pd.DataFrame({"x2": -d.x2 / 1e4, "x1": d.x1})  # the sign that makes exp(coef) overflow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = m.logistic(d.y, tiny)
+    assert math.isfinite(fit.coef[1]) and fit.coef[1] > 710 and math.isinf(fit.odds_ratio[1])
+
+
 def test_a_proved_fit_does_not_run_the_linear_program(monkeypatch):
     import importlib
 

@@ -165,9 +165,10 @@ def logistic(outcome, covariates) -> LogisticResult:
         raise SeparationError(model, names[0], "fitted probabilities numerically 0 or 1 occurred (R's warning); "
                                                "the odds ratios are not estimable")
     coef, se = np.asarray(fit.params), np.asarray(fit.bse)
-    return LogisticResult(
-        terms=terms, coef=floats(coef), se=floats(se), odds_ratio=floats(np.exp(coef)),
-        lower=floats(np.exp(coef - Z975 * se)), upper=floats(np.exp(coef + Z975 * se)),
-        p=floats(2 * ndtr(-np.abs(coef / se))), aic=float(fit.aic), deviance=float(fit.deviance),
-        null_deviance=float(fit.null_deviance), n=int(y.size), events=events,
-        iterations=int(fit.fit_history["iteration"]))
+    with np.errstate(over="ignore"):  # an odds ratio past 1e308 (a covariate in tiny units) is inf: the
+        return LogisticResult(         # registry refuses it, naming the plan line, instead of a warning here
+            terms=terms, coef=floats(coef), se=floats(se), odds_ratio=floats(np.exp(coef)),
+            lower=floats(np.exp(coef - Z975 * se)), upper=floats(np.exp(coef + Z975 * se)),
+            p=floats(2 * ndtr(-np.abs(coef / se))), aic=float(fit.aic), deviance=float(fit.deviance),
+            null_deviance=float(fit.null_deviance), n=int(y.size), events=events,
+            iterations=int(fit.fit_history["iteration"]))
