@@ -53,25 +53,16 @@ class Source:
         return out
 
 
-def row_list(rows: tuple[str, ...]) -> list[str] | dict:
+def row_list(rows) -> list[str] | dict:
     """The ledger's ``rows``: every id, or past ROW_LIST_LIMIT a summary that still pins them down.
 
     The summary is {"count", "first", "last", "sha256"}: the ROW_ENDS first and last ids and the
     sha256 of all ids joined by newlines (UTF-8), so a large cohort does not make the ledger huge.
+    A Source keeps that summary already (RowIds); a longer sequence given here is summarised once.
     """
-    if isinstance(rows, RowIds):
-        return rows.summary()
-    if len(rows) <= ROW_LIST_LIMIT:
-        return list(rows)
-    digest = _ROW_HASHES.get(id(rows))
-    if digest is None or digest[0] is not rows:  # many values share one tuple of ids: hash it once
-        if len(_ROW_HASHES) > 256:  # the cache keeps its tuples alive: bound it
-            _ROW_HASHES.clear()
-        digest = _ROW_HASHES[id(rows)] = (rows, hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest())
-    return {"count": len(rows), "first": list(rows[:ROW_ENDS]), "last": list(rows[-ROW_ENDS:]), "sha256": digest[1]}
-
-
-_ROW_HASHES: dict[int, tuple] = {}
+    if not isinstance(rows, RowIds) and len(rows) > ROW_LIST_LIMIT:
+        rows = _summary(list(rows))
+    return rows.summary() if isinstance(rows, RowIds) else list(rows)
 
 
 class RowIds:

@@ -10,6 +10,7 @@ differs, is named before any statistic.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from papergen.errors import DataError
@@ -64,8 +65,6 @@ def _sas_compression(path: Path) -> str | None:
 
 def _is_label_set(name: str, fmt: str) -> bool:
     """Whether a format name the file gives a variable is a value label set (SAS: not one of SAS's own formats)."""
-    import re
-
     return fmt != "sas" or re.sub(r"[0-9.]+$", "", name.upper()) not in SAS_BUILTIN_FORMATS
 
 
