@@ -108,7 +108,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
             s.call("journal profile", journal.report, study, out, ast, echo),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
             s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
-            s.call("export PDF", export_pdf, out, study, cache=c.pdf(out)),
+            s.call("export PDF", export_pdf, out, study, c, cache=c.pdf(out)),
             s.call("compare with last build", compare_with_last, study, final, out, c),
             s.call("map template sources", map_sources, study, rendered, out, c),
             *review, background=on_page is not None)

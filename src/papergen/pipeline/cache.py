@@ -304,7 +304,8 @@ class BuildCache:
     def prune(self) -> None:
         """Keep the KEEP most recently used entries of each kind."""
         for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx", "templates",
-                     "templates-marked", "sentences", "citations", "markdown-parts", "marked-parts", "strobe", "review-blocks", "changes"):
+                     "templates-marked", "sentences", "citations", "markdown-parts", "marked-parts", "strobe", "review-blocks", "changes",
+                     "typst-blocks"):
             folder = self.dir / kind
             if not folder.is_dir():
                 continue

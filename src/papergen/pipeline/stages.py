@@ -293,8 +293,11 @@ def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths)
     return write_record(expected, out.docx, paths.root, files, read_ledger(out.ledger)["values"], paths.sent, built)
 
 
-def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
-    """PDF through Typst; with ``study``, its title, authors and key words in the PDF's metadata."""
+def export_pdf(out: OutputPaths, study: Study | None = None, store=None) -> Path:
+    """PDF through Typst; with ``study``, its title, authors and key words in the PDF's metadata.
+
+    ``store`` keeps each block's Typst: pandoc converts only the blocks a prose edit changed (not in a ``--force``
+    build)."""
     import json
 
     from papergen.publish import export
@@ -305,7 +308,9 @@ def export_pdf(out: OutputPaths, study: Study | None = None) -> Path:
         title, authors = _title_and_authors(study)
         metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()],
                     "keywords": key_words(json.loads(out.ast.read_text(encoding="utf-8")))}
-    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata)
+    kept = store.folder("typst-blocks") if store is not None and not store.force else None
+    return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata,
+                         kept=kept)
 
 
 def _title_and_authors(study: Study) -> tuple[str, str]:

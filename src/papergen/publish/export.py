@@ -176,6 +176,41 @@ def to_docx(
 # PDF (pandoc -> Typst -> PDF)
 # --------------------------------------------------------------------------
 
+def _typst_by_blocks(args: list[str], source: Path, typ: Path, kept: Path, log_path: Path,
+                     epoch: int | None, strict: bool) -> bool:
+    """Write ``typ`` converting only the blocks of the AST ``source`` not in ``kept``; False if the document must be
+    converted whole (papergen.publish.typst_source)."""
+    import json
+
+    from papergen.publish import typst_source
+    from papergen.publish.pandoc import LUA_FILTER
+
+    doc = json.loads(source.read_text(encoding="utf-8"))
+    if typst_source.has_notes(doc):
+        return False
+    keys = typst_source.block_keys(doc, LUA_FILTER)
+    blocks = typst_source.load(kept, keys)
+    todo_doc, todo = typst_source.marked(doc, keys, blocks)
+    marked_src = typ.with_name(typ.stem + ".blocks.json")
+    marked_out = typ.with_name(typ.stem + ".blocks.typ")  # beside the .typ: the Lua filter makes image paths relative
+    try:
+        write_bytes(marked_src, json.dumps(todo_doc).encode("utf-8"))
+        run_pandoc([str(marked_src) if a == str(source) else a for a in args if not a.startswith("--output=")]
+                   + [f"--output={marked_out}"], out=marked_out, log_path=log_path, cwd=source.parent,
+                   epoch=epoch, strict=strict)
+        parts = typst_source.split(marked_out.read_text(encoding="utf-8"), len(todo))
+    finally:
+        marked_src.unlink(missing_ok=True)
+        marked_out.unlink(missing_ok=True)
+    if parts is None:  # a block's own Typst held a marker line
+        return False
+    before, converted, after = parts
+    body = typst_source.finish_body(typst_source.assemble(keys, todo, converted, blocks))
+    write_bytes(typ, (before + body + after).encode("utf-8"))
+    typst_source.save(kept, keys, blocks)
+    return True
+
+
 def _typst_datetime(epoch: int) -> str:
     d = _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
     return (f"datetime(year: {d.year}, month: {d.month}, day: {d.day}, "
@@ -227,6 +262,7 @@ def to_pdf(
     source_date_epoch: int | None = None,
     strict: bool = True,
     metadata: dict | None = None,
+    kept: Path | None = None,
 ) -> Path:
     """Convert the manuscript Markdown to PDF via pandoc's Typst writer.
 
@@ -237,6 +273,8 @@ def to_pdf(
     are used. The PDF has no creation date unless ``source_date_epoch`` is
     given, so identical inputs give identical bytes. ``metadata`` ({title, authors: [..], keywords: [..]})
     fills the PDF's document information (title and authors), not its text.
+    ``kept`` (a folder of the build cache; the source an AST ``.json``): pandoc converts only the blocks not
+    kept there (papergen.publish.typst_source).
     """
     import typst
 
@@ -250,8 +288,10 @@ def to_pdf(
     if source_date_epoch is not None:
         args.append(f"--variable=pdf-date:{_typst_datetime(int(source_date_epoch))}")
     args += _metadata_variables(metadata or {})
-    run_pandoc(args, out=typ, log_path=log_path_for(out, "pandoc"), cwd=markdown.parent,
-               epoch=source_date_epoch, strict=strict)
+    if kept is None or markdown.suffix != ".json" or not _typst_by_blocks(args, markdown, typ, kept, log_path_for(
+            out, "pandoc"), source_date_epoch, strict):
+        run_pandoc(args, out=typ, log_path=log_path_for(out, "pandoc"), cwd=markdown.parent,
+                   epoch=source_date_epoch, strict=strict)
 
     # Typst only reads files under root: the .typ folder and the figures.
     root = Path(os.path.commonpath([str(typ.parent), *(str(d) for d in resource_dirs)]))
