@@ -31,3 +31,18 @@ def test_the_study_bibliography_is_complete_or_explained():
     assert references.gaps(bib, list(references.CHECKS)) == {}
     stated = references.reasons(bib)
     assert set(stated["dasari2017"]) == {"pmid", "doi"} and set(stated["taner2013"]) == {"all_authors"}
+
+
+def test_the_bibliography_kept_between_builds_follows_its_content(tmp_path):
+    """entries() with a folder of the build cache: pandoc's reading is kept by the file's content, so an edit of
+    the .bib is read again and a kept reading is what pandoc gives."""
+    bib, kept = tmp_path / "r.bib", tmp_path / "kept"
+    kept.mkdir()
+    bib.write_text(BIB, encoding="utf-8")
+    first = references.entries(bib, kept)
+    assert first == references.entries(bib) and len(list(kept.iterdir())) == 1
+    references._csl_json.cache_clear()  # a new process: the kept file is read, not pandoc's output
+    assert references.entries(bib, kept) == first
+    bib.write_text(BIB.replace("pmid = {123}", "pmid = {789}"), encoding="utf-8")
+    assert [e.get("PMID") for e in references.entries(bib, kept)][0] == "789"
+    assert len(list(kept.iterdir())) == 2

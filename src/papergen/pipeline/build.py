@@ -30,6 +30,7 @@ from papergen.pipeline.stages import (
     draw_figures,
     export_docx,
     export_pdf,
+    journal_report,
     load_data,
     map_sources,
     read_manuscript,
@@ -105,7 +106,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
             on_page(out)
         review = [] if on_page is not None else [s.call("review edition", write_review, ast, out, c)]
         report, checklist, _, _, changes, expected, *_ = s.together(  # independent; pandoc and Typst on both cores
-            s.call("journal profile", journal.report, study, out, ast, echo),
+            s.call("journal profile", journal_report, study, out, ast, echo, c),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
             s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
             s.call("export PDF", export_pdf, out, study, c, cache=c.pdf(out)),
@@ -113,7 +114,7 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
             s.call("map template sources", map_sources, study, rendered, out, c),
             *review, background=on_page is not None)
         report += checklist
-        s.run("source map of the DOCX", write_source_map, study, expected, out)
+        s.run("source map of the DOCX", write_source_map, study, expected, out, c)
         out.ast.unlink()  # read by the writers above; not an output
         s.run("swap in manuscript/", swap_in, staging, final)
         s.run("remember for next build", c.remember, final, analysis.registry, report)

@@ -305,7 +305,7 @@ class BuildCache:
         """Keep the KEEP most recently used entries of each kind."""
         for kind in ("analysis", "registry", "builds", "figures", "outputs", "reference-docx", "templates",
                      "templates-marked", "sentences", "citations", "markdown-parts", "marked-parts", "strobe", "review-blocks", "changes",
-                     "typst-blocks"):
+                     "typst-blocks", "bibliography", "alignments"):
             folder = self.dir / kind
             if not folder.is_dir():
                 continue

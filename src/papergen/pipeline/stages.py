@@ -25,6 +25,8 @@ from papergen.errors import OutsideStudyError, RawMarkupError
 from papergen.study import RAW_FORMATS, OutputPaths, Study, inside_folder
 from papergen.values import Source, Value, key_part
 
+#: paragraph alignments the source map keeps between builds (about 100 bytes each); past it, the last build's only
+MEMO_LIMIT = 5000
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
 
 
@@ -279,10 +281,15 @@ def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths,
     return expected_text(rendered[2], rendered[1], templates, out.dir, kept)
 
 
-def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths) -> Path | None:
-    """.papergen/sent/<build id>/: the DOCX's source map and the files it maps to, for ``merge`` (kept once a build)."""
-    import datetime
+def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths, store=None) -> Path | None:
+    """.papergen/sent/<build id>/: the DOCX's source map and the files it maps to, for ``merge`` (kept once a build).
 
+    ``store`` keeps the alignment of each paragraph that differs between the render and the DOCX, so a prose
+    edit aligns its own paragraph only (not in a ``--force`` build)."""
+    import datetime
+    import json
+
+    from papergen.atomic import write_bytes
     from papergen.ledger import read_ledger
     from papergen.trace.sourcemap import write_record
 
@@ -290,7 +297,20 @@ def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths)
     files = sorted(paths.templates.rglob("*.j2")) + [f for f in (paths.plan, paths.settings) if f.is_file()]
     built = datetime.datetime.fromtimestamp(study.source_date_epoch, tz=datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
-    return write_record(expected, out.docx, paths.root, files, read_ledger(out.ledger)["values"], paths.sent, built)
+    kept = store.folder("alignments") / "paragraphs.json" if store is not None and not store.force else None
+    memo: dict | None = None
+    if kept is not None:
+        try:
+            memo = json.loads(kept.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none kept yet, or damaged
+            memo = {}
+    known = dict(memo) if memo is not None else {}
+    record = write_record(expected, out.docx, paths.root, files, read_ledger(out.ledger)["values"], paths.sent,
+                          built, memo)
+    if kept is not None and len(memo) > len(known):
+        fresh = {k: v for k, v in memo.items() if k not in known}
+        write_bytes(kept, json.dumps(memo if len(memo) <= MEMO_LIMIT else fresh).encode("utf-8"))
+    return record
 
 
 def export_pdf(out: OutputPaths, study: Study | None = None, store=None) -> Path:
@@ -346,6 +366,15 @@ def write_review(ast: dict, out: OutputPaths, store=None) -> Path:
 
     return write_review_html(ast, out.ledger, out.review, resource_path=out.dir,
                              blocks=store.folder("review-blocks") if store and not store.force else None)
+
+
+def journal_report(study: Study, out: OutputPaths, ast: dict, echo=print, store=None) -> list[str]:
+    """The journal profile's table (printed, kept in the output) and its broken rules; ``store`` keeps the
+    bibliography as pandoc reads it (not in a ``--force`` build)."""
+    from papergen.publish import journal
+
+    kept = store.folder("bibliography") if store is not None and not store.force else None
+    return journal.report(study, out, ast, echo, kept)
 
 
 def compare_with_last(study: Study, previous: Path, out: OutputPaths, store=None):

@@ -16,7 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from papergen.atomic import write_bytes
-from papergen.publish.export import normalize_docx
+from papergen.publish.export import normalized
 
 PROPERTY = "papergen-build"
 CUSTOM = "docProps/custom.xml"
@@ -40,12 +40,7 @@ def stamp_build_id(docx: Path, epoch: int) -> str:
         entries["[Content_Types].xml"] = _add_override(entries["[Content_Types].xml"])
         entries["_rels/.rels"] = _add_relationship(entries["_rels/.rels"])
     entries[CUSTOM] = _with_property(entries[CUSTOM], PROPERTY, build)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content in entries.items():
-            z.writestr(name, content)
-    write_bytes(docx, buf.getvalue())
-    normalize_docx(docx, epoch)  # fixed dates and order again
+    write_bytes(docx, normalized(entries, epoch))  # fixed dates and order again
     return build
 
 

@@ -140,6 +140,17 @@ def finish_docx(path: Path, *, title: str = "", authors: str = "", language: str
     path = Path(path)
     with zipfile.ZipFile(path) as zin:
         entries = {info.filename: zin.read(info) for info in zin.infolist()}
+    finish_entries(entries, title=title, authors=authors, language=language)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries.items():
+            zout.writestr(name, data)
+    write_bytes(path, buf.getvalue())
+    return path
+
+
+def finish_entries(entries: dict[str, bytes], *, title: str = "", authors: str = "", language: str = "en-US") -> None:
+    """finish_docx() on the DOCX's zip entries (name -> bytes), changed in place."""
     doc = etree.fromstring(entries["word/document.xml"])
     body = doc.find(_w("body"))
     if title:
@@ -150,9 +161,3 @@ def finish_docx(path: Path, *, title: str = "", authors: str = "", language: str
         entries["docProps/core.xml"] = core_properties(entries["docProps/core.xml"], title, authors,
                                                        key_words(body), language)
     entries["docProps/app.xml"] = app_properties(body)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in entries.items():
-            zout.writestr(name, data)
-    write_bytes(path, buf.getvalue())
-    return path

@@ -105,10 +105,21 @@ def normalize_docx(path: PathLike, epoch: int) -> Path:
     compression, and ``docProps/core.xml`` gets created/modified = ``epoch``.
     """
     path = Path(path)
+    write_bytes(path, normalized(docx_entries(path), epoch))
+    return path
+
+
+def docx_entries(path: Path) -> dict[str, bytes]:
+    """The DOCX's zip entries by name, uncompressed, in their order."""
+    with zipfile.ZipFile(path) as zin:
+        return {info.filename: zin.read(info) for info in zin.infolist()}
+
+
+def normalized(entries: dict[str, bytes], epoch: int) -> bytes:
+    """The bytes of a DOCX of ``entries`` as normalize_docx() writes it (one compression of every entry)."""
     zip_epoch = max(int(epoch), _ZIP_MIN_EPOCH)
     date_time = _dt.datetime.fromtimestamp(zip_epoch, tz=_dt.timezone.utc).timetuple()[:6]
-    with zipfile.ZipFile(path) as zin:
-        entries = {info.filename: zin.read(info) for info in zin.infolist()}
+    entries = dict(entries)
     if "docProps/core.xml" in entries:
         entries["docProps/core.xml"] = _fix_core_xml(entries["docProps/core.xml"], int(epoch))
     if "docProps/custom.xml" in entries:
@@ -122,8 +133,7 @@ def normalize_docx(path: PathLike, epoch: int) -> Path:
             info.create_system = 0
             info.external_attr = 0o644 << 16
             zout.writestr(info, entries[name], compresslevel=6)
-    write_bytes(path, buf.getvalue())
-    return path
+    return buf.getvalue()
 
 
 def to_docx(
@@ -163,11 +173,12 @@ def to_docx(
     ]
     run_pandoc(args, out=out, log_path=log_path_for(out, "pandoc"), cwd=markdown.parent,
                epoch=epoch, strict=strict)
+    entries = docx_entries(out)
     if properties is not None:
-        from papergen.publish.docx_finish import finish_docx
+        from papergen.publish.docx_finish import finish_entries
 
-        finish_docx(out, **properties)
-    normalize_docx(out, epoch)
+        finish_entries(entries, **properties)
+    write_bytes(out, normalized(entries, epoch))  # finished and normalised in one rewrite of the zip
     return out
 
 

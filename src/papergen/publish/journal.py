@@ -251,11 +251,11 @@ def _dpi(path: Path) -> float:
 
 # --- build stage and command helpers --------------------------------------------------
 
-def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
+def check(study: Study, out, ast: dict | None = None, kept: Path | None = None) -> list[Rule]:
     """The profile's rules applied to a built manuscript folder (OutputPaths); [] without a profile.
 
     ``ast``: the manuscript already read by papergen.publish.document (the build passes it; ``check`` reads
-    the Markdown).
+    the Markdown); ``kept``: a folder of the build cache keeping the bibliography as pandoc reads it.
     """
     profile = study.journal_profile
     rules = raw_markup_rules(study)
@@ -271,7 +271,7 @@ def check(study: Study, out, ast: dict | None = None) -> list[Rule]:
     rules += [Rule(*row) for row in notation.rows(study.house_style, ast, parts, Path(out.ledger))]
     labels = {label for b in _flat(ast["blocks"]) if (label := _label(b))}
     rules += [Rule(*row) for row in front_matter.rows(study, profile, labels)]
-    rules += [Rule(*row) for row in references.rows(study, profile)]
+    rules += [Rule(*row) for row in references.rows(study, profile, kept)]
     font = study.docx_style.get("font")
     if font and figures and profile.get("figures"):
         rules.append(_figure_font_rule(font, [f.with_suffix(".pdf") for f in figures if f.with_suffix(".pdf").exists()]))
@@ -303,9 +303,9 @@ def _short(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def report(study: Study, out, ast: dict, echo=print) -> list[str]:
+def report(study: Study, out, ast: dict, echo=print, kept: Path | None = None) -> list[str]:
     """The build stage: print the table (and keep it in the output); return every broken rule as a line."""
-    rules = check(study, out, ast)
+    rules = check(study, out, ast, kept)
     table = format_table(rules, study.journal_name)
     out.journal_table.write_text(table + "\n", encoding="utf-8")
     echo(table)

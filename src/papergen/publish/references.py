@@ -28,16 +28,30 @@ CHECKS = {
 ENTRY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)(?=\n@|\Z)", re.S)
 
 
-def entries(bib: Path) -> list[dict]:
-    """The .bib as CSL JSON (pandoc, the reader the citations use); read once per content in a running process."""
-    return copy.deepcopy(_csl_json(bib, bib.read_bytes()))
+def entries(bib: Path, kept: Path | None = None) -> list[dict]:
+    """The .bib as CSL JSON (pandoc, the reader the citations use); read once per content in a running process,
+    and kept by its content in ``kept`` (a folder of the build cache) between builds."""
+    return copy.deepcopy(_csl_json(bib, bib.read_bytes(), kept))
 
 
 @functools.lru_cache(maxsize=4)
-def _csl_json(bib: Path, data: bytes) -> list[dict]:  # watch and preview rebuild with the same .bib
+def _csl_json(bib: Path, data: bytes, kept: Path | None) -> list[dict]:  # watch and preview rebuild with the same .bib
+    import hashlib
+    import json
+
+    from papergen.atomic import write_bytes
     from papergen.publish.pandoc import read_json
 
-    return read_json(bib, "bibtex", "csljson", "bibliography", JournalProfileError, data=data)
+    entry = kept / f"{hashlib.sha256(data).hexdigest()[:32]}.json" if kept is not None else None
+    if entry is not None and entry.is_file():
+        try:
+            return json.loads(entry.read_text(encoding="utf-8"))
+        except ValueError:  # damaged: read again
+            pass
+    found = read_json(bib, "bibtex", "csljson", "bibliography", JournalProfileError, data=data)
+    if entry is not None:
+        write_bytes(entry, json.dumps(found, ensure_ascii=False).encode("utf-8"))
+    return found
 
 
 def reasons(bib: Path) -> dict[str, dict[str, str]]:
@@ -63,14 +77,15 @@ def gaps(bib: Path, required: list[str], found: list[dict] | None = None) -> dic
     return out
 
 
-def rows(study: Study, profile: dict) -> list[tuple]:
-    """One (rule, limit, actual, ok, level) row: the entries lacking a required field, each named."""
+def rows(study: Study, profile: dict, kept: Path | None = None) -> list[tuple]:
+    """One (rule, limit, actual, ok, level) row: the entries lacking a required field, each named (``kept``:
+    see entries())."""
     spec = profile.get("references") or {}
     required = spec.get("require") or []
     bib = study.paths.bibliography
     if not required or not bib.exists():
         return []
-    found = entries(bib)
+    found = entries(bib, kept)
     lacking, n = gaps(bib, required, found), len(found)
     actual = "; ".join(f"{k}: no {', '.join(v)}" for k, v in lacking.items()) or f"all {n} complete or explained"
     return [("references", ", ".join(CHECKS[r][0] for r in required), actual, not lacking,

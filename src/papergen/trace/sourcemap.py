@@ -36,12 +36,13 @@ FORMAT = 1
 # --- making the map ------------------------------------------------------------------------
 
 def write_record(expected: tuple[str, list], docx: Path, root: Path, files: list[Path],
-                 values: dict, dest_parent: Path, built: str) -> Path | None:
+                 values: dict, dest_parent: Path, built: str, memo: dict | None = None) -> Path | None:
     """The source map of ``docx`` into ``dest_parent/<build id>/``; nothing if that build is kept already.
 
     ``expected``: what expected_text() returned for the render that made ``docx``; ``files``: the study
     files edits may be applied to (templates, plan, study.yaml), kept as they are now; ``values``: the
-    ledger's values; ``built``: the build date (ISO).
+    ledger's values; ``built``: the build date (ISO); ``memo``: alignments of paragraphs kept between
+    builds (papergen.trace.textdiff.opcodes).
     """
     data = Path(docx).read_bytes()
     sent = read_word(data, Path(docx).name)
@@ -50,7 +51,7 @@ def write_record(expected: tuple[str, list], docx: Path, root: Path, files: list
     dest = Path(dest_parent) / sent.build_id
     if (dest / RECORD).exists():
         return dest / RECORD
-    spans = align(*expected, sent.text)
+    spans = align(*expected, sent.text, memo)
     record = {
         "format": FORMAT, "build": sent.build_id, "built": built, "text": sent.text, "spans": spans,
         "files": {Path(f).relative_to(root).as_posix(): f.read_text(encoding="utf-8") for f in files},
@@ -232,7 +233,7 @@ class _AstText:
         self._emit(text[pos:], origin)
 
 
-def align(expected: str, origins: list, actual: str) -> list[list]:
+def align(expected: str, origins: list, actual: str, memo: dict | None = None) -> list[list]:
     """Spans ``[start, end, kind, ref, extra]`` of ``actual`` (the DOCX text), with the origins of ``expected``.
 
     Paragraphs, words, then the characters of short stretches that differ are aligned (papergen.trace.textdiff);
@@ -240,7 +241,7 @@ def align(expected: str, origins: list, actual: str) -> list[list]:
     ``extra`` holds the source offset of each character for a literal span, the printing place for a value.
     """
     out: list = [("g",)] * len(actual)
-    for op, e1, e2, a1, a2 in opcodes(expected, actual, chars=40):
+    for op, e1, e2, a1, a2 in opcodes(expected, actual, chars=40, memo=memo):
         if op == "equal":
             out[a1:a2] = origins[e1:e2]
     return _spans(out)

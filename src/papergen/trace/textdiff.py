@@ -11,29 +11,47 @@ merge (a file as sent against the file now).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 
 WORDS = re.compile(r"\w+|\s|[^\w\s]")
 PARAGRAPHS = re.compile(r"[^\n]*\n|[^\n]+$")
 
 
-def opcodes(a: str, b: str, chars: int = 0) -> list[tuple[str, int, int, int, int]]:
+def opcodes(a: str, b: str, chars: int = 0, memo: dict | None = None) -> list[tuple[str, int, int, int, int]]:
     """difflib's (tag, a1, a2, b1, b2) over character offsets of ``a`` and ``b``.
 
     ``chars``: a stretch of fewer than ``chars`` words on each side that differs is diffed again by
-    character (0: never).
+    character (0: never). ``memo``: the opcodes of paragraphs that differ, by their texts (a build keeps them
+    for the next: after a prose edit one paragraph pair is new); filled as they are found.
     """
     out = []
     for op, a1, a2, b1, b2 in _level(a, b, 0, len(a), 0, len(b), PARAGRAPHS):
         if op != "replace":
             out.append((op, a1, a2, b1, b2))
             continue
-        for wop, x1, x2, y1, y2, n, m in _level(a, b, a1, a2, b1, b2, WORDS, counts=True):
-            if wop == "replace" and n < chars and m < chars:
-                sm = difflib.SequenceMatcher(None, a[x1:x2], b[y1:y2], autojunk=False)
-                out += [(c, x1 + c1, x1 + c2, y1 + d1, y1 + d2) for c, c1, c2, d1, d2 in sm.get_opcodes()]
-            else:
-                out.append((wop, x1, x2, y1, y2))
+        key = None
+        if memo is not None:
+            key = hashlib.sha1(f"{chars}\0{a[a1:a2]}\0{b[b1:b2]}".encode("utf-8", "surrogatepass")).hexdigest()
+            if key in memo:
+                out += [(c, a1 + x1, a1 + x2, b1 + y1, b1 + y2) for c, x1, x2, y1, y2 in memo[key]]
+                continue
+        found = _words(a, b, a1, a2, b1, b2, chars)
+        if key is not None:
+            memo[key] = [(c, x1 - a1, x2 - a1, y1 - b1, y2 - b1) for c, x1, x2, y1, y2 in found]
+        out += found
+    return out
+
+
+def _words(a: str, b: str, a1: int, a2: int, b1: int, b2: int, chars: int) -> list[tuple[str, int, int, int, int]]:
+    """The opcodes of one stretch of paragraphs that differ: by words, then by characters (see opcodes())."""
+    out = []
+    for wop, x1, x2, y1, y2, n, m in _level(a, b, a1, a2, b1, b2, WORDS, counts=True):
+        if wop == "replace" and n < chars and m < chars:
+            sm = difflib.SequenceMatcher(None, a[x1:x2], b[y1:y2], autojunk=False)
+            out += [(c, x1 + c1, x1 + c2, y1 + d1, y1 + d2) for c, c1, c2, d1, d2 in sm.get_opcodes()]
+        else:
+            out.append((wop, x1, x2, y1, y2))
     return out
 
 
