@@ -240,7 +240,8 @@ def one_shot(runs: int, study: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edits", type=int, default=12, help="edits of each kind in the preview (median; default 12)")
+    ap.add_argument("--edits", type=int, default=12,
+                    help="edits of each kind in the preview (median; default 12; 0: the one-shot build only)")
     ap.add_argument("--runs", type=int, default=5, help="one-shot builds and floor runs (median; default 5)")
     ap.add_argument("--poll", action="store_true",
                     help="find the change in the page by reading its text every 2 ms (the earlier method)")
@@ -252,8 +253,10 @@ def main(argv=None) -> int:
         shutil.copytree(bench_build.ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         study = copy_study(work / "study")
         timed([sys.executable, "build.py"], study)
-        print("preview in Chromium ...", file=sys.stderr)
-        pv = preview_series(study, args.edits, poll=args.poll)
+        pv = {}
+        if args.edits > 0:
+            print("preview in Chromium ...", file=sys.stderr)
+            pv = preview_series(study, args.edits, poll=args.poll)
         print("one-shot build after a prose edit ...", file=sys.stderr)
         shot = one_shot(args.runs, study)
         print("floors ...", file=sys.stderr)
@@ -269,9 +272,10 @@ def main(argv=None) -> int:
     for name, r in pv.items():
         lines.append(f"| {name} | {r['n']} | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} | "
                      f"{TARGETS[name]:.2f} | {r['written']:.3f} | {r['full']:.2f} |")
-    prose = pv["preview, prose edit (save -> sentence in the page)"]
-    lines += ["", "Preview, prose edit, the stages before the page (median s): "
-              + ", ".join(f"{s} {t:.3f}" for s, t in prose["stages"].items() if t >= 0.001)]
+    prose = pv.get("preview, prose edit (save -> sentence in the page)")
+    if prose:
+        lines += ["", "Preview, prose edit, the stages before the page (median s): "
+                  + ", ".join(f"{s} {t:.3f}" for s, t in prose["stages"].items() if t >= 0.001)]
     ran = ", ".join(f"{s} {t:.2f}" for s, t in shot["stages"].items() if t >= 0.01) or "none"
     lines += ["", "| one-shot `python build.py` | runs | median s | min s | floor s | x floor | target | stages (median s) |",
               "|---|---:|---:|---:|---:|---:|---:|---|",

@@ -147,6 +147,7 @@ def to_docx(
     source_date_epoch: int | None = None,
     strict: bool = True,
     properties: dict | None = None,
+    citeproc: bool = True,
 ) -> Path:
     """Convert the manuscript Markdown to DOCX with pandoc.
 
@@ -160,12 +161,13 @@ def to_docx(
     The result is normalised with :func:`normalize_docx` using
     ``source_date_epoch`` (default: the SOURCE_DATE_EPOCH environment
     variable, else :data:`papergen.publish.pandoc.DEFAULT_EPOCH`). With ``strict`` (default), a
-    missing image or an unknown citation key is an error, not a warning.
+    missing image or an unknown citation key is an error, not a warning. ``citeproc=False``: a Markdown text that
+    cites nothing (the change report, the STROBE checklist) is not given to citeproc (0.05 s of pandoc's time).
     """
     markdown, out = Path(markdown).resolve(), Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     epoch = epoch_of(source_date_epoch)
-    args = common_args(markdown, resource_folders(resource_path), bibliography, csl)
+    args = common_args(markdown, resource_folders(resource_path), bibliography, csl, citeproc)
     args += [
         "--to=docx",
         f"--reference-doc={Path(reference_docx).resolve()}",

@@ -160,13 +160,14 @@ def resource_folders(resource_path: PathLike | Sequence[PathLike]) -> list[Path]
     return [Path(p).resolve() for p in items]
 
 
-def common_args(source: Path, resource_dirs: list[Path], bibliography, csl) -> list[str]:
-    """pandoc's reading arguments. ``source`` is Markdown (citeproc runs here, then the Lua filter)
-    or a ``.json`` AST from papergen.publish.document, whose citations are already resolved."""
+def common_args(source: Path, resource_dirs: list[Path], bibliography, csl, citeproc: bool = True) -> list[str]:
+    """pandoc's reading arguments. ``source`` is Markdown (citeproc runs here unless ``citeproc`` is False, for a
+    text that cites nothing; then the Lua filter) or a ``.json`` AST from papergen.publish.document, whose
+    citations are already resolved."""
     if Path(source).suffix == ".json":
         args = [str(source), "--from=json"]
     else:
-        args = [str(source), "--from=markdown", "--citeproc"]
+        args = [str(source), "--from=markdown", *(["--citeproc"] if citeproc else [])]
         if bibliography is not None:
             args.append(f"--bibliography={Path(bibliography).resolve()}")
         if csl is not None:

@@ -150,7 +150,7 @@ def _docx(style: dict, out, text: str, epoch: int | None, store=None) -> None:
         ref = build_reference_docx(out.dir / "strobe-reference.docx", **style)
         try:
             export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
-                           reference_docx=ref, source_date_epoch=epoch)
+                           reference_docx=ref, source_date_epoch=epoch, citeproc=False)
         finally:
             ref.unlink(missing_ok=True)
         return
@@ -160,7 +160,7 @@ def _docx(style: dict, out, text: str, epoch: int | None, store=None) -> None:
         shutil.copyfile(cached, out.strobe_docx)
         return
     export.to_docx(out.strobe_md, out.strobe_docx, resource_path=out.dir, bibliography=None, csl=None,
-                   reference_docx=store.reference_docx(style), source_date_epoch=epoch)
+                   reference_docx=store.reference_docx(style), source_date_epoch=epoch, citeproc=False)
     for old in cached.parent.glob("*.docx"):  # keep only the latest
         old.unlink(missing_ok=True)
     shutil.copyfile(out.strobe_docx, cached)

@@ -330,7 +330,7 @@ def write_report(diff, html: Path, docx: Path, *, docx_style: dict | None = None
                           out=html, log_path=pandoc.log_path_for(html, "pandoc"), cwd=Path(tmp), epoch=None, strict=True)
         ref = store.reference_docx(style) if store else build_reference_docx(Path(tmp) / "reference.docx", **style)
         export.to_docx(md, docx, resource_path=Path(tmp), bibliography=None, csl=None, reference_docx=ref,
-                       source_date_epoch=source_date_epoch)
+                       source_date_epoch=source_date_epoch, citeproc=False)  # the report cites nothing
     track_changes(docx, source_date_epoch=source_date_epoch)  # Word's own tracked changes, author "papergen"
     if kept is not None:
         older = sorted(kept.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
