@@ -29,8 +29,14 @@ ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypa
 
 
 def load_data(study: Study) -> dict:
-    """Read every file the codebook lists and validate it; typed tables or DataErrors."""
+    """Read every file the codebook lists and validate it; typed tables or DataErrors.
+
+    Before the first array is made, the process is set to reuse freed memory (papergen.pipeline.memory).
+    """
     from papergen.ingest.validate import validate
+    from papergen.pipeline.memory import reuse_freed_memory
+
+    reuse_freed_memory()
 
     book = study.codebook
     paths = study.paths
