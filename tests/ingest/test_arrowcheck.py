@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from papergen.codebook import ColumnSpec
@@ -114,6 +115,19 @@ def test_keys_told_distinct_by_counting_as_by_hashing(monkeypatch):
             assert colrules.duplicate_keys(columns, typed) == slow
     assert not colrules._all_distinct([_column([str(i) for i in range(10)], ColumnSpec("d", "integer"))] * 12,
                                       np.ones(10, dtype=bool))  # too wide a range to count: told by hashing
+
+
+def test_positions_of_the_same_texts_are_pyarrows_index_in():
+    rnd = random.Random(5)
+    for _ in range(100):
+        keys = sorted({f"P{rnd.randint(0, 40):02d}" for _ in range(rnd.randint(1, 30))})
+        key_column = colcheck.Column("k", ColumnSpec("k", "string"), np.arange(len(keys)),
+                                     np.array(keys, dtype=object), check_cell, arrow=pa.array(keys))
+        known = colcheck.Known(key_column, np.ones(len(keys), dtype=bool))
+        for texts in (list(keys), keys[:-1], keys[::-1], [k + "x" for k in keys], keys + ["P99"]):
+            arrow = pa.array(texts, pa.string())
+            want = pc.index_in(known.arrow, value_set=arrow).fill_null(-1).to_numpy(zero_copy_only=False)
+            np.testing.assert_array_equal(known.positions_in(arrow), want)
 
 
 def test_coded_column_keeps_its_arrow_texts():
