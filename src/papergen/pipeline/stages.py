@@ -50,13 +50,15 @@ def load_data(study: Study) -> dict:
                 named = paths.rel(path) if path.is_symlink() else \
                     f"{paths.rel(paths.codebook)}: files.{name}.{key} {given!r}"
                 paths.inside(path, named)
-    raws = {}
+    from papergen.ingest.coded import SharedTexts
+
+    raws, shared = {}, SharedTexts()  # the patient ids of every table: one str each
     for name, spec in book.files.items():
         path = paths.data_file(spec.path)
         dictionary = None
         if spec.dictionary:
             dictionary = (paths.data_file(spec.dictionary), paths.rel(paths.data_file(spec.dictionary)))
-        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary)
+        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary, shared)
     tables = validate(book, raws)
     tables["_codebook"] = book
     return tables
