@@ -14,12 +14,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from papergen.codebook import ColumnSpec
 from papergen.ingest import arrowcheck, colcheck, colrules
 from papergen.ingest.cells import check_cell
-from papergen.ingest.coded import CodedColumn, sorted_runs
+from papergen.ingest.coded import CodedColumn, SharedTexts, from_arrow_texts, sorted_runs
 
 PIECES = ["", "P", "0", "7", "-", "L", "a", "Z", " ", "\t", "\r", "é", "\u0663", "\u212a", "_", ".", "x y", "\x1f",
           "\x7f", "@", "+", "NA", "nKnown", "\u00a0"]
@@ -114,6 +115,32 @@ def test_keys_told_distinct_by_counting_as_by_hashing(monkeypatch):
             assert colrules.duplicate_keys(columns, typed) == slow
     assert not colrules._all_distinct([_column([str(i) for i in range(10)], ColumnSpec("d", "integer"))] * 12,
                                       np.ones(10, dtype=bool))  # too wide a range to count: told by hashing
+
+
+def test_positions_of_the_same_texts_are_pyarrows_index_in():
+    rnd = random.Random(5)
+    for _ in range(100):
+        keys = sorted({f"P{rnd.randint(0, 40):02d}" for _ in range(rnd.randint(1, 30))})
+        key_column = colcheck.Column("k", ColumnSpec("k", "string"), np.arange(len(keys)),
+                                     np.array(keys, dtype=object), check_cell, arrow=pa.array(keys))
+        known = colcheck.Known(key_column, np.ones(len(keys), dtype=bool))
+        for texts in (list(keys), keys[:-1], keys[::-1], [k + "x" for k in keys], keys + ["P99"]):
+            arrow = pa.array(texts, pa.string())
+            want = pc.index_in(known.arrow, value_set=arrow).fill_null(-1).to_numpy(zero_copy_only=False)
+            np.testing.assert_array_equal(known.positions_in(arrow), want)
+
+
+def test_columns_of_the_same_distinct_texts_share_their_strings():
+    ids = [f"P{i:05d}" for i in range(20_000)]
+    shared = SharedTexts()
+    patients = from_arrow_texts(pa.array(ids), shared)
+    lesions = from_arrow_texts(pa.array([i for i in ids for _ in range(3)]), shared)  # sorted: coded by its runs
+    labs = from_arrow_texts(pa.array(ids[::-1]), shared)  # other distinct texts (their order): strings of its own
+    alone = from_arrow_texts(pa.array([i for i in ids for _ in range(3)]))
+    assert list(lesions.texts) == list(alone.texts) == ids and list(lesions.codes) == list(alone.codes)
+    assert all(a is b for a, b in zip(lesions.texts, patients.texts)) and lesions.texts is not patients.texts
+    assert not any(a is b for a, b in zip(alone.texts, patients.texts))
+    assert list(labs.texts) == ids[::-1] and labs.texts[0] is not patients.texts[-1]
 
 
 def test_coded_column_keeps_its_arrow_texts():

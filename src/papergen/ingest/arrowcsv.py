@@ -16,11 +16,12 @@ import csv
 
 import numpy as np
 
-from papergen.ingest.coded import CodedColumn, from_arrow_texts
+from papergen.ingest.coded import CodedColumn, SharedTexts, from_arrow_texts
 
 
-def read_plain(data: bytes):
-    """(header, row numbers, columns) of a plain CSV file (its bytes, without a BOM), or None (see above)."""
+def read_plain(data: bytes, shared: SharedTexts | None = None):
+    """(header, row numbers, columns) of a plain CSV file (its bytes, without a BOM), or None (see above).
+    ``shared``: the distinct texts' strings of the other files read (coded.SharedTexts)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -67,7 +68,7 @@ def read_plain(data: bytes):
             return None  # the csv module refuses such a field; let it say so
         # read as plain texts and coded after (coded.from_arrow_texts): a third of the time pyarrow takes to
         # build and unify a dictionary per block when a column has a million distinct texts
-        columns.append(from_arrow_texts(texts))
+        columns.append(from_arrow_texts(texts, shared))
     blank = _blank_rows(columns, table.num_rows)
     if blank.any():  # a row of only commas and spaces: skipped, the others keep their numbers
         keep = ~blank

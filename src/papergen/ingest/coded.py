@@ -75,20 +75,46 @@ class CodedColumn:
         return self.codes, self.texts
 
 
-def from_arrow_texts(column) -> CodedColumn:
+class SharedTexts:
+    """The Python strings made of large arrays of distinct texts in one read of a study's files, so that a column
+    with the same distinct texts as one before (the patient ids of lesions, labs and patients) holds the same
+    str objects instead of a million new ones: less memory, and pandas compares and hashes them faster (an object
+    is equal to itself; a str keeps its hash). The values are the same texts either way."""
+
+    def __init__(self, least: int = 10_000):
+        self.least, self._seen = least, []
+
+    def texts(self, arrow) -> np.ndarray:
+        """``arrow.to_numpy(zero_copy_only=False)``: a new object array, of the strings made before for equal texts."""
+        if len(arrow) >= self.least:
+            for known, texts in self._seen:
+                if len(known) == len(arrow) and known.equals(arrow):
+                    return texts.copy()  # the same str objects; an array of its own
+        texts = arrow.to_numpy(zero_copy_only=False)
+        if len(arrow) >= self.least:
+            self._seen.append((arrow, texts))
+        return texts
+
+
+def _as_texts(arrow, shared: SharedTexts | None) -> np.ndarray:
+    return arrow.to_numpy(zero_copy_only=False) if shared is None else shared.texts(arrow)
+
+
+def from_arrow_texts(column, shared: SharedTexts | None = None) -> CodedColumn:
     """A pyarrow string array without nulls (a CSV or Parquet column) as codes into its distinct texts, in order
-    of first appearance: by sorted_runs when it is sorted, else by pyarrow's dictionary_encode."""
+    of first appearance: by sorted_runs when it is sorted, else by pyarrow's dictionary_encode. ``shared``: the
+    strings of this read's other columns, reused for the same distinct texts."""
     import pyarrow.compute as pc
 
-    runs = sorted_runs(column)
+    runs = sorted_runs(column, shared=shared)
     if runs is not None:
         return runs
     encoded = pc.dictionary_encode(column)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-    return CodedColumn(codes, encoded.dictionary.to_numpy(zero_copy_only=False), arrow=encoded.dictionary)
+    return CodedColumn(codes, _as_texts(encoded.dictionary, shared), arrow=encoded.dictionary)
 
 
-def sorted_runs(column, least: int = 100_000) -> CodedColumn | None:
+def sorted_runs(column, least: int = 100_000, shared: SharedTexts | None = None) -> CodedColumn | None:
     """A pyarrow string column (no nulls) sorted by its bytes, as registry extracts are sorted by their keys, coded
     without hashing: equal texts stand together, so each new text starts a run and the runs are numbered in order
     (of first appearance, too). None when the column is not sorted, or has fewer than ``least`` rows."""
@@ -111,7 +137,7 @@ def sorted_runs(column, least: int = 100_000) -> CodedColumn | None:
     else:
         codes = np.cumsum(new, dtype=np.intp)
         codes -= 1  # in place: one array of ten million codes, not two
-    return CodedColumn(codes, dictionary.to_numpy(zero_copy_only=False), arrow=dictionary)
+    return CodedColumn(codes, _as_texts(dictionary, shared), arrow=dictionary)
 
 
 def from_values(values) -> CodedColumn:

@@ -181,8 +181,11 @@ class Known:
         import pyarrow.compute as pc
 
         if self._positions is None or self._positions[0] is not texts:
-            found = pc.index_in(self.arrow, value_set=texts).fill_null(-1)
-            self._positions = (texts, found.to_numpy(zero_copy_only=False))
+            if self.arrow.equals(texts):  # the same distinct texts in the same order: each value where it is
+                self._positions = (texts, np.arange(len(texts)))
+            else:
+                found = pc.index_in(self.arrow, value_set=texts).fill_null(-1)
+                self._positions = (texts, found.to_numpy(zero_copy_only=False))
         return self._positions[1]
 
     @property

@@ -88,10 +88,12 @@ def from_rows(name: str, path: Path, shown_as: str, header: list[str], rows: lis
                     columns=columns, ragged=ragged, **extra)
 
 
-def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[Path, str] | None = None) -> RawTable:
+def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[Path, str] | None = None,
+             shared=None) -> RawTable:
     """Read one data file as text: CSV (UTF-8, comma-separated), .xlsx (one sheet with data), Parquet, SPSS, Stata,
     SAS, or a REDCap export (``spec.format``, by default the suffix's; ``dictionary``: the REDCap data dictionary
-    and how messages name it)."""
+    and how messages name it). ``shared`` (coded.SharedTexts): the strings of the study's files read before, which
+    a Parquet or plain CSV column with the same distinct texts holds too."""
     path = Path(path)
     fmt = spec.format if spec is not None else SUFFIX_FORMATS.get(path.suffix.lower(), "csv")
     try:
@@ -104,7 +106,7 @@ def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[
         if fmt == "parquet":
             from papergen.ingest.parquet import read_parquet
 
-            header, rownums, columns, variables = read_parquet(path, shown_as)
+            header, rownums, columns, variables = read_parquet(path, shown_as, shared)
             return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums,
                             columns=columns, variables=variables)
         if fmt in ("spss", "stata", "sas"):
@@ -113,7 +115,7 @@ def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[
             header, rows, problems, bad_cells = _read_xlsx(path, shown_as)
             return from_rows(name, path, shown_as, header, rows, problems=problems, bad_cells=bad_cells)
         if fmt == "csv" and path.suffix.lower() in (".csv", ".txt", ""):
-            return _read_csv(name, path, shown_as)
+            return _read_csv(name, path, shown_as, shared)
         # .xls, .ods, .numbers ...
         raise DataError(shown_as, None, None, path.suffix, "data files are read as CSV (UTF-8), .xlsx, Parquet, "
                         "SPSS, Stata, SAS or a REDCap export; save this one as .xlsx or 'CSV UTF-8'")
@@ -126,14 +128,14 @@ def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[
         return RawTable(name=name, path=path, shown_as=shown_as, header=[], problems=exc.problems, usable=False)
 
 
-def _read_csv(name: str, path: Path, shown_as: str) -> RawTable:
+def _read_csv(name: str, path: Path, shown_as: str, shared=None) -> RawTable:
     """A plain CSV by pyarrow's reader (arrowcsv); one it cannot read line for line by plaincsv or the csv module."""
     from papergen.ingest.arrowcsv import read_plain  # pyarrow and numpy: only when data are really read
     from papergen.ingest.plaincsv import split_plain
 
     data = path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
-    plain = read_plain(data[3:] if bom else data) if USE_ARROW else None
+    plain = read_plain(data[3:] if bom else data, shared) if USE_ARROW else None
     if plain is not None:
         header, rownums, columns = plain
         return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=rownums, columns=columns)

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from papergen.errors import DataError
-from papergen.ingest.coded import CodedColumn, from_arrow_texts, text_of
+from papergen.ingest.coded import CodedColumn, SharedTexts, from_arrow_texts, text_of
 
 
-def read_parquet(path: Path, shown: str):
-    """(header, row numbers, columns, variables) of a Parquet file; a DataError when pyarrow cannot read it."""
+def read_parquet(path: Path, shown: str, shared: SharedTexts | None = None):
+    """(header, row numbers, columns, variables) of a Parquet file; a DataError when pyarrow cannot read it.
+    ``shared``: the distinct texts' strings of the other files read (coded.SharedTexts)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -32,12 +33,12 @@ def read_parquet(path: Path, shown: str):
     header = [str(n) for n in table.column_names]
     columns, variables = [], {}
     for name, column in zip(header, table.columns):
-        columns.append(_coded(column))
+        columns.append(_coded(column, shared))
         variables[name] = {"type": str(column.type)}
     return header, range(1, table.num_rows + 1), columns, variables  # rows numbered from 1, no list of them
 
 
-def _coded(column) -> CodedColumn:
+def _coded(column, shared: SharedTexts | None = None) -> CodedColumn:
     """One Parquet column as codes into its distinct values' texts."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -46,7 +47,7 @@ def _coded(column) -> CodedColumn:
         column = column.cast(column.type.value_type)
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and not column.null_count:
-        return from_arrow_texts(column)
+        return from_arrow_texts(column, shared)
     encoded = pc.dictionary_encode(column)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
     dictionary = encoded.dictionary

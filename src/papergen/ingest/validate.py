@@ -153,7 +153,9 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
         target, _, tcol = col.references.partition(".")
         column = checked[col.name]
         target_values, texts = known[col.references], column.text_values()
-        if target_values.arrow is not None and texts is not None:  # texts against texts: pyarrow looks them up
+        if target_values.arrow is not None and texts is not None and texts.equals(target_values.arrow):
+            found = np.ones(len(texts), dtype=bool)  # the same distinct texts (every patient has lesions): all there
+        elif target_values.arrow is not None and texts is not None:  # texts against texts: pyarrow looks them up
             import pyarrow.compute as pc
 
             found = pc.is_in(texts, value_set=target_values.arrow).to_numpy(zero_copy_only=False)

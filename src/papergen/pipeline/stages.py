@@ -31,8 +31,14 @@ ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypa
 
 
 def load_data(study: Study) -> dict:
-    """Read every file the codebook lists and validate it; typed tables or DataErrors."""
+    """Read every file the codebook lists and validate it; typed tables or DataErrors.
+
+    Before the first array is made, the process is set to reuse freed memory (papergen.pipeline.memory).
+    """
     from papergen.ingest.validate import validate
+    from papergen.pipeline.memory import reuse_freed_memory
+
+    reuse_freed_memory()
 
     book = study.codebook
     paths = study.paths
@@ -46,13 +52,15 @@ def load_data(study: Study) -> dict:
                 named = paths.rel(path) if path.is_symlink() else \
                     f"{paths.rel(paths.codebook)}: files.{name}.{key} {given!r}"
                 paths.inside(path, named)
-    raws = {}
+    from papergen.ingest.coded import SharedTexts
+
+    raws, shared = {}, SharedTexts()  # the patient ids of every table: one str each
     for name, spec in book.files.items():
         path = paths.data_file(spec.path)
         dictionary = None
         if spec.dictionary:
             dictionary = (paths.data_file(spec.dictionary), paths.rel(paths.data_file(spec.dictionary)))
-        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary)
+        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary, shared)
     tables = validate(book, raws)
     tables["_codebook"] = book
     return tables
