@@ -38,8 +38,10 @@ def reuse_freed_memory() -> bool:
 def _tune() -> bool:
     if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:  # the user's own choice wins
         numpy = sys.modules.get("numpy")
-        if numpy is not None:
-            numpy._core.multiarray._set_madvise_hugepage(False)  # what numpy's import does with the variable
+        if numpy is not None:  # what numpy's import does with the variable (a private function of numpy 2)
+            setting = getattr(getattr(getattr(numpy, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+            if setting is not None:
+                setting(False)
         else:
             os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"  # read by numpy when it is imported
     if not sys.platform.startswith("linux"):
