@@ -19,3 +19,11 @@ def nodes(node, kind: str | None = None, prune: tuple[str, ...] = ()):
                 stack.append(n["c"])
             elif "blocks" in n:
                 stack.append(n["blocks"])
+
+
+def has_notes(node) -> bool:
+    """Whether ``node`` (a block, a list of blocks) holds a footnote: its JSON (written in C, quicker than a walk in
+    Python) has an element of type Note (a text "Note" in the manuscript is a JSON string, whose quotes are escaped)."""
+    import json
+
+    return '"t": "Note"' in json.dumps(node)

@@ -196,10 +196,11 @@ def _typst_by_blocks(args: list[str], source: Path, typ: Path, kept: Path, log_p
     import json
 
     from papergen.publish import typst_source
+    from papergen.publish.astnodes import has_notes
     from papergen.publish.pandoc import LUA_FILTER
 
     doc = json.loads(source.read_text(encoding="utf-8"))
-    if typst_source.has_notes(doc):
+    if has_notes(doc["blocks"]):
         return False
     keys = typst_source.block_keys(doc, LUA_FILTER)
     blocks = typst_source.load(kept, keys)

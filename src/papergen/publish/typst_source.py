@@ -40,11 +40,6 @@ def block_keys(doc: dict, lua_filter: Path) -> list[str | None]:
     return keys
 
 
-def has_notes(doc: dict) -> bool:
-    """Whether the document holds a footnote (its JSON has an element of type Note)."""
-    return '"t": "Note"' in json.dumps(doc["blocks"])
-
-
 def marked(doc: dict, keys: list[str | None], kept: dict[str, str]) -> tuple[dict, list[int]]:
     """The document of the blocks to convert (not in ``kept``), each followed by a marker; and their indexes."""
     todo, seen, blocks = [], set(), []

@@ -27,6 +27,7 @@ from papergen.atomic import write_bytes
 from papergen.trace import explain
 from papergen.errors import ExportError
 from papergen.ledger import read_ledger
+from papergen.publish.astnodes import has_notes
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 #: the page's policy; {script} is the sha256 of papergen's one script (review.js), computed at build
@@ -208,7 +209,7 @@ def block_html(ast: dict, out: Path, *, resource_path: Path, kept: Path) -> str:
     import hashlib
 
     blocks = ast["blocks"]
-    if _has_notes(blocks):
+    if has_notes(blocks):
         return to_html_fragment(ast, out, resource_path=resource_path)
     meta = json.dumps([ast.get("pandoc-api-version"), ast.get("meta")], sort_keys=True)
     keys = [hashlib.sha256((meta + json.dumps(b, sort_keys=True)).encode("utf-8")).hexdigest()[:32] for b in blocks]
@@ -235,12 +236,6 @@ def block_html(ast: dict, out: Path, *, resource_path: Path, kept: Path) -> str:
         if old.stem not in html_of:
             old.unlink(missing_ok=True)
     return "\n".join(html_of[k] for k in keys) + "\n" if keys else to_html_fragment(ast, out, resource_path=resource_path)
-
-
-def _has_notes(node) -> bool:
-    """Whether ``node`` holds a footnote: its JSON (written in C, quicker than a walk in Python) has an element
-    of type Note (a text "Note" in the manuscript is a JSON string, whose quotes would be escaped)."""
-    return '"t": "Note"' in json.dumps(node)
 
 
 def accessible_figures(body: str) -> str:
