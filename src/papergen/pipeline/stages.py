@@ -30,6 +30,12 @@ MEMO_LIMIT = 5000
 ENGINE_PACKAGES = ("pandas", "numpy", "lifelines", "matplotlib", "jinja2", "pypandoc-binary", "typst")
 
 
+def kept_folder(store, kind: str) -> Path | None:
+    """The build cache's folder of ``kind`` for what a stage keeps by part between builds; None without a cache or
+    in a ``--force`` build, where every part is made again."""
+    return store.folder(kind) if store is not None and not store.force else None
+
+
 def load_data(study: Study) -> dict:
     """Read every file the codebook lists and validate it; typed tables or DataErrors.
 
@@ -214,7 +220,7 @@ def read_manuscript(study: Study, out: OutputPaths, store=None) -> dict:
 
     doc = read_document(out.markdown, out.ast, bibliography=study.paths.bibliography, csl=study.citation_style,
                         citations=store.folder("citations") if store else None,
-                        parts=store.folder("markdown-parts") if store and not store.force else None)
+                        parts=kept_folder(store, "markdown-parts"))
     for target in image_targets(doc):
         check_image(study, out, target)
     check_raw(study, doc)
@@ -285,7 +291,7 @@ def map_sources(study: Study, rendered: tuple[str, list, str], out: OutputPaths,
     from papergen.trace.sourcemap import expected_text
 
     templates = {f.name: f.read_text(encoding="utf-8") for f in study.paths.templates.rglob("*.j2")}
-    kept = store.folder("marked-parts") if store is not None and not store.force else None
+    kept = kept_folder(store, "marked-parts")
     return expected_text(rendered[2], rendered[1], templates, out.dir, kept)
 
 
@@ -305,7 +311,8 @@ def write_source_map(study: Study, expected: tuple[str, list], out: OutputPaths,
     files = sorted(paths.templates.rglob("*.j2")) + [f for f in (paths.plan, paths.settings) if f.is_file()]
     built = datetime.datetime.fromtimestamp(study.source_date_epoch, tz=datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
-    kept = store.folder("alignments") / "paragraphs.json" if store is not None and not store.force else None
+    folder = kept_folder(store, "alignments")
+    kept = folder / "paragraphs.json" if folder is not None else None
     memo: dict | None = None
     if kept is not None:
         try:
@@ -336,7 +343,7 @@ def export_pdf(out: OutputPaths, study: Study | None = None, store=None) -> Path
         title, authors = _title_and_authors(study)
         metadata = {"title": title, "authors": [a.strip() for a in authors.split(",") if a.strip()],
                     "keywords": key_words(json.loads(out.ast.read_text(encoding="utf-8")))}
-    kept = store.folder("typst-blocks") if store is not None and not store.force else None
+    kept = kept_folder(store, "typst-blocks")
     return export.to_pdf(out.ast, out.pdf, resource_path=out.dir, bibliography=None, csl=None, metadata=metadata,
                          kept=kept)
 
@@ -373,7 +380,7 @@ def write_review(ast: dict, out: OutputPaths, store=None) -> Path:
     from papergen.trace.review import write_review as write_review_html
 
     return write_review_html(ast, out.ledger, out.review, resource_path=out.dir,
-                             blocks=store.folder("review-blocks") if store and not store.force else None)
+                             blocks=kept_folder(store, "review-blocks"))
 
 
 def journal_report(study: Study, out: OutputPaths, ast: dict, echo=print, store=None) -> list[str]:
@@ -381,7 +388,7 @@ def journal_report(study: Study, out: OutputPaths, ast: dict, echo=print, store=
     bibliography as pandoc reads it (not in a ``--force`` build)."""
     from papergen.publish import journal
 
-    kept = store.folder("bibliography") if store is not None and not store.force else None
+    kept = kept_folder(store, "bibliography")
     return journal.report(study, out, ast, echo, kept)
 
 

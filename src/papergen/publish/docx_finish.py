@@ -11,13 +11,8 @@ row (Word then moves a table that fits on a page to the next page whole).
 """
 from __future__ import annotations
 
-import io
-import zipfile
-from pathlib import Path
-
 from lxml import etree
 
-from papergen.atomic import write_bytes
 from papergen.publish.front_matter import split_key_words
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -135,22 +130,9 @@ def app_properties(body) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def finish_docx(path: Path, *, title: str = "", authors: str = "", language: str = "en-US") -> Path:
-    """Rewrite the DOCX at ``path`` in place (see the module docstring); zip order and dates are normalize_docx's."""
-    path = Path(path)
-    with zipfile.ZipFile(path) as zin:
-        entries = {info.filename: zin.read(info) for info in zin.infolist()}
-    finish_entries(entries, title=title, authors=authors, language=language)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in entries.items():
-            zout.writestr(name, data)
-    write_bytes(path, buf.getvalue())
-    return path
-
-
 def finish_entries(entries: dict[str, bytes], *, title: str = "", authors: str = "", language: str = "en-US") -> None:
-    """finish_docx() on the DOCX's zip entries (name -> bytes), changed in place."""
+    """Finish the DOCX's zip entries (name -> bytes) in place (see the module docstring); export.to_docx writes them,
+    zip order and dates as export.normalized() gives them."""
     doc = etree.fromstring(entries["word/document.xml"])
     body = doc.find(_w("body"))
     if title:
