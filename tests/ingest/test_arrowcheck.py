@@ -188,7 +188,10 @@ def test_starts_with_from_the_buffers_is_str_startswith():
     want = np.array([texts[t].startswith(prefixes[p]) for p, t in zip(pcodes, tcodes)])
     np.testing.assert_array_equal(got, want)
     assert want.sum() > 500 and (~want).sum() > 500
-    assert arrowcheck.starts_with(pa.array(["a\nb"]), np.array([0]), pa.array(["a"]), np.array([0])) is None
+    lines = arrowcheck.starts_with(pa.array(["a\nb", "a"]), np.array([0, 1, 0]), pa.array(["a\nbc", "a\nc"]),
+                                   np.array([0, 1, 1]))
+    assert lines.tolist() == [True, True, False]  # line breaks are bytes like any other
+    assert arrowcheck.starts_with(pa.array(["a", None]), np.array([0]), pa.array(["a"]), np.array([0])) is None
     ids = [f"P{i:03d}" for i in range(200)]  # prefixes of one length, texts shorter and longer
     texts = [rnd.choice(ids) + rnd.choice(["", "-L01", "x"]) for _ in range(1000)] + ["P0", "", "P1999"]
     pcodes = np.array([rnd.randrange(200) for _ in texts])

@@ -104,28 +104,36 @@ def is_in(arrow, texts: np.ndarray, values) -> np.ndarray:
 
 
 def starts_with(prefixes, pcodes: np.ndarray, texts, tcodes: np.ndarray) -> np.ndarray | None:
-    """Per row, whether text ``texts[tcodes[k]]`` starts with ``prefixes[pcodes[k]]`` (str.startswith), compared
-    byte by byte from the two pyarrow arrays' buffers (a UTF-8 prefix is a prefix of the text); None when either
-    array's bytes cannot be read so (a newline, no bytes) or a prefix is longer than 64 bytes."""
-    found_p, found_t = lines(prefixes), lines(texts)
-    if found_p is None or found_t is None:
+    """Per row, whether text ``texts[tcodes[k]]`` starts with ``prefixes[pcodes[k]]`` (str.startswith), from the
+    two pyarrow arrays: each row's text cut by pyarrow to its prefix's length in bytes and compared as bytes (a
+    UTF-8 prefix is a prefix of the text byte for byte), one cut per distinct prefix length; None when either
+    array is missing or has a null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if prefixes is None or texts is None or prefixes.null_count or texts.null_count:
         return None
-    pb, ps, pe = found_p
-    tb, ts, te = found_t
-    plen = (pe - ps)[pcodes]
-    ok = (te - ts)[tcodes] >= plen
-    width = int(plen.max()) if len(plen) else 0
-    if width > 64:
-        return None
-    pad = np.zeros(width, dtype=np.uint8)  # reading byte k of a prefix or text shorter than k stays in the buffer
-    pb, tb = np.concatenate((pb, pad)), np.concatenate((tb, pad))
-    pos_p, pos_t = ps[pcodes], ts[tcodes]  # new arrays: moved on in place below
-    even = not len(plen) or int(plen.min()) == width  # prefixes all of one length (study ids): no mask per byte
-    for k in range(width):  # rows whose prefix is shorter than k + 1 bytes are done; the others compare byte k
-        if even:
-            ok &= pb[pos_p] == tb[pos_t]
+    p = _rows(prefixes.cast(pa.binary()), pcodes)
+    t = _rows(texts.cast(pa.binary()), tcodes)
+    plen = pc.binary_length(p).to_numpy(zero_copy_only=False)
+    ok = np.zeros(len(plen), dtype=bool)
+    lengths = plen[:1] if len(plen) and plen.min() == plen.max() else np.unique(plen)
+    for width in lengths.tolist():
+        rows = None if len(lengths) == 1 else pa.array(np.flatnonzero(plen == width))
+        pw, tw = (p, t) if rows is None else (p.take(rows), t.take(rows))
+        same = pc.equal(pc.binary_slice(tw, 0, width), pw).to_numpy(zero_copy_only=False)
+        if rows is None:
+            ok = same
         else:
-            ok &= (pb[pos_p] == tb[pos_t]) | (plen <= k)
-        pos_p += 1
-        pos_t += 1
+            ok[rows.to_numpy()] = same
     return ok
+
+
+def _rows(arrow, codes: np.ndarray):
+    """``arrow`` taken at ``codes``; the array itself when the codes are 0, 1, 2... (distinct ids in order)."""
+    import pyarrow as pa
+
+    n = len(codes)
+    if n == len(arrow) and (n == 0 or (codes[0] == 0 and codes[-1] == n - 1 and bool((np.diff(codes) == 1).all()))):
+        return arrow
+    return arrow.take(pa.array(codes, pa.int64()))
