@@ -266,3 +266,9 @@ def test_plan_fingerprints_tell_data_apart_and_hash_texts_at_once():
     numbered = pd.Index(range(3000))
     assert plan._index_rows(numbered) == (tuple(map(str, range(3000))),
                                           pd.util.hash_pandas_object(numbered).to_numpy().tobytes())
+    keyed = pd.DataFrame({"id": ids.to_numpy().copy(), "v": range(3000)}).set_index("id", drop=False)
+    key = keyed["id"]  # a key column holds its index's array: hashed once, the same fingerprint as its texts'
+    assert plan._is_its_index(key) and not plan._is_its_index(pd.Series(list(ids), index=key.index, dtype=object))
+    assert plan._digest(key, "x") == hashlib.sha256(b"x\0" + index_bytes + b"\0" + index_bytes).hexdigest()[:16]
+    arrow = pd.Index(pd.array(list(ids), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))  # a composite key's
+    assert plan._index_rows(arrow) == (tuple(ids), index_bytes) and plan._text_hash(arrow) == index_bytes

@@ -306,6 +306,8 @@ def _digest(series, label: str) -> str:
         values = np.ascontiguousarray(series.to_numpy())
         h.update(b"numpy\0" + values.dtype.str.encode("ascii") + b"\0")
         h.update(values.view(np.uint8))  # bytes of any dtype (dates too, which have no buffer format)
+    elif _is_its_index(series):  # a key column (set_index keeps its array): its texts are hashed once, as the index
+        h.update(_index_rows(series.index)[1])
     else:
         data = _text_hash(series)
         if data is None:
@@ -317,6 +319,17 @@ def _digest(series, label: str) -> str:
 
 
 _INDEXES: list[list] = []  # [index, row ids, hash or None] of the last few indexes seen
+
+
+def _is_its_index(series) -> bool:
+    """Whether a Series of texts holds the very array of its index (a table's key column): the same bytes."""
+    import numpy as np
+
+    if series.dtype != object or series.index.dtype != object or series.index.nlevels != 1:
+        return False
+    values, ids = series.to_numpy(), series.index.to_numpy()
+    return values.shape == ids.shape and values.strides == ids.strides and \
+        values.__array_interface__["data"][0] == ids.__array_interface__["data"][0]
 
 
 def _index_rows(index, hashed: bool = True) -> tuple[tuple[str, ...] | RowIds, bytes | None]:
