@@ -230,8 +230,6 @@ def _table(raw: OldRaw, spec: FileSpec, records: list[dict]) -> Table:
     if len(spec.primary_key) == 1:
         frame = frame.set_index(spec.primary_key[0], drop=False)
         frame.index.name = None
-    elif spec.primary_key:  # since issue 17 (not in the frozen copy): row ids "P01 / total_bilirubin / 0",
-        # as pandas' pyarrow-backed "str" texts (missing as NaN), the type pandas 3 gives texts
-        ids = [" / ".join(_show(r[c]) for c in spec.primary_key) for r in records]
-        frame.index = pd.Index(pd.array(ids, dtype=pd.StringDtype("pyarrow", na_value=float("nan"))))
+    elif spec.primary_key:  # since issue 17 (not in the frozen copy): row ids "P01 / total_bilirubin / 0"
+        frame.index = pd.Index([" / ".join(_show(r[c]) for c in spec.primary_key) for r in records], dtype=object)
     return Table(name=raw.name, shown_as=raw.shown_as, spec=spec, frame=frame)

@@ -112,42 +112,10 @@ def row_ids(ids) -> tuple[str, ...] | RowIds:
     ``ids``: a pandas Index, a numpy array or a sequence; each id is ``str(id)`` of the item it yields. Texts are joined by one ``str.join`` without a copy of each (the cost of a million ids is
     the join and one sha256 over its bytes).
     """
-    texts = arrow_texts(ids)
-    if texts is not None:  # pyarrow-backed ids (a composite key's): summarised in pyarrow, no Python text each
-        if len(texts) <= ROW_LIST_LIMIT:
-            return tuple(texts.to_pylist())
-        return RowIds(len(texts), tuple(texts.slice(0, ROW_ENDS).to_pylist()),
-                      tuple(texts.slice(len(texts) - ROW_ENDS).to_pylist()), joined_sha256(texts, "\n").hexdigest())
     items = ids.tolist() if hasattr(ids, "to_numpy") else list(ids)  # a pandas Index yields what tolist gives
     if len(items) <= ROW_LIST_LIMIT:
         return tuple(map(str, items))
     return _summary(items)
-
-
-def arrow_texts(data):
-    """The texts of a pandas Series or Index of pandas' pyarrow-backed "str" type, as one pyarrow array, when
-    none is missing; else None (object texts, numbers, gaps: the caller's own path)."""
-    import sys
-
-    pd = sys.modules.get("pandas")  # no pandas loaded: no pandas data
-    if pd is None or not isinstance(getattr(data, "dtype", None), pd.StringDtype) or data.dtype.storage != "pyarrow":
-        return None
-    import pyarrow as pa
-
-    arr = pa.array(data.array)  # the array pandas holds (no copy)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr if arr.null_count == 0 else None
-
-
-def joined_sha256(texts, sep: str):
-    """sha256 of ``sep.join(texts)`` in UTF-8 for a pyarrow string array, joined by pyarrow (binary_join of one
-    list holding them all) instead of a Python text per item."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    whole = pa.LargeListArray.from_arrays(pa.array([0, len(texts)], pa.int64()), texts.cast(pa.large_string()))
-    return hashlib.sha256(pc.binary_join(whole, pa.scalar(sep, pa.large_string()))[0].as_buffer())
 
 
 def _summary(items: list) -> RowIds:

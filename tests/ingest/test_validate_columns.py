@@ -270,5 +270,3 @@ def test_plan_fingerprints_tell_data_apart_and_hash_texts_at_once():
     key = keyed["id"]  # a key column holds its index's array: hashed once, the same fingerprint as its texts'
     assert plan._is_its_index(key) and not plan._is_its_index(pd.Series(list(ids), index=key.index, dtype=object))
     assert plan._digest(key, "x") == hashlib.sha256(b"x\0" + index_bytes + b"\0" + index_bytes).hexdigest()[:16]
-    arrow = pd.Index(pd.array(list(ids), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))  # a composite key's
-    assert plan._index_rows(arrow) == (tuple(ids), index_bytes) and plan._text_hash(arrow) == index_bytes

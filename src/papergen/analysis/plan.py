@@ -19,7 +19,7 @@ from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
 from papergen.analysis.tables import TableBuilder
 from papergen.errors import AnalysisError, DataError, DataErrors, PapergenError, PlanError, StudyLayoutError
-from papergen.values import Registry, RowIds, Source, Value, arrow_texts, joined_sha256, key_part, row_ids
+from papergen.values import Registry, RowIds, Source, Value, key_part, row_ids
 
 
 class FigureSpec:
@@ -367,11 +367,6 @@ def _text_hash(data) -> bytes | None:
     """
     import pandas as pd
 
-    arrow = arrow_texts(data)
-    if arrow is not None and len(arrow):  # pyarrow-backed texts (a composite key's row ids): the same bytes
-        if _any_nul(arrow):
-            return None
-        return b"texts\0" + str(len(arrow)).encode("ascii") + b"\0" + joined_sha256(arrow, "\0").digest()
     if data.dtype != object or isinstance(data, pd.MultiIndex) or not len(data):
         return None
     items = data.to_numpy()  # not the Series itself: numpy's probe of its attributes builds pandas' index lookup
@@ -383,13 +378,6 @@ def _text_hash(data) -> bytes | None:
         return None
     digest = hashlib.sha256(joined.encode("utf-8", "surrogatepass")).digest()
     return b"texts\0" + str(len(texts)).encode("ascii") + b"\0" + digest
-
-
-def _any_nul(texts) -> bool:
-    """Whether any of a pyarrow array's texts holds a NUL (which _text_hash joins them by)."""
-    import pyarrow.compute as pc
-
-    return bool(pc.any(pc.match_substring(texts, "\0")).as_py())
 
 
 def _same_ids(known, index) -> bool:

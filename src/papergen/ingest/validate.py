@@ -429,10 +429,7 @@ def _joined_key(columns: list) -> "object":
     import pyarrow.compute as pc
 
     parts = [_shown_texts(c).take(pa.array(c.codes)) for c in columns]
-    joined = pc.binary_join_element_wise(*parts, " / ")
-    # pandas' "str" type (pyarrow-backed, missing as NaN; pandas 3's default for texts): the ids stay in
-    # pyarrow's buffer, not one Python text each (4 million lab rows: 0.04 s against 1.2 s)
-    return pd.Index(pd.array(joined, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.Index(pc.binary_join_element_wise(*parts, " / ").to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _shown_texts(column: colcheck.Column):
