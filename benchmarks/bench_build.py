@@ -64,6 +64,13 @@ def child_env() -> dict:
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, stdout) of one child process; fails loudly if it fails."""
+    seconds, usage, text = run_child(cmd, cwd)
+    return seconds, usage.ru_maxrss / 1024, text
+
+
+def run_child(cmd: list[str], cwd: Path):
+    """(seconds, resource usage, stdout) of one child process: os.wait4's rusage covers the child and the
+    processes it waited for (pandoc, Typst, the figure helper)."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=cwd, env=child_env(), stdout=out, stderr=subprocess.STDOUT)
@@ -74,24 +81,27 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
         text = out.read().decode("utf-8", errors="replace")
     if p.returncode != 0:
         raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)} in {cwd}\n{text[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, text
+    return seconds, usage, text
 
 
 def series(runs: int, cmd: list[str], cwd: Path, before=None) -> dict:
-    """Median, min and max seconds, peak MB and the stage times of ``runs`` runs (``before`` each)."""
-    times, peaks, stages = [], [], {}
+    """Median, min and max seconds, peak MB, median CPU seconds (user + system, with the children waited for)
+    and the stage times of ``runs`` runs (``before`` each)."""
+    times, peaks, cpus, stages = [], [], [], {}
     for k in range(runs):
         if before:
             before(k)
-        seconds, peak, text = timed(cmd, cwd)
+        seconds, usage, text = run_child(cmd, cwd)
         times.append(seconds)
-        peaks.append(peak)
+        peaks.append(usage.ru_maxrss / 1024)
+        cpus.append(usage.ru_utime + usage.ru_stime)
         for line in text.splitlines():
             m = STAGE_LINE.match(line)
             if m:
                 stages.setdefault(m.group(1), []).append(float(m.group(2)))
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "peak": max(peaks),
-            "stages": {name: statistics.median(v) for name, v in stages.items()}, "runs": runs}
+            "cpu": statistics.median(cpus), "stages": {name: statistics.median(v) for name, v in stages.items()},
+            "runs": runs}
 
 
 # --- floors ------------------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
     python benchmarks/bench_registry.py                   # the series 10000,100000,1000000 (about 10 minutes)
     python benchmarks/bench_registry.py --sizes 10000,100000
+    python benchmarks/bench_registry.py --sizes 1000000 --runs 3   # median of three cold builds each
 
 Each size is one cohort of synthetic_cohort.make_registry (about 10 rows per
 patient over four tables), written once as Parquet and once as plain CSV, and
-built cold (``python build.py --force``, cache deleted) once: the machine's two
-cores are shared, and a million-patient build is heavy. Time is from start to
-exit of the child; peak memory its ru_maxrss (os.wait4, the largest of the
-build and the processes it waited for), as in bench_build.py. The same run
+built cold (``python build.py --force``, cache deleted) ``--runs`` times (once by
+default: a million-patient build is heavy); with more runs the table gives the
+median and the range, since one run on this shared machine can differ from the
+next by a fifth. Time is from start to
+exit of the child; CPU its user + system time and peak memory its ru_maxrss
+(os.wait4: the build and the processes it waited for), as in bench_build.py. The same run
 times the two CSV readers on the largest CSV cohort's files (read and number
 every column, in this process): pyarrow's (ingest/arrowcsv.py, what a build
 uses) and plaincsv's splitter (what it replaced). Prints Markdown tables.
@@ -46,7 +49,7 @@ def rows_of(study: Path) -> int:
     return total
 
 
-def build_series(sizes: list[int], work: Path) -> dict:
+def build_series(sizes: list[int], work: Path, runs: int = 1) -> dict:
     out = {}
     for n in sizes:
         for fmt in ("parquet", "csv"):
@@ -54,12 +57,13 @@ def build_series(sizes: list[int], work: Path) -> dict:
             study = make_registry(work / f"registry-{n}-{fmt}", n, fmt)
             made = time.perf_counter() - t0
             cache = study / ".papergen" / "cache"
-            result = series(1, [sys.executable, "build.py", "--force"], study,
+            result = series(runs, [sys.executable, "build.py", "--force"], study,
                             before=lambda _: shutil.rmtree(cache, ignore_errors=True))
             result.update(rows=rows_of(study), made=made,
                           size_mb=sum(f.stat().st_size for f in (study / "data").iterdir()) / 2 ** 20)
             out[(n, fmt)] = result
-            print(f"  {n:>9} patients, {fmt:<7}: {result['median']:.1f} s, {result['peak']:.0f} MB", file=sys.stderr)
+            print(f"  {n:>9} patients, {fmt:<7}: {result['median']:.1f} s (min {result['min']:.1f}, max "
+                  f"{result['max']:.1f}), CPU {result['cpu']:.1f} s, {result['peak']:.0f} MB", file=sys.stderr)
             if n != sizes[-1] or fmt != "csv":
                 shutil.rmtree(study / "manuscript", ignore_errors=True)
             if fmt == "parquet":
@@ -91,10 +95,13 @@ STAGES = ("read and validate data", "analysis plan", "ledger", "figures drawn")
 
 
 def report(sz: dict, rd: dict, n_csv: int, load: tuple) -> str:
+    runs = {r["runs"] for r in sz.values()}
+    told = "one cold build per row" if runs == {1} else f"{'/'.join(map(str, sorted(runs)))} cold builds per row: " \
+        "median (min-max); stages and CPU their medians"
     lines = [f"Machine: {os.cpu_count()} cores; load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after; "
-             "one cold build per row.", "",
-             "| patients | format | data rows | data MB | cold build s | read + validate s | analysis plan s | "
-             "ledger s | peak MB | s per 100,000 more patients |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"{told}.", "",
+             "| patients | format | data rows | data MB | cold build s | CPU s | read + validate s | analysis plan s | "
+             "ledger s | peak MB | s per 100,000 more patients |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     previous = {}
     for (n, fmt), r in sorted(sz.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         slope = ""
@@ -103,7 +110,8 @@ def report(sz: dict, rd: dict, n_csv: int, load: tuple) -> str:
             slope = f"{(r['median'] - s) / (n - m) * 100_000:.2f}"
         previous[fmt] = (n, r["median"])
         st = r["stages"]
-        lines.append(f"| {n:,} | {fmt} | {r['rows']:,} | {r['size_mb']:.0f} | {r['median']:.2f} | "
+        spread = f" ({r['min']:.2f}-{r['max']:.2f})" if r["runs"] > 1 else ""
+        lines.append(f"| {n:,} | {fmt} | {r['rows']:,} | {r['size_mb']:.0f} | {r['median']:.2f}{spread} | {r['cpu']:.2f} | "
                      f"{st.get(STAGES[0], 0):.2f} | {st.get(STAGES[1], 0):.2f} | {st.get(STAGES[2], 0):.2f} | "
                      f"{r['peak']:.0f} | {slope} |")
     lines += ["", f"CSV readers on the {n_csv:,}-patient CSV files (read and number every column):", "",
@@ -115,12 +123,13 @@ def report(sz: dict, rd: dict, n_csv: int, load: tuple) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000", help="cohort sizes, comma-separated")
+    ap.add_argument("--runs", type=int, default=1, help="cold builds of each cohort (median; default 1)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="papergen-registry-") as tmp:
         work = snapshot_engine(Path(tmp))
-        sz = build_series(sizes, work)
+        sz = build_series(sizes, work, args.runs)
         rd = readers(work / f"registry-{sizes[-1]}-csv")
     print(report(sz, rd, sizes[-1], load))
     return 0
