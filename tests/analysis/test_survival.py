@@ -348,6 +348,18 @@ def test_numbers_at_risk_by_hand():
     assert numbers_at_risk(TA, EA, [0, 2, 2.5, 5, 6]).tolist() == [6, 5, 3, 1, 0]
 
 
+def test_numbers_at_risk_are_the_times_at_or_after_each_point():
+    """Read from the life table, they are the count of times >= g, ties and points between times included."""
+    rng = np.random.default_rng(3)
+    for n in (1, 5, 200, 10_000):
+        t = np.round(rng.exponential(20, n), 1) + 0.1  # rounded: many ties
+        e = rng.integers(0, 2, n)
+        grid = np.concatenate(([0, 0.05, t.min(), t.max(), t.max() + 1, 1e9], rng.choice(t, 20),
+                               rng.uniform(0, 100, 20)))
+        want = [int((t >= g).sum()) for g in grid]
+        assert numbers_at_risk(t, e, grid).tolist() == want
+
+
 # --- validation -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("time, event, fragment", [

@@ -330,9 +330,14 @@ def survival_at(time, event, t, conf_type: str = "log-log") -> SurvivalAt:
 
 
 def numbers_at_risk(time, event, grid) -> np.ndarray:
-    """Number at risk (time >= g) at each grid time, for tables under KM figures."""
-    t, _ = _arrays(time, event)
+    """Number at risk (time >= g) at each grid time, for tables under KM figures.
+
+    Read from the curve's life table (km_table, made once a curve): the n at risk at the first distinct time
+    >= g, none past the last; no sort of the times per call."""
+    tab = km_table(time, event)
     g = np.asarray(grid, dtype=float).ravel()
     if not np.all(np.isfinite(g)):
         raise AnalysisError("survival: grid times must be finite")
-    return t.size - np.searchsorted(np.sort(t), g, side="left")
+    k = np.searchsorted(tab.times, g, side="left")
+    inside = k < tab.times.size
+    return np.where(inside, tab.n_risk[np.minimum(k, tab.times.size - 1)], 0)
