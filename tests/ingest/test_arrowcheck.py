@@ -175,7 +175,7 @@ def test_pyarrow_csv_rows_of_blanks_and_empty_lines_are_skipped_as_the_csv_modul
     assert read > 200
 
 
-def test_starts_with_from_the_buffers_is_str_startswith():
+def test_starts_with_by_pyarrow_is_str_startswith():
     rnd = random.Random(6)
     pieces = ["P", "0", "1", "-", "L", "é", "\u0663", "", "x"]
     prefixes = list(dict.fromkeys("".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 4))) for _ in range(300)))

@@ -92,7 +92,7 @@ def _broken(rule, columns: dict[str, Column], n: int) -> np.ndarray:
         a, b = columns[rule.columns[0]], columns[rule.columns[1]]
         rows = np.flatnonzero(a.present() & b.present())
         fine = None
-        if _texts_are_values(a) and _texts_are_values(b):  # compared from pyarrow's buffers, no str per row
+        if _texts_are_values(a) and _texts_are_values(b):  # compared by pyarrow, no str per row
             fine = starts_with(a.arrow, a.codes[rows], b.arrow, b.codes[rows])
         if fine is None:
             sa, sb = a.texts().take(a.codes[rows]), b.texts().take(b.codes[rows])
