@@ -80,6 +80,22 @@ def test_repository_templates_have_no_typed_numbers():
     assert checks.lint_templates(ROOT / "templates") == []
 
 
+def test_a_template_is_linted_again_once_its_text_changes(tmp_path):
+    """watch and preview lint every build; a template's findings are remembered by its text, never longer."""
+    (tmp_path / "templates").mkdir()
+    tpl = tmp_path / "templates" / "results.md.j2"
+    tpl.write_text("Survival was {{ os.mean }}.\n", encoding="utf-8")
+    assert checks.lint_templates(tmp_path / "templates") == []
+    tpl.write_text("Survival was 34.1 months.\n", encoding="utf-8")
+    assert [(f.line, f.text) for f in checks.lint_templates(tmp_path / "templates")] == [(1, "34.1")]
+    assert [(f.line, f.text) for f in checks.lint_templates(tmp_path / "templates")] == [(1, "34.1")]
+    tpl.write_text("Survival was {{ os.mean }}.\n", encoding="utf-8")
+    assert checks.lint_templates(tmp_path / "templates") == []
+    tpl.write_text("Survival was <b>long</b>.\n", encoding="utf-8")  # the same text, other markup allowed
+    assert [f.where for f in checks.lint_templates(tmp_path / "templates")] == ["raw"]
+    assert checks.lint_templates(tmp_path / "templates", allow_raw=frozenset({"html"})) == []
+
+
 # --- the lint on the build and the check command --------------------------------------
 
 def _type_into_results(root, text: str) -> tuple[int, int]:

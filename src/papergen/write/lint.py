@@ -231,7 +231,7 @@ def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: d
         name = path.relative_to(template_dir).as_posix()
         shown = f"{shown_prefix}/{name}"
         inside_folder(root, path, shown)  # a link out of the study is refused before it is read
-        found = lint_source(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
+        found = _linted(path.read_text(encoding="utf-8"), shown, env, hints, allow_raw)
         out += found
         if not any(f.text.startswith("Jinja cannot read") for f in found):
             try:
@@ -243,6 +243,21 @@ def lint_templates(template_dir: Path, shown_prefix: str = "templates", hints: d
             loops.add(loop[:2])
             out.append(Finding(f"{shown_prefix}/{loop[0]}", loop[1], 0, loop[2], "syntax"))
     return out
+
+
+_LINTED: dict[tuple, list[Finding]] = {}  # a template's findings by its text (watch and preview lint every build)
+
+
+def _linted(source: str, shown: str, env, hints: dict | None, allow_raw: frozenset) -> list[Finding]:
+    """lint_source, remembered in this process for the same text, name and allowed markup (without hints)."""
+    if hints is not None:
+        return lint_source(source, shown, env, hints, allow_raw)
+    key = (source, shown, frozenset(allow_raw))
+    if key not in _LINTED:
+        if len(_LINTED) >= 256:
+            _LINTED.clear()
+        _LINTED[key] = lint_source(source, shown, env, None, allow_raw)
+    return list(_LINTED[key])
 
 
 def hints_from_ledger(ledger_path: Path) -> dict[str, str]:
