@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from papergen.codebook import read_codebook
@@ -24,12 +25,35 @@ SKIP_DIRS = {"__pycache__", ".git", ".papergen", "manuscript"}
 
 
 def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes."""
+    """sha256 of a file's bytes; read again unless this process hashed the same unchanged file before.
+
+    watch and preview key every build by its inputs, and a registry's data are hundreds of MB. A file is
+    taken as unchanged when its device, inode, size, modification and change times are those it had when it
+    was hashed, and it had then been left alone for STEADY seconds (git's rule for "racy" files: a write
+    within the file system's timestamp tick after the hash could keep all of them, so a file hashed while
+    recently written is always read again). The change time cannot be set back by ``touch``.
+    """
+    st = os.stat(path)
+    sig = (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _FILE_HASHES.get(sig)
+    if known is not None:
+        return known
+    started = time.time_ns()
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    sha = h.hexdigest()
+    if started - max(st.st_mtime_ns, st.st_ctime_ns) > STEADY * 1e9:
+        if len(_FILE_HASHES) >= 4096:
+            _FILE_HASHES.clear()
+        _FILE_HASHES[sig] = sha
+    return sha
+
+
+#: seconds a file must have been left alone before its hash is remembered (file_hash)
+STEADY = 2.0
+_FILE_HASHES: dict[tuple, str] = {}
 
 
 def tree_hashes(folder: Path, base: Path) -> dict[str, str]:
@@ -59,10 +83,8 @@ def digest(*parts) -> str:
 
 
 def engine_fingerprint() -> str:
-    """The engine's files, every installed distribution (name and version) and the Python version.
-
-    The files' hashes are made again only when a file's size or modification time differs from the last
-    call's in this process (watch and preview build many times; reading the engine's files took 14 ms)."""
+    """The engine's files, every installed distribution (name and version) and the Python version (the files'
+    hashes remembered by file_hash while they stay unchanged: watch and preview ask at every build)."""
     dists = set()
     for entry in sys.path:
         try:
@@ -70,30 +92,8 @@ def engine_fingerprint() -> str:
                 dists.update(e.name for e in it if e.name.endswith((".dist-info", ".egg-info")))
         except OSError:
             continue
-    stats = _tree_stats(ENGINE_DIR)
-    hashes = _ENGINE_HASHES.get(stats)
-    if hashes is None:
-        _ENGINE_HASHES.clear()
-        hashes = _ENGINE_HASHES[stats] = tree_hashes(ENGINE_DIR, ENGINE_DIR)
-    return digest(CACHE_VERSION, str(ENGINE_DIR), hashes, sorted(dists), sys.version, sys.executable)
-
-
-_ENGINE_HASHES: dict[tuple, dict[str, str]] = {}  # the engine's file hashes, by the files' stat signature
-
-
-def _tree_stats(folder: Path) -> tuple:
-    """(path, size, modification time in ns, inode) of every file tree_hashes would read below ``folder``."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            try:
-                st = os.stat(path)  # a link's target: what file_hash reads
-            except OSError:  # a broken link
-                st = os.lstat(path)
-            out.append((dirpath, name, st.st_size, st.st_mtime_ns, st.st_ino))
-    return tuple(out)
+    return digest(CACHE_VERSION, str(ENGINE_DIR), tree_hashes(ENGINE_DIR, ENGINE_DIR), sorted(dists),
+                  sys.version, sys.executable)
 
 
 def git_commit(root: Path) -> str | None:
