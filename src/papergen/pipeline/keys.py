@@ -3,6 +3,8 @@
 Every key of the build cache (papergen.pipeline.cache) is made of these hashes,
 so a cached result is never served for changed inputs or code; python build.py
 watch and preview follow the same files (input_folders, codebook_files, SKIP_DIRS).
+A running watch or preview reads a file again only when its stat says it may have
+changed (file_hash).
 """
 from __future__ import annotations
 
