@@ -33,7 +33,7 @@ def file_hash(path: Path) -> str:
     taken as unchanged when its device, inode, size, modification and change times are those it had when it
     was hashed, and it had then been left alone for STEADY seconds (git's rule for "racy" files: a write
     within the file system's timestamp tick after the hash could keep all of them, so a file hashed while
-    recently written is always read again). The change time cannot be set back by ``touch``.
+    recently written is always read again). On POSIX systems the change time cannot be set back by ``touch``.
     """
     st = os.stat(path)
     sig = (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
