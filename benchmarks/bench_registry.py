@@ -9,12 +9,12 @@ patient over four tables), written once as Parquet and once as plain CSV, and
 built cold (``python build.py --force``, cache deleted) ``--runs`` times (once by
 default: a million-patient build is heavy); with more runs the table gives the
 median and the range, since one run on this shared machine can differ from the
-next by a fifth. Time is from start to
-exit of the child; CPU its user + system time and peak memory its ru_maxrss
-(os.wait4: the build and the processes it waited for), as in bench_build.py. The same run
-times the two CSV readers on the largest CSV cohort's files (read and number
-every column, in this process): pyarrow's (ingest/arrowcsv.py, what a build
-uses) and plaincsv's splitter (what it replaced). Prints Markdown tables.
+next by a fifth. Time is from start to exit of the child; CPU its user + system
+time and peak memory its ru_maxrss (os.wait4: the build and the processes it
+waited for), as in bench_build.py. The same run times the two CSV readers on the
+largest CSV cohort's files (read and number every column, in this process):
+pyarrow's (ingest/arrowcsv.py, what a build uses) and plaincsv's splitter (what
+it replaced). Prints Markdown tables.
 """
 from __future__ import annotations
 
@@ -96,12 +96,13 @@ STAGES = ("read and validate data", "analysis plan", "ledger", "figures drawn")
 
 def report(sz: dict, rd: dict, n_csv: int, load: tuple) -> str:
     runs = {r["runs"] for r in sz.values()}
-    told = "one cold build per row" if runs == {1} else f"{'/'.join(map(str, sorted(runs)))} cold builds per row: " \
-        "median (min-max); stages and CPU their medians"
+    told = "one cold build per row" if runs == {1} else \
+        f"{'/'.join(map(str, sorted(runs)))} cold builds per row: median (min-max); stages and CPU their medians"
     lines = [f"Machine: {os.cpu_count()} cores; load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after; "
              f"{told}.", "",
              "| patients | format | data rows | data MB | cold build s | CPU s | read + validate s | analysis plan s | "
-             "ledger s | peak MB | s per 100,000 more patients |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "ledger s | peak MB | s per 100,000 more patients |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     previous = {}
     for (n, fmt), r in sorted(sz.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         slope = ""
@@ -111,7 +112,8 @@ def report(sz: dict, rd: dict, n_csv: int, load: tuple) -> str:
         previous[fmt] = (n, r["median"])
         st = r["stages"]
         spread = f" ({r['min']:.2f}-{r['max']:.2f})" if r["runs"] > 1 else ""
-        lines.append(f"| {n:,} | {fmt} | {r['rows']:,} | {r['size_mb']:.0f} | {r['median']:.2f}{spread} | {r['cpu']:.2f} | "
+        lines.append(f"| {n:,} | {fmt} | {r['rows']:,} | {r['size_mb']:.0f} | {r['median']:.2f}{spread} | "
+                     f"{r['cpu']:.2f} | "
                      f"{st.get(STAGES[0], 0):.2f} | {st.get(STAGES[1], 0):.2f} | {st.get(STAGES[2], 0):.2f} | "
                      f"{r['peak']:.0f} | {slope} |")
     lines += ["", f"CSV readers on the {n_csv:,}-patient CSV files (read and number every column):", "",

@@ -338,6 +338,5 @@ def numbers_at_risk(time, event, grid) -> np.ndarray:
     g = np.asarray(grid, dtype=float).ravel()
     if not np.all(np.isfinite(g)):
         raise AnalysisError("survival: grid times must be finite")
-    k = np.searchsorted(tab.times, g, side="left")
-    inside = k < tab.times.size
-    return np.where(inside, tab.n_risk[np.minimum(k, tab.times.size - 1)], 0)
+    at_or_after = np.append(tab.n_risk, 0)  # past the last time: none
+    return at_or_after[np.searchsorted(tab.times, g, side="left")]
