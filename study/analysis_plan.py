@@ -133,7 +133,8 @@ def analysis(a):
                                                         filter="all complications of patients with a grade III or higher complication")],
                                               empty="none"),
             "Complications of the patients with a serious complication, in the order recorded (none if no patient had one).")
-    minor = a.value("postop.minor_n", st.count(a.measure(ids.to_series().isin(set(comp["patient_id"]) - serious_ids),
+    any_complication = ids.to_series().isin(comp["patient_id"])
+    minor = a.value("postop.minor_n", st.count(a.measure(any_complication & ~ids.to_series().isin(serious_ids),
                                                          "complications", ["patient_id", "clavien_dindo"], "minor complication",
                                                          filter="complications of grade I-II only")),
                     "Patients whose complications were all below Clavien-Dindo grade III.")
@@ -207,8 +208,9 @@ def analysis(a):
     t2.row("Peak postoperative total bilirubin, µmol/L, median (range)", bili_peak.part("table"))
     t2.row("Raised total bilirubin after surgery, n (%)", raised.part("n_percent"))
     t2.heading("Worst complication, Clavien-Dindo grade, n (%)")
-    worst = comp.assign(rank=comp["clavien_dindo"].map({g: i for i, g in enumerate(a.codebook_values("complications", "clavien_dindo"))}))
-    worst = worst.sort_values("rank").groupby("patient_id", sort=False)["clavien_dindo"].last().reindex(ids)
+    grade_rank = {g: i for i, g in enumerate(a.codebook_values("complications", "clavien_dindo"))}  # mildest first
+    worst_rank = comp["clavien_dindo"].map(grade_rank).groupby(comp["patient_id"], sort=False).max()
+    worst = worst_rank.map({i: g for g, i in grade_rank.items()}).reindex(ids)
     worst_n = {}
     for grade in a.codebook_values("complications", "clavien_dindo"):
         v = a.value(f"postop.worst_grade.{grade.lower()}",
