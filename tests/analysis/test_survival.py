@@ -501,7 +501,7 @@ def test_km_table_is_made_once_per_curve_and_anew_for_other_data():
     other = km_table(moved, e)
     assert other is not first and not np.array_equal(other.survival, first.survival)
     for tab, times in ((first, t), (other, moved)):
-        fresh = survival._life_table(*survival._arrays(times, e))
+        fresh = survival.life_table(*survival._arrays(times, e))
         for name in ("times", "n_risk", "n_event", "n_censor", "survival"):
             assert np.array_equal(getattr(tab, name), getattr(fresh, name))
     assert not first.survival.flags.writeable  # shared between values: nobody may change it

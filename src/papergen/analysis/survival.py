@@ -28,7 +28,7 @@ TOL = np.sqrt(np.finfo(float).eps)  # R's tolerance for "S equals 0.5 exactly"
 #: R survfit's conf.type values papergen computes, with the words the methods text prints for each
 CONF_TYPES = {"log-log": "log-log transformed", "log": "log transformed", "plain": "untransformed (plain)"}
 
-__all__ = ["CONF_TYPES", "ci_curve", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "km_mean", "km_median",
+__all__ = ["CONF_TYPES", "ci_band", "ci_curve", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "life_table", "km_mean", "km_median",
            "survival_at", "reverse_km_median_followup", "numbers_at_risk"]
 
 
@@ -130,12 +130,15 @@ def km_table(time, event) -> KMTable:
     if table is None:
         if len(_TABLES) >= 8:
             _TABLES.clear()
-        table = _TABLES[key] = _life_table(t, e)
+        table = _TABLES[key] = life_table(t, e)
     return table
 
 
-def _life_table(t: np.ndarray, e: np.ndarray) -> KMTable:
-    """km_table's arithmetic: n at risk, events, censored and S after each distinct time (read-only arrays)."""
+def life_table(t: np.ndarray, e: np.ndarray) -> KMTable:
+    """km_table's arithmetic: n at risk, events, censored and S after each distinct time (read-only arrays).
+
+    Without km_table's checks and memo: for arrays the caller has checked (a figure's curve, whose times may be 0).
+    """
     times, idx = np.unique(t, return_inverse=True)
     n_all = np.bincount(idx, minlength=times.size)
     n_event = np.bincount(idx, weights=e, minlength=times.size).astype(int)
@@ -191,7 +194,11 @@ def _curve_ci(s: np.ndarray, gw: np.ndarray, conf_type: str = "log-log") -> tupl
 
 def ci_curve(time, event, conf_type: str = "log-log") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pointwise 95% limits of S after each distinct time (the band a figure draws): times, lower, upper."""
-    tab = km_table(time, event)
+    return ci_band(km_table(time, event), conf_type)
+
+
+def ci_band(tab: KMTable, conf_type: str = "log-log") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ci_curve of a life table already made (km_table, life_table): times, lower, upper."""
     lower, upper = _curve_ci(tab.survival, _greenwood(tab), conf_type)
     return tab.times, lower, upper
 

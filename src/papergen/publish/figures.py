@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from papergen.analysis.survival import ci_band, life_table
+
 __all__ = ["km_figure", "at_risk"]
 
 # Greyscale-safe styles (colour, dash pattern), used in order.
@@ -174,15 +176,15 @@ def _km_steps(time, event):
     Returns (event_times, survival), survival evaluated right after each time
     (right-continuous). Subjects censored at an event time count as at risk.
     """
-    order = np.argsort(time, kind="stable")
-    t, e = time[order], event[order]
-    uniq = np.unique(t[e == 1])
-    if uniq.size == 0:
-        return uniq, np.ones(0)
-    n_at_risk = t.size - np.searchsorted(t, uniq, side="left")
-    deaths = np.searchsorted(t[e == 1], uniq, side="right") - np.searchsorted(
-        t[e == 1], uniq, side="left")
-    return uniq, np.cumprod(1.0 - deaths / n_at_risk)
+    return _steps(life_table(time, event))
+
+
+def _steps(tab):
+    """_km_steps of a life table (papergen.analysis.survival.life_table, the arithmetic of the reported values):
+    its rows with an event. S is the product over every distinct time, but a time without an event multiplies
+    by exactly 1.0, so these are the products over the event times alone, to the bit."""
+    at = tab.n_event > 0
+    return tab.times[at], tab.survival[at]
 
 
 def _survival_at(x, step_t, step_s):
@@ -290,22 +292,22 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
 
     for i, (label, t, e) in enumerate(data):
         colour, dash = _STYLES[i % len(_STYLES)]
-        step_t, step_s = _km_steps(t, e)
+        tab = life_table(t, e)  # one sort of the times for the line, the band and the censoring marks
+        step_t, step_s = _steps(tab)
         s_end = step_s[-1] if step_s.size else 1.0
-        xs = np.concatenate(([0.0], step_t, [float(t.max())]))
+        t_max = float(tab.times[-1])
+        xs = np.concatenate(([0.0], step_t, [t_max]))
         ys = np.concatenate(([1.0], step_s, [s_end]))
         ax.step(xs, ys, where="post", color=colour, linestyle=dash,
                 linewidth=1.3, label=label, solid_capstyle="butt")
         if ci:
-            from papergen.analysis.survival import ci_curve
-
-            bt, lo, hi = ci_curve(t, e, ci)
+            bt, lo, hi = ci_band(tab, ci)
             ok = ~(np.isnan(lo) | np.isnan(hi))
-            bx = np.concatenate(([0.0], bt[ok], [float(t.max())]))
+            bx = np.concatenate(([0.0], bt[ok], [t_max]))
             blo = np.concatenate(([1.0], lo[ok], [lo[ok][-1] if ok.any() else 1.0]))
             bhi = np.concatenate(([1.0], hi[ok], [hi[ok][-1] if ok.any() else 1.0]))
             ax.fill_between(bx, blo, bhi, step="post", color=colour, alpha=0.15, linewidth=0)
-        cens = np.unique(t[(e == 0) & (t <= xmax)])
+        cens = tab.times[(tab.n_censor > 0) & (tab.times <= xmax)]  # distinct and sorted, as np.unique gives them
         if cens.size:
             ax.plot(cens, _survival_at(cens, step_t, step_s), linestyle="none",
                     marker="+", markersize=5.5, markeredgewidth=0.9,
