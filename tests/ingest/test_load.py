@@ -92,3 +92,74 @@ def test_study_built_from_excel_and_a_bom_csv_gives_the_same_numbers(study, buil
 def test_repository_data_are_clean():
     tables = _tables(ROOT)
     assert len(tables["patients"].frame) == 11 and len(tables["lesions"].frame) == 102
+
+
+# --- a large study's files read two at a time (load.read_all) ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """12,000 invented patients in Parquet (about 120,000 rows): above SharedTexts' 10,000, below the thresholds."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic_cohort import make_registry
+
+    return make_registry(tmp_path_factory.mktemp("registry") / "study", 12_000, "parquet")
+
+
+def _loaded(study, monkeypatch, together: bool):
+    from papergen.errors import DataErrors
+    from papergen.ingest import load
+    from papergen.pipeline.stages import load_data
+    from papergen.study import Study
+
+    monkeypatch.setattr(load, "PARALLEL_BYTES", 0 if together else 1 << 62)
+    try:
+        return load_data(Study(study)), None
+    except DataErrors as exc:
+        return None, [str(e) for e in exc.errors]
+
+
+def test_files_read_two_at_a_time_give_the_same_tables(registry, monkeypatch):
+    import threading
+
+    import pandas as pd
+    from papergen.ingest import load
+
+    threads = set()
+    read_raw = load.read_raw
+    monkeypatch.setattr(load, "read_raw", lambda *a, **k: threads.add(threading.current_thread().name) or
+                        read_raw(*a, **k))
+    one, _ = _loaded(registry, monkeypatch, together=False)
+    assert threads == {threading.current_thread().name}
+    two, _ = _loaded(registry, monkeypatch, together=True)
+    assert len(threads) >= 2 and all(t.startswith("papergen read") for t in threads - {threading.current_thread().name})
+    for name in ("patients", "lesions", "labs", "complications"):
+        pd.testing.assert_frame_equal(two[name].frame, one[name].frame, check_exact=True)
+    for tables in (one, two):  # the lesions' patient ids are the patients' own strings, whichever file came first
+        patients, lesions = tables["patients"].frame, tables["lesions"].frame
+        first = lesions["patient_id"].iloc[0]
+        assert first is patients.loc[first, "patient_id"]
+
+
+def test_mistakes_in_files_read_two_at_a_time_are_the_same_lines(registry, tmp_path, monkeypatch):
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    study = tmp_path / "study"
+    shutil.copytree(registry, study)
+    for name, column, row, value in (("patients", "age_years", 7, -5), ("lesions", "diameter_mm", 11, -3),
+                                     ("labs", "value", 5, -1.0)):
+        path = study / "data" / f"{name}.parquet"
+        table = pq.read_table(path)
+        values = table[column].to_pylist()
+        values[row] = value
+        i = table.schema.get_field_index(column)
+        pq.write_table(table.set_column(i, column, pa.array(values, table.schema.field(i).type)), path)
+    _, one = _loaded(study, monkeypatch, together=False)
+    _, two = _loaded(study, monkeypatch, together=True)
+    assert one and two == one
+    assert [line.split(",")[0] for line in one] == ["data/patients.parquet", "data/lesions.parquet",
+                                                     "data/labs.parquet"], one

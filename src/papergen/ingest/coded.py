@@ -82,18 +82,22 @@ class SharedTexts:
     is equal to itself; a str keeps its hash). The values are the same texts either way."""
 
     def __init__(self, least: int = 10_000):
-        self.least, self._seen = least, []
+        import threading
+
+        self.least, self._seen, self._lock = least, [], threading.Lock()
 
     def texts(self, arrow) -> np.ndarray:
-        """``arrow.to_numpy(zero_copy_only=False)``: a new object array, of the strings made before for equal texts."""
-        if len(arrow) >= self.least:
+        """``arrow.to_numpy(zero_copy_only=False)``: a new object array, of the strings made before for equal texts.
+        Files read at the same time (load.read_all) ask one at a time, so equal texts still get one set of strings."""
+        if len(arrow) < self.least:
+            return arrow.to_numpy(zero_copy_only=False)
+        with self._lock:
             for known, texts in self._seen:
                 if len(known) == len(arrow) and known.equals(arrow):
                     return texts.copy()  # the same str objects; an array of its own
-        texts = arrow.to_numpy(zero_copy_only=False)
-        if len(arrow) >= self.least:
+            texts = arrow.to_numpy(zero_copy_only=False)
             self._seen.append((arrow, texts))
-        return texts
+            return texts
 
 
 def _as_texts(arrow, shared: SharedTexts | None) -> np.ndarray:

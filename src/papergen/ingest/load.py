@@ -28,6 +28,8 @@ from papergen.errors import DataError
 MAX_CELL_PROBLEMS = 50
 #: read plain CSV files with pyarrow (arrowcsv); False: plaincsv's splitter, for the benchmark's comparison
 USE_ARROW = True
+#: a study whose data files hold this many bytes in all has them read two at a time (read_all)
+PARALLEL_BYTES = 32 << 20
 
 
 class _Unreadable(Exception):
@@ -86,6 +88,33 @@ def from_rows(name: str, path: Path, shown_as: str, header: list[str], rows: lis
     columns = [[cells[j] if j < len(cells) else "" for _, cells in rows] for j in range(n)]
     return RawTable(name=name, path=path, shown_as=shown_as, header=header, rownums=[r for r, _ in rows],
                     columns=columns, ragged=ragged, **extra)
+
+
+def read_all(jobs: dict[str, tuple], shared=None) -> dict[str, RawTable]:
+    """read_raw of each file (``jobs``: name -> (path, shown_as, spec, dictionary)), in the order given.
+
+    When the study's files are large (PARALLEL_BYTES in all), two are read at a time: pyarrow parses, decodes and
+    compares in its own code, without holding Python's lock, so the second core works while the first makes
+    Python's strings. Each file's RawTable is the same either way (``shared`` hands out its strings under a lock).
+    """
+    sizes = [_size(job[0]) for job in jobs.values()]
+    if len(jobs) < 2 or sum(sizes) < PARALLEL_BYTES:
+        return {name: read_raw(name, *job, shared=shared) for name, job in jobs.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="papergen read") as pool:
+        # the largest first, so that the two threads end together
+        order = sorted(range(len(jobs)), key=lambda k: -sizes[k])
+        names = list(jobs)
+        futures = {names[k]: pool.submit(read_raw, names[k], *jobs[names[k]], shared=shared) for k in order}
+        return {name: futures[name].result() for name in jobs}
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # read_raw says what is wrong with it
 
 
 def read_raw(name: str, path: Path, shown_as: str, spec=None, dictionary: tuple[Path, str] | None = None,

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from papergen.errors import CodebookError
 from papergen.formatting import house
-from papergen.ingest.load import read_raw
+from papergen.ingest.load import read_all
 from papergen.pipeline.figstore import FigureStore
 from papergen.pipeline.keys import git_commit
 from papergen.publish import figure_size
@@ -60,13 +60,14 @@ def load_data(study: Study) -> dict:
                 paths.inside(path, named)
     from papergen.ingest.coded import SharedTexts
 
-    raws, shared = {}, SharedTexts()  # the patient ids of every table: one str each
+    jobs = {}
     for name, spec in book.files.items():
         path = paths.data_file(spec.path)
         dictionary = None
         if spec.dictionary:
             dictionary = (paths.data_file(spec.dictionary), paths.rel(paths.data_file(spec.dictionary)))
-        raws[name] = read_raw(name, path, paths.rel(path), spec, dictionary, shared)
+        jobs[name] = (path, paths.rel(path), spec, dictionary)
+    raws = read_all(jobs, SharedTexts())  # the patient ids of every table: one str each
     tables = validate(book, raws)
     tables["_codebook"] = book
     return tables
