@@ -118,3 +118,24 @@ def test_the_page_comes_before_the_rest(built, tmp_path):
     assert (docx_then, pdf_then, final_then) == (False, False, False)
     assert page == result.outputs.review.read_bytes() == built.outputs.review.read_bytes()
     assert result.outputs.docx.is_file() and result.outputs.pdf.is_file()
+
+
+def test_a_figure_that_cannot_be_drawn_stops_the_build_in_one_line(tmp_path):
+    """The stages that show the figures wait for the drawing (the others start before it ends); a drawing
+    the plan's options make impossible is still one line naming the plan line, and manuscript/ stays as it was."""
+    from studycopy import copy_study, run_build, tree_hash
+
+    study = copy_study(tmp_path / "study")
+    assert run_build(study).returncode == 0
+    before = tree_hash(study / "manuscript")
+    plan = study / "study" / "analysis_plan.py"
+    text = plan.read_text(encoding="utf-8")
+    call = 'a.figure("os", [("Overall survival", os_)],'
+    assert text.count(call) == 1
+    plan.write_text(text.replace(call, call + " xstep=1, columns=1,"), encoding="utf-8")
+    proc = run_build(study)
+    errors = [line for line in proc.stdout.splitlines() + proc.stderr.splitlines() if line.startswith("error")]
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(errors) == 1 and "figure 'os' cannot be drawn: the numbers at risk touch" in errors[0], errors
+    assert "study/analysis_plan.py:" in errors[0] and "Traceback" not in proc.stderr
+    assert tree_hash(study / "manuscript") == before

@@ -59,3 +59,38 @@ def test_a_curve_keys_alike_from_the_plan_and_from_the_cache_and_pickles_as_byte
     moved[0] = np.nextafter(moved[0], 1e9)  # the smallest change of one time
     assert curves_key([{"label": "All", "time": moved, "event": e}], {"xstep": 12}) != key
     assert curves_key([{"label": "All", "time": t, "event": e}], {"xstep": 6}) != key
+
+
+def test_finish_from_several_stages_at_once_draws_once_and_each_sees_the_error(tmp_path):
+    """The stages that show the figures each call finish() (Stages.call's ``after``): the first does the work,
+    the others wait for it and raise what it raised; later calls raise it too."""
+    import threading
+
+    store = FigureStore(None)
+    store.prepare()
+    store.km_figure(CURVES, tmp_path / "os", WHERE, xstep=100, width_in=3.3, height_in=3.8)
+    raised = []
+
+    def stage():
+        try:
+            store.finish()
+        except FigureError as exc:
+            raised.append(str(exc))
+
+    threads = [threading.Thread(target=stage) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(raised) == 3 and len(set(raised)) == 1 and raised[0].startswith(f"{WHERE}: figure 'os' cannot be")
+    with pytest.raises(FigureError):
+        store.finish()
+
+
+def test_finish_twice_after_a_good_drawing_keeps_the_figure(tmp_path):
+    store = FigureStore(None)
+    store.prepare()
+    store.km_figure(CURVES, tmp_path / "os", WHERE, xstep=250)
+    store.finish()
+    store.finish()  # nothing pending: returns at once
+    assert (tmp_path / "os.png").stat().st_size > 0 and store.pending == 0

@@ -99,20 +99,23 @@ def build_manuscript(root: Path | Study, out_dir: Path | None = None, echo=print
         rendered = s.run("render templates", render_manuscript, study, analysis, out, c)
         ast, _ = s.together(s.call("read manuscript", read_manuscript, study, out, c),
                             s.call("ledger", write_numbers, study, analysis, out, rendered, c))
-        if c.figures.pending:
-            s.run("figures drawn", c.figures.finish)  # drawn in a helper process since the figures stage
+        drawn = c.figures.finish  # the figures are drawn in a helper process since the figures stage
         if on_page is not None:  # the page before the rest
+            if c.figures.pending:
+                s.run("figures drawn", drawn)
             s.run("review edition", write_review, ast, out, c)
             on_page(out)
-        review = [] if on_page is not None else [s.call("review edition", write_review, ast, out, c)]
+        # the stages that show the figures wait for them (after=drawn); the others start at once
+        waiting = [s.call("figures drawn", drawn)] if c.figures.pending else []
+        review = [] if on_page is not None else [s.call("review edition", write_review, ast, out, c, after=drawn)]
         report, checklist, _, _, changes, expected, *_ = s.together(  # independent; pandoc and Typst on both cores
-            s.call("journal profile", journal_report, study, out, ast, echo, c),
+            s.call("journal profile", journal_report, study, out, ast, echo, c, after=drawn),
             s.call("STROBE checklist", strobe.write_checklist, study, out, c),
-            s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out)),
-            s.call("export PDF", export_pdf, out, study, c, cache=c.pdf(out)),
+            s.call("export DOCX", export_docx, study, out, c, cache=c.docx(out), after=drawn),
+            s.call("export PDF", export_pdf, out, study, c, cache=c.pdf(out), after=drawn),
             s.call("compare with last build", compare_with_last, study, final, out, c),
             s.call("map template sources", map_sources, study, rendered, out, c),
-            *review, background=on_page is not None)
+            *review, *waiting, background=on_page is not None)
         report += checklist
         s.run("source map of the DOCX", write_source_map, study, expected, out, c)
         out.ast.unlink()  # read by the writers above; not an output

@@ -51,6 +51,7 @@ class FigureStore:
 
     def __init__(self, cache) -> None:
         self.cache, self.drawn, self.reused, self._pool, self._pending = cache, 0, 0, None, []
+        self._finishing, self._failed = threading.Lock(), None  # finish() from several stages at once
 
     def prepare(self) -> None:
         """Import matplotlib in a helper process now, while this one reads the data (2 cores: both work)."""
@@ -155,7 +156,22 @@ class FigureStore:
         return drawing
 
     def finish(self) -> None:
-        """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered."""
+        """Wait for the figures being drawn and keep them; their at-risk tables must be the counts registered.
+
+        Safe to call from several threads and more than once: the stages that show the figures each call it
+        before they start (Stages.call's ``after``); the first does the work, the others wait for it and then
+        return, or raise what it raised.
+        """
+        with self._finishing:
+            if self._failed is not None:
+                raise self._failed
+            try:
+                self._finish()
+            except BaseException as exc:
+                self._failed = exc
+                raise
+
+    def _finish(self) -> None:
         try:
             for drawing, result, entry, where in self._pending:
                 drawn, png, pdf = _drawn(drawing, where, result["png"]), result["png"], result["pdf"]
@@ -179,10 +195,11 @@ class FigureStore:
 
     def abandon(self) -> None:
         """A failed build: let a drawing under way end (it writes into the staging folder), keep nothing."""
-        self._pending = []
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._finishing:
+            self._pending = []
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
 
 def _drawn(drawing, where: str, png: Path) -> dict:

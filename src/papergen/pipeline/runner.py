@@ -68,8 +68,14 @@ class Stages:
         return out
 
     @staticmethod
-    def call(name: str, fn, *args, cache=None, **kwargs) -> tuple:
-        """A stage to hand to together(): same arguments as run()."""
+    def call(name: str, fn, *args, cache=None, after=None, **kwargs) -> tuple:
+        """A stage to hand to together(): same arguments as run(). ``after``: a function the stage calls
+        before its cache is looked at and before it runs (the figures it shows being drawn: FigureStore.finish),
+        so that the stages of the group that do not need it start at once."""
+        if after is not None and cache is not None:  # the runner looks at the cache before it runs the stage
+            return name, fn, args, kwargs, _After(after, cache)
+        if after is not None:
+            return name, _after(after, fn), args, kwargs, None
         return name, fn, args, kwargs, cache
 
     def together(self, *calls, background: bool = False) -> list:
@@ -147,6 +153,29 @@ class Stages:
         what = (f"stage {running[0]} was still running" if len(running) == 1 else
                 f"stages {', '.join(running)} were still running" if running else "no stage was running")
         stop(f"stopped: the build ran past --timeout {self.timeout:g} s; {what}", TIMEOUT_EXIT)
+
+
+def _after(first, fn):
+    """``fn`` that calls ``first()`` before it runs."""
+    def run(*args, **kwargs):
+        first()
+        return fn(*args, **kwargs)
+    return run
+
+
+class _After:
+    """A cache Step whose ``hit`` is looked at only after ``first()``: its key hashes files ``first`` writes."""
+
+    def __init__(self, first, step) -> None:
+        self._first, self._step = first, step
+
+    @property
+    def hit(self) -> bool:
+        self._first()
+        return self._step.hit
+
+    def __getattr__(self, name):  # load, save, note: the Step's own
+        return getattr(self._step, name)
 
 
 def _lower_priority(by: int = 10) -> None:
