@@ -102,12 +102,15 @@ def read_all(jobs: dict[str, tuple], shared=None) -> dict[str, RawTable]:
         return {name: read_raw(name, *job, shared=shared) for name, job in jobs.items()}
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="papergen read") as pool:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="papergen read")
+    try:
         # the largest first, so that the two threads end together
         order = sorted(range(len(jobs)), key=lambda k: -sizes[k])
         names = list(jobs)
         futures = {names[k]: pool.submit(read_raw, names[k], *jobs[names[k]], shared=shared) for k in order}
         return {name: futures[name].result() for name in jobs}
+    finally:  # after Ctrl-C (or a reader's bug) the files not yet begun are not read; the two under way end
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _size(path: Path) -> int:
