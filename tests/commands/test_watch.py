@@ -96,3 +96,45 @@ def test_the_watch_follows_what_the_build_reads_and_nothing_else(study):
                  "study/__pycache__/analysis_plan.cpython-311.pyc"):
         assert not keep(Change.modified, str(study / path)), path
     assert keep(Change.modified, str(ENGINE_DIR / "trace" / "review.py"))
+
+
+def test_a_save_before_the_watcher_runs_is_built(study):
+    """A save while the first build runs, or between it and the start of the file watcher (which sees only
+    the events after it starts), still brings the next build: the watch compares the inputs' stamps then."""
+    import threading
+
+    from papergen.commands.watch import rebuild_on_change, stamp
+    from papergen.study import StudyPaths
+
+    paths, builds, stop = StudyPaths(study), [], threading.Event()
+
+    def build_once():
+        builds.append(stamp(paths))
+        if len(builds) == 1:  # the author saves just after the build read the templates
+            with open(study / "templates" / "discussion.md.j2", "a", encoding="utf-8") as fh:
+                fh.write("\nA sentence saved while the first build ran.\n")
+        return 0
+
+    timer = threading.Timer(20, stop.set)  # without the comparison the watch would wait for a save forever
+    timer.start()
+    try:
+        assert rebuild_on_change(paths, build_once, builds=2, stop=stop) == 0
+    finally:
+        timer.cancel()
+    assert len(builds) == 2 and not stop.is_set()
+    assert builds[0] != builds[1]
+
+
+def test_the_stamps_change_with_a_save_and_only_with_the_build_s_files(study):
+    from papergen.commands.watch import stamp
+    from papergen.study import StudyPaths
+
+    paths = StudyPaths(study)
+    before = stamp(paths)
+    assert str((study / "templates" / "discussion.md.j2").resolve()) in before
+    assert not any("/manuscript/" in name or "/.papergen/" in name for name in before)
+    (study / "manuscript").mkdir(exist_ok=True)
+    (study / "manuscript" / "x.txt").write_text("not an input", encoding="utf-8")
+    assert stamp(paths) == before
+    append(study, "\nOne more sentence.\n")
+    assert stamp(paths) != before

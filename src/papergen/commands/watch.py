@@ -65,10 +65,11 @@ def rebuild_on_change(paths: StudyPaths, build_once: Callable[[], int], *, build
     A change of papergen's own code restarts the process (``sys.argv`` plus ``restart_argv``).
     """
     _hangup_stops()
+    since = stamp(paths)  # before the build reads them: a save while it runs, or before the watcher starts, counts
     code, done = _stopped_if_interrupted(build_once()), 1
     if builds and done >= builds:
         return code
-    for what in changes(paths, step=step, stop=stop):
+    for what in changes(paths, step=step, stop=stop, since=since):
         if what == "engine":
             print("papergen itself changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv, *(restart_argv or [])])
@@ -85,29 +86,66 @@ def _stopped_if_interrupted(code: int) -> int:
     return code
 
 
-def changes(paths: StudyPaths, *, step: float = 0.05, stop: threading.Event | None = None) -> Iterator[str]:
+def changes(paths: StudyPaths, *, step: float = 0.05, stop: threading.Event | None = None,
+            since: dict | None = None) -> Iterator[str]:
     """"inputs" after each save of a file the build reads, "engine" after one of papergen's own files; events
     of one save (an editor writes, renames, touches) come as one. Ends when ``stop`` is set.
 
     The study's input folders are watched whole, its top-level files and the data files the codebook names
     elsewhere one by one (the study folder may hold a .venv or .git of thousands of folders); when one of
     those files is replaced, or a folder or file appears or goes, the watch starts anew on what is there.
+    A file event comes only once the watcher runs: a save between the build's reading of the inputs (``since``:
+    their stamp() then; default now) and the watcher's start is found by comparing the stamps once it runs.
     """
     import watchfiles  # the file events are the watch's own: no build imports them
 
     keep = InputFilter(paths)
+    since = stamp(paths, keep) if since is None else since
     while True:
-        places = watched(paths)
+        places, looked = watched(paths), False
         singles = {p for p in places if p.is_file()}
         for batch in watchfiles.watch(*places, watch_filter=keep, step=max(1, int(step * 1000)), debounce=1000,
-                                      stop_event=stop, raise_interrupt=True, rust_timeout=500,
-                                      yield_on_timeout=False):
+                                      stop_event=stop, raise_interrupt=True, rust_timeout=STARTED_WITHIN,
+                                      yield_on_timeout=True):
+            if not batch:  # the watcher runs: was anything saved before it did?
+                if not looked:
+                    looked, now = True, stamp(paths, keep)
+                    if now != since:
+                        since = now
+                        yield "inputs"
+                continue
             changed = [Path(p) for _, p in batch]
+            since = stamp(paths, keep)  # what the build about to run reads
             yield "engine" if any(p.is_relative_to(ENGINE_DIR) for p in changed) else "inputs"
             if singles.intersection(changed) or watched(paths) != places:
                 break  # watch again: a file watched alone was replaced, or the places changed
         else:
             return  # stopped
+
+
+#: milliseconds the watcher waits for a first event before changes() compares the inputs' stamps
+STARTED_WITHIN = 100
+
+
+def stamp(paths: StudyPaths, keep: "InputFilter | None" = None) -> dict[str, tuple[int, int, int]]:
+    """(mtime in ns, size, inode) of each file the build reads (InputFilter), by path: a save changes one."""
+    import watchfiles
+
+    keep = InputFilter(paths) if keep is None else keep
+    out = {}
+    for place in watched(paths):
+        if place == ENGINE_DIR:
+            continue
+        files = [place] if place.is_file() else (Path(d, f) for d, _, fs in os.walk(place) for f in fs)
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                continue  # gone meanwhile: the watcher reports it
+            name = str(Path(f).resolve())
+            if keep(watchfiles.Change.modified, name):
+                out[name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return out
 
 
 def watched(paths: StudyPaths) -> list[Path]:
