@@ -28,8 +28,8 @@ TOL = np.sqrt(np.finfo(float).eps)  # R's tolerance for "S equals 0.5 exactly"
 #: R survfit's conf.type values papergen computes, with the words the methods text prints for each
 CONF_TYPES = {"log-log": "log-log transformed", "log": "log transformed", "plain": "untransformed (plain)"}
 
-__all__ = ["CONF_TYPES", "ci_band", "ci_curve", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "life_table", "km_mean", "km_median",
-           "survival_at", "reverse_km_median_followup", "numbers_at_risk"]
+__all__ = ["CONF_TYPES", "ci_band", "ci_curve", "KMTable", "KMMean", "KMMedian", "SurvivalAt", "km_table", "life_table",
+           "km_mean", "km_median", "survival_at", "reverse_km_median_followup", "numbers_at_risk"]
 
 
 @dataclass(frozen=True)

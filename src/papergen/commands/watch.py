@@ -109,13 +109,13 @@ def changes(paths: StudyPaths, *, step: float = 0.05, stop: threading.Event | No
                                       yield_on_timeout=True):
             if not batch:  # the watcher runs: was anything saved before it did?
                 if not looked:
-                    looked, now = True, stamp(paths, keep)
+                    looked, now = True, stamp(paths, keep, places)
                     if now != since:
                         since = now
                         yield "inputs"
                 continue
             changed = [Path(p) for _, p in batch]
-            since = stamp(paths, keep)  # what the build about to run reads
+            since = stamp(paths, keep)  # what the build about to run reads (the places may have changed)
             yield "engine" if any(p.is_relative_to(ENGINE_DIR) for p in changed) else "inputs"
             if singles.intersection(changed) or watched(paths) != places:
                 break  # watch again: a file watched alone was replaced, or the places changed
@@ -127,13 +127,15 @@ def changes(paths: StudyPaths, *, step: float = 0.05, stop: threading.Event | No
 STARTED_WITHIN = 100
 
 
-def stamp(paths: StudyPaths, keep: "InputFilter | None" = None) -> dict[str, tuple[int, int, int]]:
-    """(mtime in ns, size, inode) of each file the build reads (InputFilter), by path: a save changes one."""
+def stamp(paths: StudyPaths, keep: "InputFilter | None" = None,
+          places: list[Path] | None = None) -> dict[str, tuple[int, int, int]]:
+    """(mtime in ns, size, inode) of each file the build reads (InputFilter), by path: a save changes one.
+    ``places``: what the watch follows (watched(), made again when not given)."""
     import watchfiles
 
     keep = InputFilter(paths) if keep is None else keep
     out = {}
-    for place in watched(paths):
+    for place in watched(paths) if places is None else places:
         if place == ENGINE_DIR:
             continue
         files = [place] if place.is_file() else (Path(d, f) for d, _, fs in os.walk(place) for f in fs)

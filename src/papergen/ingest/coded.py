@@ -9,6 +9,7 @@ these texts exactly as it checks a CSV's cells, each distinct text once.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import numpy as np
@@ -82,8 +83,6 @@ class SharedTexts:
     is equal to itself; a str keeps its hash). The values are the same texts either way."""
 
     def __init__(self, least: int = 10_000):
-        import threading
-
         self.least, self._seen, self._lock = least, [], threading.Lock()
 
     def texts(self, arrow) -> np.ndarray:

@@ -72,11 +72,7 @@ class Stages:
         """A stage to hand to together(): same arguments as run(). ``after``: a function the stage calls
         before its cache is looked at and before it runs (the figures it shows being drawn: FigureStore.finish),
         so that the stages of the group that do not need it start at once."""
-        if after is not None and cache is not None:  # the runner looks at the cache before it runs the stage
-            return name, fn, args, kwargs, _After(after, cache)
-        if after is not None:
-            return name, _after(after, fn), args, kwargs, None
-        return name, fn, args, kwargs, cache
+        return name, fn, args, kwargs, cache, after
 
     def together(self, *calls, background: bool = False) -> list:
         """Run independent stages (made by call()) at the same time; pandoc and Typst use both cores.
@@ -87,12 +83,12 @@ class Stages:
         from concurrent.futures import ThreadPoolExecutor
 
         def timed(call):
-            name, fn, args, kwargs, cache = call
+            name, fn, args, kwargs, cache, after = call
             if background:
                 _lower_priority()
             t0 = time.perf_counter()
             try:
-                return (*self._call(name, fn, args, kwargs, cache), time.perf_counter() - t0, None)
+                return (*self._call(name, fn, args, kwargs, cache, after), time.perf_counter() - t0, None)
             except BaseException as exc:  # reported after every stage of the group has ended
                 return None, "", time.perf_counter() - t0, exc
 
@@ -104,12 +100,14 @@ class Stages:
             self._done(call[0], dt, note)
         return [r[0] for r in results]
 
-    def _call(self, name, fn, args, kwargs, cache):
+    def _call(self, name, fn, args, kwargs, cache, after=None):
         if raised() is not None:  # a stop that a stage before swallowed: no further stage runs
             raise raised()
         with self._lock:
             self._running[name] = time.monotonic()
         try:
+            if after is not None:  # before the cache: its key may hash what ``after`` writes (the figures)
+                after()
             return self._call_once(name, fn, args, kwargs, cache)
         finally:
             with self._lock:
@@ -153,29 +151,6 @@ class Stages:
         what = (f"stage {running[0]} was still running" if len(running) == 1 else
                 f"stages {', '.join(running)} were still running" if running else "no stage was running")
         stop(f"stopped: the build ran past --timeout {self.timeout:g} s; {what}", TIMEOUT_EXIT)
-
-
-def _after(first, fn):
-    """``fn`` that calls ``first()`` before it runs."""
-    def run(*args, **kwargs):
-        first()
-        return fn(*args, **kwargs)
-    return run
-
-
-class _After:
-    """A cache Step whose ``hit`` is looked at only after ``first()``: its key hashes files ``first`` writes."""
-
-    def __init__(self, first, step) -> None:
-        self._first, self._step = first, step
-
-    @property
-    def hit(self) -> bool:
-        self._first()
-        return self._step.hit
-
-    def __getattr__(self, name):  # load, save, note: the Step's own
-        return getattr(self._step, name)
 
 
 def _lower_priority(by: int = 10) -> None:

@@ -187,12 +187,6 @@ def _steps(tab):
     return tab.times[at], tab.survival[at]
 
 
-def _survival_at(x, step_t, step_s):
-    """Right-continuous KM value at times x."""
-    idx = np.searchsorted(step_t, x, side="right")
-    return np.concatenate(([1.0], step_s))[idx]
-
-
 def _tick_text(v):
     return str(int(round(v))) if float(v).is_integer() else f"{v:g}"
 
@@ -307,9 +301,9 @@ def _draw(data, ticks, at_risk, *, xmax, xlabel, ylabel, title, dpi, width_in, h
             blo = np.concatenate(([1.0], lo[ok], [lo[ok][-1] if ok.any() else 1.0]))
             bhi = np.concatenate(([1.0], hi[ok], [hi[ok][-1] if ok.any() else 1.0]))
             ax.fill_between(bx, blo, bhi, step="post", color=colour, alpha=0.15, linewidth=0)
-        cens = tab.times[(tab.n_censor > 0) & (tab.times <= xmax)]  # distinct and sorted, as np.unique gives them
-        if cens.size:
-            ax.plot(cens, _survival_at(cens, step_t, step_s), linestyle="none",
+        marked = (tab.n_censor > 0) & (tab.times <= xmax)  # each censoring time once, at S just after it
+        if marked.any():
+            ax.plot(tab.times[marked], tab.survival[marked], linestyle="none",
                     marker="+", markersize=5.5, markeredgewidth=0.9,
                     color=colour, clip_on=False)
 
