@@ -8,6 +8,9 @@ The templates print these values by key, e.g. ``{{ os.mean }}``.
 Study: hepatectomy combined with microwave ablation for neuroendocrine tumour
 liver metastases (demonstration cohort; see data/README.md).
 """
+import numpy as np
+import pandas as pd
+
 from papergen import statistics as st
 
 # --- parameters: fixed choices of this analysis, not results -----------------
@@ -23,6 +26,9 @@ EARLY_BILI_DAY = 1             # postoperative day of the early total bilirubin 
 def analysis(a):
     pts, les, labs, comp = a.data["patients"], a.data["lesions"], a.data["labs"], a.data["complications"]
     ids = pts.index
+    # each lesion's and each complication's patient as a row number of patients.csv: the ids are looked up once
+    # here, and every count or maximum per patient below is arithmetic on these numbers (fast at registry scale)
+    lesion_patient, complication_patient = _patient_rows(ids, les["patient_id"]), _patient_rows(ids, comp["patient_id"])
 
     # --- parameters printed in the methods --------------------------------------
     a.value("method.days_per_month", st.parameter(DAYS_PER_MONTH, "30.4375", a.source("patients", [])),
@@ -63,7 +69,7 @@ def analysis(a):
 
     # --- lesions ------------------------------------------------------------------
     def per_patient(where, what):
-        counts = les.loc[where].groupby("patient_id", sort=False).size().reindex(ids, fill_value=0)
+        counts = _count_per_patient(lesion_patient, where, ids)
         return a.measure(counts, "lesions", ["patient_id", "treatment"], f"{what} per patient",
                          filter=f"lesion rows counted per patient ({what})")
 
@@ -79,7 +85,7 @@ def analysis(a):
                        "Median (range) number of lesions resected per patient.")
     ablated = a.value("lesions.ablated", st.median_range(ablated_pp),
                       "Median (range) number of lesions ablated per patient.")
-    largest = les.groupby("patient_id", sort=False)["diameter_mm"].max().reindex(ids)
+    largest = _max_per_patient(lesion_patient, les["diameter_mm"], ids)
     size = a.value("lesions.largest", st.median_range(a.measure(largest, "lesions", ["patient_id", "diameter_mm"],
                                                                 "largest lesion diameter"), unit="mm"),
                    "Median (range) diameter of each patient's largest liver metastasis.")
@@ -120,21 +126,20 @@ def analysis(a):
                                                               "raised bilirubin", filter="any postoperative total bilirubin above the upper limit of normal")),
                      "Patients with any postoperative total bilirubin above the upper limit of normal.")
 
-    serious_rows = comp[comp["clavien_dindo"].isin(SERIOUS_GRADES)]
-    serious_ids = set(serious_rows["patient_id"])
-    serious = a.value("postop.serious_n", st.count(a.measure(ids.to_series().isin(serious_ids), "complications",
+    had_serious = _count_per_patient(complication_patient, comp["clavien_dindo"].isin(SERIOUS_GRADES), ids) > 0
+    serious = a.value("postop.serious_n", st.count(a.measure(had_serious, "complications",
                                                              ["patient_id", "clavien_dindo"], "serious complication",
                                                              filter="Clavien-Dindo grade III or higher")),
                       "Patients with at least one complication of Clavien-Dindo grade III or higher.")
-    listed = comp[comp["patient_id"].isin(serious_ids)]
+    listed = comp[had_serious.to_numpy()[complication_patient]]
     a.value("postop.serious_list", st.listing(list(listed["complication"]),
                                               [a.source("complications", ["patient_id", "complication", "clavien_dindo"],
                                                         rows=[f"{p} {c}" for p, c in zip(listed["patient_id"], listed["complication"])],
                                                         filter="all complications of patients with a grade III or higher complication")],
                                               empty="none"),
             "Complications of the patients with a serious complication, in the order recorded (none if no patient had one).")
-    any_complication = ids.to_series().isin(comp["patient_id"])
-    minor = a.value("postop.minor_n", st.count(a.measure(any_complication & ~ids.to_series().isin(serious_ids),
+    any_complication = _count_per_patient(complication_patient, None, ids) > 0
+    minor = a.value("postop.minor_n", st.count(a.measure(any_complication & ~had_serious,
                                                          "complications", ["patient_id", "clavien_dindo"], "minor complication",
                                                          filter="complications of grade I-II only")),
                     "Patients whose complications were all below Clavien-Dindo grade III.")
@@ -209,12 +214,11 @@ def analysis(a):
     t2.row("Raised total bilirubin after surgery, n (%)", raised.part("n_percent"))
     t2.heading("Worst complication, Clavien-Dindo grade, n (%)")
     grade_rank = {g: i for i, g in enumerate(a.codebook_values("complications", "clavien_dindo"))}  # mildest first
-    worst_rank = comp["clavien_dindo"].map(grade_rank).groupby(comp["patient_id"], sort=False).max()
-    worst = worst_rank.map({i: g for g, i in grade_rank.items()}).reindex(ids)
+    worst_rank = _max_per_patient(complication_patient, comp["clavien_dindo"].map(grade_rank), ids)  # none: NaN
     worst_n = {}
     for grade in a.codebook_values("complications", "clavien_dindo"):
         v = a.value(f"postop.worst_grade.{grade.lower()}",
-                    st.count(a.measure(worst == grade, "complications", ["patient_id", "clavien_dindo"], f"grade {grade}",
+                    st.count(a.measure(worst_rank == grade_rank[grade], "complications", ["patient_id", "clavien_dindo"], f"grade {grade}",
                                        filter="each patient's highest Clavien-Dindo grade")),
                     f"Patients whose worst complication was Clavien-Dindo grade {grade}.")
         worst_n[grade] = v
@@ -237,6 +241,25 @@ def analysis(a):
     a.figure("os", [("Overall survival", os_)], xlabel="Months after surgery", ylabel="Overall survival probability")
     a.figure("pfs", [("Progression-free survival", pfs)], xlabel="Months after surgery",
              ylabel="Progression-free survival probability")
+
+
+def _patient_rows(ids, keys):
+    """Each key's row number in ``ids`` (pandas looks each up once); every key is one of them (codebook references)."""
+    rows = ids.get_indexer(keys)
+    if (rows < 0).any():
+        raise ValueError("a patient id of a linked table is not in patients.csv")
+    return rows
+
+
+def _count_per_patient(rows, where, ids):
+    """How many linked rows each patient has (``where``: only the rows where it is True), 0 for none."""
+    picked = rows if where is None else rows[where.to_numpy(dtype=bool)]
+    return pd.Series(np.bincount(picked, minlength=len(ids)), index=ids)
+
+
+def _max_per_patient(rows, values, ids):
+    """Each patient's largest value over the linked rows (pandas' max: missing values skipped); NaN for none."""
+    return values.groupby(rows).max().reindex(range(len(ids))).set_axis(ids)
 
 
 def _date(text):
