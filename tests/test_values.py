@@ -113,6 +113,30 @@ def test_many_row_ids_are_kept_as_the_ledger_summary_they_print():
     assert Source("data/x.csv", ("x",), ids[:3]).rows == ids[:3]
 
 
+def test_row_ids_of_pyarrow_strings_are_the_summary_of_their_texts():
+    """An index of pyarrow strings (a composite key, ingest.validate) gives the RowIds its texts give as Python
+    strings: count, ends and sha256 of the texts joined by line breaks, here hashed by hand; a missing id or a
+    short index takes the path of Python objects."""
+    import hashlib
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from papergen.values import ROW_LIST_LIMIT, arrow_texts, row_ids, row_list
+
+    ids = [f"P{i:05d} / total_bilirubin / {i % 7} é" for i in range(3000)]
+    arrow = pd.Index(pd.arrays.ArrowStringArray(pa.array(ids)))
+    assert str(arrow.dtype) == "string" and arrow_texts(arrow) is not None
+    made = row_list(row_ids(arrow))
+    assert made == {"count": 3000, "first": ids[:10], "last": ids[-10:],
+                    "sha256": hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()}
+    assert row_ids(arrow) == row_ids(pd.Index(ids, dtype=object)) and row_ids(arrow) != row_ids(arrow[1:])
+    assert row_ids(arrow[:ROW_LIST_LIMIT]) == tuple(ids[:ROW_LIST_LIMIT])
+    gap = pd.Index(pd.arrays.ArrowStringArray(pa.array(ids[:1500] + [None])))
+    assert arrow_texts(gap) is None and row_list(row_ids(gap))["last"][-1] == "<NA>"
+    assert arrow_texts(pd.Index(ids, dtype=object)) is None
+
+
 def test_row_ids_print_each_id_as_iterating_it_gives():
     """row_ids keeps str() of what a pandas Index or a numpy array yields when iterated (a DatetimeIndex
     yields Timestamps, a numpy array of dates numpy's datetime64), as the tuple of ids did."""

@@ -19,7 +19,7 @@ from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
 from papergen.analysis.tables import TableBuilder
 from papergen.errors import AnalysisError, DataError, DataErrors, PapergenError, PlanError, StudyLayoutError
-from papergen.values import Registry, RowIds, Source, Value, key_part, row_ids
+from papergen.values import Registry, RowIds, Source, Value, arrow_texts, joined_texts, key_part, row_ids
 
 
 class FigureSpec:
@@ -367,6 +367,14 @@ def _text_hash(data) -> bytes | None:
     """
     import pandas as pd
 
+    texts = arrow_texts(data)
+    if texts is not None and len(texts):  # pyarrow's strings (a composite key): the same bytes, no str per text
+        import pyarrow.compute as pc
+
+        if pc.any(pc.match_substring(texts, "\0")).as_py():
+            return None
+        digest = hashlib.sha256(joined_texts(texts, "\0")).digest()
+        return b"texts\0" + str(len(texts)).encode("ascii") + b"\0" + digest
     if data.dtype != object or isinstance(data, pd.MultiIndex) or not len(data):
         return None
     items = data.to_numpy()  # not the Series itself: numpy's probe of its attributes builds pandas' index lookup
