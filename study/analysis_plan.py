@@ -26,9 +26,10 @@ EARLY_BILI_DAY = 1             # postoperative day of the early total bilirubin 
 def analysis(a):
     pts, les, labs, comp = a.data["patients"], a.data["lesions"], a.data["labs"], a.data["complications"]
     ids = pts.index
-    # each lesion's and each complication's patient as a row number of patients.csv: the ids are looked up once
-    # here, and every count or maximum per patient below is arithmetic on these numbers (fast at registry scale)
-    lesion_patient, complication_patient = _patient_rows(ids, les["patient_id"]), _patient_rows(ids, comp["patient_id"])
+    # each lesion's and each complication's patient as a row number of patients.csv (the codebook's references):
+    # every count or maximum per patient below is arithmetic on these numbers, fast at registry scale
+    lesion_patient = a.linked_rows("lesions", "patient_id")
+    complication_patient = a.linked_rows("complications", "patient_id")
 
     # --- parameters printed in the methods --------------------------------------
     a.value("method.days_per_month", st.parameter(DAYS_PER_MONTH, "30.4375", a.source("patients", [])),
@@ -241,14 +242,6 @@ def analysis(a):
     a.figure("os", [("Overall survival", os_)], xlabel="Months after surgery", ylabel="Overall survival probability")
     a.figure("pfs", [("Progression-free survival", pfs)], xlabel="Months after surgery",
              ylabel="Progression-free survival probability")
-
-
-def _patient_rows(ids, keys):
-    """Each key's row number in ``ids`` (pandas looks each up once); every key is one of them (codebook references)."""
-    rows = ids.get_indexer(keys)
-    if (rows < 0).any():
-        raise ValueError("a patient id of a linked table is not in patients.csv")
-    return rows
 
 
 def _count_per_patient(rows, where, ids):

@@ -178,3 +178,67 @@ def test_the_plans_caches_are_emptied_once_it_has_run(tmp_path):
     a = run_plan(plan(tmp_path, body), tables(), tmp_path, {})
     assert a.registry["km"].exact["conf_type"] == "log-log"
     assert not plans._INDEXES and not statistics._SUBSETS and not survival._TABLES
+
+
+# --- Analysis.linked_rows: each row's row in the table its foreign key references -----------------
+
+@pytest.fixture()
+def demo():
+    """The demonstration study's tables as validation makes them, in an Analysis."""
+    from papergen.analysis.plan import Analysis
+    from papergen.pipeline.stages import load_data
+    from papergen.study import Study
+    from studycopy import ROOT
+
+    study = Study(ROOT)
+    tables = load_data(study)
+    book = tables.pop("_codebook")
+    return Analysis(tables, study.paths.plan, study.root, study.settings, book)
+
+
+def test_linked_rows_are_pandas_lookup_of_every_id_without_running_it(demo, monkeypatch):
+    """On the frames as read, validation's rows are handed out (no pandas lookup runs) and they are what
+    get_indexer gives on the referenced column; a lesion's row names its own patient."""
+    import numpy as np
+
+    ids = demo.data["patients"].index
+    expected = {t: ids.get_indexer(demo.data[t]["patient_id"]) for t in ("lesions", "labs", "complications")}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("looked up again")
+
+    monkeypatch.setattr(pd.Index, "get_indexer", refuse)
+    for table, rows in expected.items():
+        got = demo.linked_rows(table, "patient_id")
+        assert np.array_equal(got, rows) and (got >= 0).all()
+    les = demo.data["lesions"]
+    assert list(ids[demo.linked_rows("lesions", "patient_id")]) == list(les["patient_id"])
+
+
+def test_linked_rows_follow_a_column_the_plan_changed(demo):
+    """A lesion moved to another patient, or the patients in another order: looked up again, still right."""
+    import numpy as np
+
+    les = demo.data["lesions"].copy()
+    pts = demo.data["patients"]
+    les.iloc[0, les.columns.get_loc("patient_id")] = pts.index[-1]
+    demo.data["lesions"] = les
+    rows = demo.linked_rows("lesions", "patient_id")
+    assert rows[0] == len(pts) - 1 and np.array_equal(rows, pts.index.get_indexer(les["patient_id"]))
+    demo.data["patients"] = pts.iloc[::-1]
+    assert np.array_equal(demo.linked_rows("lesions", "patient_id"),
+                          demo.data["patients"].index.get_indexer(les["patient_id"]))
+
+
+def test_linked_rows_refuse_a_column_without_references_and_a_repeated_target(demo):
+    with pytest.raises(AnalysisError, match=r"^linked_rows\('patients', 'sex'\): the codebook declares no references"):
+        demo.linked_rows("patients", "sex")
+    les = demo.data["lesions"]
+    demo.data["lesions"] = les.assign(patient_id=["ZZ"] * 2 + list(les["patient_id"][2:]))
+    with pytest.raises(AnalysisError, match=r"2 rows name no row of patients.patient_id \(the first: 'ZZ'\)"):
+        demo.linked_rows("lesions", "patient_id")
+    demo.data["lesions"] = les
+    pts = demo.data["patients"]
+    demo.data["patients"] = pd.concat([pts, pts.iloc[:1]])
+    with pytest.raises(AnalysisError, match=r"patients.patient_id holds a value on more than one row"):
+        demo.linked_rows("lesions", "patient_id")

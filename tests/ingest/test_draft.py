@@ -94,3 +94,17 @@ def test_longitudinal_redcap_keys_records_by_event(tmp_path):
     assert book["files"]["redcap_export"]["primary_key"] == ["patient_id", "redcap_event_name"]
     assert book["files"]["followup_visit"]["primary_key"] == ["patient_id", "redcap_event_name",
                                                                 "redcap_repeat_instance"]
+
+
+def test_a_column_named_for_another_files_key_references_it_when_every_value_is_there(tmp_path):
+    """lesions.patient_id holds only patients' ids: references drafted, said in a comment. A column whose values
+    are not all there (visits naming a patient the patients file lacks) is left for the author."""
+    (tmp_path / "patients.csv").write_text("patient_id,age\nP1,50\nP2,61\nP3,70\n", encoding="utf-8")
+    (tmp_path / "lesions.csv").write_text("lesion_id,patient_id,size\nL1,P1,2\nL2,P1,3\nL3,P3,1\n", encoding="utf-8")
+    (tmp_path / "visits.csv").write_text("visit_id,patient_id\nV1,P2\nV2,P9\n", encoding="utf-8")
+    text, book = _draft([tmp_path / f"{n}.csv" for n in ("patients", "lesions", "visits")], tmp_path)
+    assert book["files"]["lesions"]["columns"]["patient_id"]["references"] == "patients.patient_id"
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("patient_id:") and "references" in ln)
+    assert line.endswith("# drafted: every value is one of patients.patient_id")
+    assert "references" not in book["files"]["visits"]["columns"]["patient_id"]
+    assert "references" not in book["files"]["patients"]["columns"]["patient_id"]

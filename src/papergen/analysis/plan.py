@@ -81,6 +81,36 @@ class Analysis:
         rows = _index_rows(self.data[table].index, hashed=False)[0] if rows is None else row_ids(rows)
         return Source(file=self.file_of(table), columns=tuple(columns), rows=rows, filter=filter)
 
+    def linked_rows(self, table: str, column: str):
+        """Each row's row number in the table that ``column`` references (the codebook's ``references``), -1 where
+        the cell is empty: each lesion's patient, for counts or maxima per patient with numpy. Validation looked
+        each distinct id up once (ingest.validate.Link); the rows are checked against the frames as they are now,
+        and a column the plan changed is looked up again (pandas' get_indexer)."""
+        import numpy as np
+        import pandas as pd
+
+        spec = self._tables[table].spec.columns.get(column) if table in self._tables else None
+        if spec is None or not spec.references:
+            raise AnalysisError(f"linked_rows({table!r}, {column!r}): the codebook declares no references for "
+                                f"{table}.{column} (write references: file.column under it, e.g. patients.patient_id)")
+        target, _, tcol = spec.references.partition(".")
+        values, targets = self.data[table][column].to_numpy(), self.data[target][tcol].to_numpy()
+        link = getattr(self._tables[table], "links", {}).get(column)
+        if link is not None and link.target_rows == len(targets):
+            rows = link.rows()
+            if len(rows) == len(values) and (rows >= 0).all() and _all_equal(targets[rows], values):
+                return rows
+        index = pd.Index(targets)
+        if not index.is_unique:
+            raise AnalysisError(f"linked_rows({table!r}, {column!r}): {target}.{tcol} holds a value on more than "
+                                "one row, so a row of it cannot be named")
+        rows = np.asarray(index.get_indexer(values))
+        unmatched = (rows < 0) & ~pd.isna(values)
+        if unmatched.any():
+            raise AnalysisError(f"linked_rows({table!r}, {column!r}): {int(unmatched.sum())} rows name no row of "
+                                f"{target}.{tcol} (the first: {values[np.flatnonzero(unmatched)[0]]!r})")
+        return rows
+
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The codebook's primary key of a table (the frame's index)."""
         return tuple(self._tables[table].spec.primary_key)
@@ -330,6 +360,16 @@ def _is_its_index(series) -> bool:
     values, ids = series.to_numpy(), series.index.to_numpy()
     return values.shape == ids.shape and values.strides == ids.strides and \
         values.__array_interface__["data"][0] == ids.__array_interface__["data"][0]
+
+
+def _all_equal(a, b) -> bool:
+    """Whether two arrays hold equal values at every position (numpy's ==; a comparison that fails: not equal)."""
+    import numpy as np
+
+    try:
+        return bool(np.all(np.asarray(a == b, dtype=bool)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _index_rows(index, hashed: bool = True) -> tuple[tuple[str, ...] | RowIds, bytes | None]:

@@ -62,10 +62,40 @@ def draft_codebook(files: list[Path], codebook_dir: Path, shown=lambda p: str(p)
         lines += ["conventions:",
                   f"  cutoff_date: '{cutoff}'   # the latest date in the data: write the study's data cut-off here;",
                   "                              # date columns' max refers to it, so moving it is one edit", ""]
+    keys = [_key(raw, columns, extra) for _, raw, _, extra, columns in tables]
+    _draft_references(tables, keys)
     lines.append("files:")
-    for source, raw, fmt, extra, columns in tables:
-        lines += _file_lines(source, raw, fmt, extra, columns, codebook_dir, cutoff)
+    for (source, raw, fmt, extra, columns), key in zip(tables, keys):
+        lines += _file_lines(source, raw, fmt, extra, columns, codebook_dir, cutoff, key)
     return "\n".join(lines) + "\n"
+
+
+def _draft_references(tables: list, keys: list[list[str]]) -> None:
+    """A column named for another table's one-column key whose every value is one of that key's (lesions.patient_id
+    -> patients.patient_id) gets ``references``: the build then checks each value is there, and the plan can count
+    per patient (Analysis.linked_rows). Texts are compared as read, so ids typed differently are not matched."""
+    named = {}  # key column -> (table, its distinct texts)
+    for (_, raw, _, extra, _), key in zip(tables, keys):
+        if len(key) == 1:
+            named.setdefault(key[0], []).append((extra.get("instrument") or raw.name, raw))
+    for (_, raw, _, extra, columns), key in zip(tables, keys):
+        me = extra.get("instrument") or raw.name
+        for i, cname in enumerate(raw.header):
+            spec = columns[cname].spec
+            if spec.get("references") or spec.get("role") == "identifier" or key == [cname] or \
+                    cname == extra.get("record_id"):  # a REDCap record id: _file_lines links it to the records
+                continue
+            mine = _texts_of(raw, i)
+            for target, traw in named.get(cname, []):
+                if target != me and mine and mine <= _texts_of(traw, traw.header.index(cname)):
+                    spec["references"] = f"{target}.{cname}"
+                    columns[cname].notes.append(f"drafted: every value is one of {target}.{cname}")
+                    break
+
+
+def _texts_of(raw: RawTable, i: int) -> set[str]:
+    """The distinct non-empty texts of column i."""
+    return {str(u) for u in colcheck.factorise(raw.columns[i])[1] if str(u).strip()}
 
 
 def _tables(files: list[Path], shown):
@@ -248,7 +278,7 @@ def _outside(out: Drafted, seen: dict, spec: dict, whose: str) -> None:
 
 
 def _file_lines(source: Path, raw: RawTable, fmt: str, extra: dict, columns: dict[str, Drafted],
-                codebook_dir: Path, cutoff: str | None) -> list[str]:
+                codebook_dir: Path, cutoff: str | None, key: list[str]) -> list[str]:
     name = extra.get("instrument") or raw.name
     lines = [f"  {name}:", f"    path: {_rel(source, codebook_dir)}"]
     if fmt == "redcap":
@@ -256,7 +286,6 @@ def _file_lines(source: Path, raw: RawTable, fmt: str, extra: dict, columns: dic
         lines.append(f"    dictionary: {_rel(extra['dictionary'], codebook_dir)}")
         if extra["instrument"]:
             lines.append(f"    instrument: {extra['instrument']}")
-    key = _key(raw, columns, extra)
     if key:
         lines.append(f"    primary_key: {_flow(key if len(key) > 1 else key[0])}")
     markers = sorted({m for c in columns.values() for m in c.spec.pop("missing", [])})
