@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from papergen import formatting as fmt
+from papergen import pandas_probes
 from papergen.analysis import statistics as st
 from papergen.analysis import survival as sv
 from papergen.analysis.provenance import row_values
@@ -48,6 +49,7 @@ class Analysis:
     """What an analysis plan sees: data tables, and methods to declare values, tables, figures."""
 
     def __init__(self, tables: dict, plan_path: Path, root: Path, settings: dict, codebook=None):
+        pandas_probes.use()  # np.asarray(series) in the plan and here builds no hash table of a text index
         self.codebook = codebook
         self.data = {name: t.frame for name, t in tables.items()}
         self._tables = tables
