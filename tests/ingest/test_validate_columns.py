@@ -306,3 +306,29 @@ def test_a_composite_key_is_one_text_per_row_kept_by_pyarrow():
     first = labs.iloc[0]
     assert labs.index[0] == f"{first['patient_id']} / {first['analyte']} / {first['postoperative_day']}"
     assert labs.loc[labs.index[0], "value"] == first["value"]  # a row found by its id
+
+
+def test_a_reference_is_looked_up_once_for_its_check_and_its_linked_rows(monkeypatch):
+    """Complications name only some patients: pyarrow looks their distinct ids up among the patients' once; the
+    reference check and the link the plan gets (validate.Link) share it, and the link names each row's patient."""
+    import pyarrow.compute as pc
+
+    from papergen.pipeline import stages
+    from papergen.study import Study
+
+    calls = []
+
+    def counted(real):
+        def lookup(values, *args, **kwargs):
+            calls.append(len(values))
+            return real(values, *args, **kwargs)
+        return lookup
+
+    for name in ("index_in", "is_in"):  # pyarrow's two lookups of texts among texts
+        monkeypatch.setattr(pc, name, counted(getattr(pc, name)))
+    tables = stages.load_data(Study(ROOT))
+    comp, pts = tables["complications"].frame, tables["patients"].frame
+    distinct = comp["patient_id"].nunique()
+    assert distinct < len(pts) and calls.count(distinct) == 1
+    rows = tables["complications"].links["patient_id"].rows()
+    assert list(pts["patient_id"].to_numpy()[rows]) == list(comp["patient_id"])

@@ -59,6 +59,7 @@ class Column:
         self.problems = problems      # problem of each distinct text, or None
         self.bad_rows: np.ndarray | None = None  # rows whose cell load already reported (Excel formulas)
         self._vector = None
+        self._positions = None
 
     def problem_rows(self) -> np.ndarray:
         """Rows whose cell has a problem (or was reported by load)."""
@@ -102,6 +103,21 @@ class Column:
         if plain and self.arrow is not None and self.bad_rows is None and self.has_u.all():
             return self.arrow
         return None
+
+    def positions_in(self, value_set) -> np.ndarray:
+        """Each distinct text's (text_values) position in ``value_set`` (a pyarrow array of texts), -1 where it is
+        absent: looked up once per value_set, since a reference is checked with it (validate.check_references)
+        and its rows are then linked with it (validate.Link)."""
+        import pyarrow.compute as pc
+
+        if self._positions is None or self._positions[0] is not value_set:
+            texts = self.text_values()
+            if texts.equals(value_set):  # the same distinct texts in the same order (every patient has lesions)
+                at = np.arange(len(texts))
+            else:
+                at = pc.index_in(texts, value_set=value_set).fill_null(-1).to_numpy(zero_copy_only=False)
+            self._positions = (value_set, at)
+        return self._positions[1]
 
     def texts(self) -> np.ndarray:
         """str() of each distinct typed value (what starts_with and covers compare)."""

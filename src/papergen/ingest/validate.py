@@ -169,12 +169,8 @@ def check_references(raw: RawTable, spec: FileSpec, checked: "colcheck.FileColum
         target, _, tcol = col.references.partition(".")
         column = checked[col.name]
         target_values, texts = known[col.references], column.text_values()
-        if target_values.arrow is not None and texts is not None and texts.equals(target_values.arrow):
-            found = np.ones(len(texts), dtype=bool)  # the same distinct texts (every patient has lesions): all there
-        elif target_values.arrow is not None and texts is not None:  # texts against texts: pyarrow looks them up
-            import pyarrow.compute as pc
-
-            found = pc.is_in(texts, value_set=target_values.arrow).to_numpy(zero_copy_only=False)
+        if target_values.arrow is not None and texts is not None:  # texts against texts: pyarrow looks them up
+            found = column.positions_in(target_values.arrow) >= 0
         else:
             found = np.fromiter(map(target_values.values.__contains__, column.values), dtype=bool,
                                 count=len(column.values))
@@ -443,10 +439,8 @@ def validate(book: Codebook, raws: dict[str, RawTable]) -> dict[str, Table]:
 
 def _links(spec: FileSpec, checked: dict) -> dict:
     """Link of each foreign key of a clean file whose values and target are the reader's texts (text_values) and
-    whose target has each text once: one pyarrow lookup of the distinct texts, where a plan's pandas lookup
-    (get_indexer) hashes every row again (four million lesions at a million patients)."""
-    import pyarrow.compute as pc
-
+    whose target has each text once: the pyarrow lookup of the distinct texts that checked the reference, where
+    a plan's pandas lookup (get_indexer) hashes every row again (four million lesions at a million patients)."""
     links = {}
     for col in spec.columns.values():
         target, _, tcol = (col.references or "").partition(".")
@@ -456,10 +450,7 @@ def _links(spec: FileSpec, checked: dict) -> dict:
         texts, targets = child.text_values(), parent.text_values()
         if texts is None or targets is None or len(parent.codes) != len(targets):
             continue  # a value missing, typed values that are not the texts, or a target text on several rows
-        if texts.equals(targets):
-            at = np.arange(len(texts))
-        else:
-            at = pc.index_in(texts, value_set=targets).fill_null(-1).to_numpy(zero_copy_only=False)
+        at = child.positions_in(targets)  # what check_references looked up, when it did
         row_of = np.empty(len(targets), dtype=np.intp)
         row_of[parent.codes] = np.arange(len(parent.codes))  # the row of each distinct text of the target
         links[col.name] = Link(child.codes, np.where(at >= 0, row_of[at], -1), len(parent.codes))
