@@ -97,7 +97,7 @@ class Analysis:
                                 f"{table}.{column} (write references: file.column under it, e.g. patients.patient_id)")
         target, _, tcol = spec.references.partition(".")
         values, targets = self.data[table][column].to_numpy(), self.data[target][tcol].to_numpy()
-        link = getattr(self._tables[table], "links", {}).get(column)
+        link = self._tables[table].links.get(column)
         if link is not None and link.target_rows == len(targets):
             rows = link.rows()
             if len(rows) == len(values) and (rows >= 0).all() and _all_equal(targets[rows], values):

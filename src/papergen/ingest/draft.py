@@ -74,20 +74,21 @@ def _draft_references(tables: list, keys: list[list[str]]) -> None:
     """A column named for another table's one-column key whose every value is one of that key's (lesions.patient_id
     -> patients.patient_id) gets ``references``: the build then checks each value is there, and the plan can count
     per patient (Analysis.linked_rows). Texts are compared as read, so ids typed differently are not matched."""
-    named = {}  # key column -> (table, its distinct texts)
+    named = {}  # key column -> [(table, its distinct texts)]
     for (_, raw, _, extra, _), key in zip(tables, keys):
         if len(key) == 1:
-            named.setdefault(key[0], []).append((extra.get("instrument") or raw.name, raw))
+            named.setdefault(key[0], []).append((extra.get("instrument") or raw.name,
+                                                 _texts_of(raw, raw.header.index(key[0]))))
     for (_, raw, _, extra, columns), key in zip(tables, keys):
         me = extra.get("instrument") or raw.name
         for i, cname in enumerate(raw.header):
             spec = columns[cname].spec
-            if spec.get("references") or spec.get("role") == "identifier" or key == [cname] or \
-                    cname == extra.get("record_id"):  # a REDCap record id: _file_lines links it to the records
+            if cname not in named or spec.get("references") or spec.get("role") == "identifier" or \
+                    key == [cname] or cname == extra.get("record_id"):  # a REDCap record id: linked in _file_lines
                 continue
             mine = _texts_of(raw, i)
-            for target, traw in named.get(cname, []):
-                if target != me and mine and mine <= _texts_of(traw, traw.header.index(cname)):
+            for target, theirs in named[cname]:
+                if target != me and mine and mine <= theirs:
                     spec["references"] = f"{target}.{cname}"
                     columns[cname].notes.append(f"drafted: every value is one of {target}.{cname}")
                     break
